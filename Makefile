@@ -1,0 +1,35 @@
+# Fresh machine: `make demo` (install + run the probe on the default suite) or `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test test-all references benchmark clean
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	# torch first, pinned: anything looser pulls gigabytes of CUDA packages
+	$(PIP) install --quiet torch==2.13.0
+	$(PIP) install --quiet -e '.[models,test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/astray demo --out astray-demo
+
+test: $(STAMP)
+	$(VENV)/bin/pytest -q -n 2
+
+# Slow tests too (large-basis references, NEVPT2 dissociation energies).
+test-all: $(STAMP)
+	$(VENV)/bin/pytest -q -n 2 -m ''
+
+# Regenerate the references shipped inside the package (default suite, exact and PBE).
+references: $(STAMP)
+	time $(VENV)/bin/astray reference --ship
+	time $(VENV)/bin/astray reference --method dft:pbe/def2-tzvp --ship
+
+clean:
+	rm -rf $(VENV) astray-demo .pytest_cache

@@ -1,0 +1,195 @@
+"""The ``astray`` command line (typer + rich).
+
+Results go to stdout (JSON with ``--json``, a table otherwise); progress and messages go to
+stderr. Any error the user can fix (unknown system or potential, impossible charge/spin, missing
+weights) is one line on stderr and exit code 2; a failing verdict is a result, exit code 0.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import warnings
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from astray.errors import AstrayError
+from astray.units import EV_KCAL_MOL
+
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
+                  help="Does a machine-learned potential get the physics of bond breaking right?")
+stderr = Console(stderr=True)
+stdout = Console()
+
+#: Potentials of ``astray demo``: the offline foundation models, xTB and the exact baseline.
+DEMO_POTENTIALS = ("chgnet", "sevennet-0", "xtb", "exact")
+_SHIPPED_DIR = Path(__file__).parent / "reference" / "shipped"
+
+
+def _quiet_libraries() -> None:
+    """Model libraries print deprecation chatter on import; results must stay readable."""
+    warnings.filterwarnings("ignore")
+    logging.basicConfig(level=logging.ERROR)
+
+
+def _progress() -> Progress:
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                    TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+                    console=stderr, transient=True)
+
+
+def _fmt(value, scale: float = 1.0, spec: str = "{:.2f}") -> str:
+    return "–" if value is None else spec.format(value * scale)
+
+
+def _summary_table(result: dict) -> Table:
+    table = Table(title="astray curves: verdicts (errors against the reference)")
+    for header in ("potential", "system", "verdict", "failures", "MAE kcal/mol",
+                   "ΔD_e kcal/mol", "Δr_e Å", "asymptote kcal/mol"):
+        table.add_column(header)
+    for curve in result["curves"]:
+        m = curve["metrics"]
+        colour = "green" if curve["verdict"] == "pass" else "red"
+        table.add_row(curve["potential"], curve["system"], f"[{colour}]{curve['verdict']}[/]",
+                      ", ".join(curve["failures"]) or "–",
+                      _fmt(m.get("mae_ev"), EV_KCAL_MOL), _fmt(m.get("d_e_error_ev"), EV_KCAL_MOL),
+                      _fmt(m.get("r_e_error_angstrom"), 1.0, "{:+.3f}"),
+                      _fmt(m.get("asymptote_error_ev"), EV_KCAL_MOL))
+    return table
+
+
+@app.command()
+def curves(
+    potential: list[str] = typer.Option(..., "--potential", "-p", help="Potential name (repeat): "
+                                        "chgnet, sevennet-0, xtb, exact, pyscf:METHOD/BASIS, ase:MODULE:CLASS[:JSON]."),
+    system: Optional[list[str]] = typer.Option(None, "--system", "-s", help="System name or spec "
+                                               "A-B,charge=Q,mult=M (repeat; default: the default suite)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write curves.json, figures and "
+                                       "curves.html here."),
+    reference: Optional[str] = typer.Option(None, help="Reference method (default: best available)."),
+    level_of_theory: bool = typer.Option(True, help="Also compare each model with the curve of its "
+                                         "training level of theory (e.g. PBE for CHGNet)."),
+    recompute: bool = typer.Option(False, help="Ignore curves already in the store."),
+    as_json: bool = typer.Option(False, "--json", help="Print the full JSON result to stdout."),
+) -> None:
+    """Evaluate potentials on diatomic dissociation curves against exact references and name
+    each physical failure."""
+    from astray.probes.suite import run_curves
+
+    _quiet_libraries()
+    n_systems = len(system) if system else None
+    with _progress() as progress:
+        task = progress.add_task("starting", total=None)
+
+        def step(message: str) -> None:
+            progress.update(task, description=message, advance=1)
+
+        if n_systems:
+            progress.update(task, total=n_systems * (1 + len(potential)) + (1 if out else 0))
+        try:
+            result = run_curves(potential, system, out, reference_method=reference,
+                                compare_level_of_theory=level_of_theory, recompute=recompute,
+                                on_step=step)
+        except KeyboardInterrupt:
+            stderr.print("interrupted: every finished curve is kept in the store; rerun to resume")
+            raise typer.Exit(130) from None
+    if as_json:
+        print(json.dumps(result, indent=1))
+    else:
+        stdout.print(_summary_table(result))
+        if out:
+            stdout.print(f"wrote {out / 'curves.json'}, {out / 'curves.html'} and one PNG per system")
+
+
+@app.command("reference")
+def reference_command(
+    system: Optional[list[str]] = typer.Argument(None, help="System names or specs (default: the "
+                                                 "default suite)."),
+    r: Optional[str] = typer.Option(None, "--r", help="Comma-separated bond lengths in angstrom "
+                                    "(default: the system's grid)."),
+    method: Optional[str] = typer.Option(None, help="Method (default: best available): coulomb, "
+                                         "exact-one-electron, fci/cbs, fci:BASIS, nevpt2:BASIS, "
+                                         "dft:FUNCTIONAL/BASIS, hf:BASIS, ccsd(t):BASIS."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON to stdout."),
+    ship: bool = typer.Option(False, help="Write the curves into the package's shipped references "
+                              "(source checkout; how the shipped default suite is regenerated)."),
+) -> None:
+    """Compute (or read from the store) reference curves, relative to the separated fragments."""
+    from astray.reference import reference_curve, resolve_method, shipped_record
+    from astray.systems import DEFAULT_SUITE, get_system
+
+    try:
+        grid = [float(x) for x in r.split(",")] if r else None
+    except ValueError:
+        raise AstrayError(f"--r must be comma-separated numbers in angstrom, got {r!r}") from None
+    if grid is not None and min(grid) <= 0:
+        raise AstrayError("--r bond lengths must be positive")
+    systems = [get_system(name) for name in (system or DEFAULT_SUITE)]
+    records = []
+    with _progress() as progress:
+        for item in systems:
+            task = progress.add_task(f"reference {item.name}", total=None)
+            curve = reference_curve(item, grid, method, on_progress=lambda done, total:
+                                    progress.update(task, completed=done, total=total))
+            progress.remove_task(task)
+            records.append({"system": item.name, "method": curve.method,
+                            "description": curve.description,
+                            "r_angstrom": curve.r_angstrom.tolist(),
+                            "energy_ev": curve.energy_ev.tolist(),
+                            "fragments": [f.label for f in item.fragments],
+                            "fragment_energy_ev": list(curve.fragment_energy_ev)})
+            if ship:
+                key = resolve_method(item, method)
+                name = f"{item.spec}__{key}".replace("/", "_").replace(":", "_").replace(",", "_")
+                (_SHIPPED_DIR / f"{name}.json").write_text(
+                    json.dumps(shipped_record(curve, item, key), indent=1))
+    if as_json:
+        print(json.dumps(records[0] if len(records) == 1 else records, indent=1))
+        return
+    for record in records:
+        table = Table(title=f"{record['system']}: {record['method']} ({record['description']})")
+        table.add_column("r (Å)")
+        table.add_column("E − E(fragments) (eV)")
+        for x, e in zip(record["r_angstrom"], record["energy_ev"]):
+            table.add_row(f"{x:.4f}", f"{e:.6f}")
+        stdout.print(table)
+
+
+@app.command()
+def potentials(as_json: bool = typer.Option(False, "--json", help="Print JSON to stdout.")) -> None:
+    """List the potentials astray knows."""
+    from astray.potentials import known_potentials
+
+    names = known_potentials()
+    if as_json:
+        print(json.dumps([{"name": n} for n in names], indent=1))
+    else:
+        for name in names:
+            stdout.print(name)
+
+
+@app.command()
+def demo(out: Path = typer.Option(Path("astray-demo"), "--out", "-o", help="Output folder.")) -> None:
+    """The default suite with the offline foundation models (CHGNet, SevenNet-0), GFN2-xTB and
+    the exact baseline; writes curves.json, figures and curves.html."""
+    curves(potential=list(DEMO_POTENTIALS), system=None, out=out, reference=None,
+           level_of_theory=True, recompute=False, as_json=False)
+
+
+def main() -> None:
+    """Entry point: user errors become one line on stderr and exit code 2."""
+    try:
+        app()
+    except AstrayError as error:
+        print(f"astray: error: {error}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

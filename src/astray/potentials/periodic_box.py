@@ -1,0 +1,91 @@
+"""What the periodic (materials) models share: a molecule in a vacuum box, batching, weights.
+
+CHGNet and SevenNet were trained on crystals and only accept periodic cells. An isolated molecule
+is put in an orthorhombic box whose edge along each axis is the molecule's extent plus the model's
+cutoff plus a margin, so the nearest periodic image of any atom is farther than the cutoff: the
+graph the model sees is exactly the isolated molecule's, and the energy does not depend on the box
+(checked in the tests). Message passing only travels along graph edges, so a cutoff-sized gap is
+enough however many layers the model has.
+"""
+
+from __future__ import annotations
+
+import warnings
+from abc import abstractmethod
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from ase import Atoms
+
+from astray.errors import WeightsNotFoundError
+from astray.potentials.base import Potential, Prediction
+
+#: Vacuum added to the cutoff (angstrom), so rounding never puts an image exactly on the cutoff.
+BOX_MARGIN = 1.0
+
+
+def in_vacuum_box(atoms: Atoms, cutoff: float, margin: float = BOX_MARGIN) -> Atoms:
+    """A copy of ``atoms`` centred in a periodic orthorhombic box in which no periodic image of
+    any atom lies within ``cutoff + margin`` angstrom. ``info`` (charge, spin) is kept."""
+    boxed = atoms.copy()
+    extent = np.ptp(boxed.positions, axis=0) if len(boxed) else np.zeros(3)
+    boxed.set_cell(extent + cutoff + margin)
+    boxed.pbc = True
+    boxed.center()
+    return boxed
+
+
+def require_weights(path: str | Path, model: str, package: str) -> Path:
+    """``path`` if it exists, else :class:`WeightsNotFoundError` naming the file and the fix."""
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsNotFoundError(
+            f"{model} weights not found: {path} is missing; reinstall the package that ships "
+            f"them (pip install --force-reinstall --no-deps {package}) or copy the file there")
+    return path
+
+
+class BoxedPotential(Potential):
+    """A model for periodic cells evaluated on molecules in vacuum boxes, in batches.
+
+    Subclasses set ``cutoff`` (the model's largest neighbour cutoff, angstrom) and implement
+    :meth:`predict_boxed`. A batch that raises is retried one structure at a time, so one bad
+    structure costs that structure (NaN and a warning), not the batch.
+    """
+
+    #: Largest graph cutoff of the model in angstrom; set by the subclass.
+    cutoff: float = 0.0
+    #: Structures per forward pass (diatomics are tiny; a 42-structure curve is one pass).
+    batch_size: int = 64
+    #: Vacuum beyond the cutoff, angstrom (the tests vary it to check box-size invariance).
+    box_margin: float = BOX_MARGIN
+
+    @abstractmethod
+    def predict_boxed(self, boxed: Sequence[Atoms]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Total energies (eV) and forces (eV/A) of boxed structures, in one forward pass."""
+
+    def evaluate(self, structures: Sequence[Atoms]) -> Prediction:
+        boxed = [in_vacuum_box(atoms, self.cutoff, self.box_margin) for atoms in structures]
+        energies = np.full(len(boxed), np.nan)
+        forces = [np.full((len(atoms), 3), np.nan) for atoms in boxed]
+        for start in range(0, len(boxed), self.batch_size):
+            chunk = range(start, min(start + self.batch_size, len(boxed)))
+            try:
+                results = [self.predict_boxed([boxed[i] for i in chunk])]
+                indices = [list(chunk)]
+            except Exception:  # find the structure that broke the batch
+                results, indices = [], []
+                for i in chunk:
+                    try:
+                        results.append(self.predict_boxed([boxed[i]]))
+                        indices.append([i])
+                    except Exception as error:
+                        warnings.warn(f"{self.name} failed on structure {i} "
+                                      f"({boxed[i].get_chemical_formula()}): {error}; energy NaN",
+                                      RuntimeWarning, stacklevel=2)
+            for index, (energy, force) in zip(indices, results):
+                energies[index] = energy
+                for i, f in zip(index, force):
+                    forces[i] = np.asarray(f, dtype=float)
+        return Prediction(energy=energies, forces=forces)

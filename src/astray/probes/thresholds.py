@@ -1,0 +1,106 @@
+"""Every threshold used by the curve probes, in one place.
+
+Two kinds of numbers live here:
+
+* *measurement tolerances*, used by :mod:`astray.probes.metrics` to decide what counts as a
+  minimum, a sign flip or a rise (they keep float noise from being read as physics);
+* *verdict thresholds*, used by :mod:`astray.probes.verdict` to turn metrics into named failures.
+
+Units are in the names: ``_EV`` eV, ``_ANGSTROM`` angstrom, ``_EV_ANGSTROM`` eV/angstrom,
+``_RELATIVE`` a dimensionless fraction.
+"""
+
+# --------------------------------------------------------------------------------------------
+# Regions of the curve, as fractions of the reference length r_ref (the reference r_e when the
+# reference curve has a minimum, else a nominal bond length given by the caller).
+# --------------------------------------------------------------------------------------------
+
+#: compressed region: r < COMPRESSED_BELOW * r_ref. 0.85 r_e is where a typical covalent bond
+#: has climbed roughly half of D_e up the repulsive wall: beyond this the curve is governed by
+#: core repulsion, which is exactly what training sets near equilibrium do not sample.
+COMPRESSED_BELOW: float = 0.85
+#: stretched region: r > STRETCHED_ABOVE * r_ref. Past ~1.6 r_e a covalent bond has lost most of
+#: its binding and the curve is in the bond-breaking / dissociation regime (static correlation).
+#: The bonding region is COMPRESSED_BELOW * r_ref <= r <= STRETCHED_ABOVE * r_ref (inclusive).
+STRETCHED_ABOVE: float = 1.6
+
+# --------------------------------------------------------------------------------------------
+# Measurement tolerances (metrics.py)
+# --------------------------------------------------------------------------------------------
+
+#: A local minimum counts (``n_minima``) only if its prominence -- the depth below the lower of
+#: the two barriers that enclose it -- is at least this. 1 meV is far below any chemical well
+#: here (H2+ 2.8 eV, HeH+ ~2 eV, N2 ~9.9 eV) and below chemical accuracy (43 meV), yet well
+#: above SCF / float32 noise (~1e-6 .. 1e-4 eV), so numerical wiggles are not counted as minima.
+MINIMUM_PROMINENCE_EV: float = 1.0e-3
+
+#: ``repulsive_wall_monotonic``: every inward grid step (decreasing r) must raise E strictly,
+#: except in the flat bottom of the well: steps whose two energies are both within 1 meV of the
+#: energy at the minimum (the same scale as MINIMUM_PROMINENCE_EV) are excused, because a grid
+#: point next to r_e may tie with the grid minimum. Higher up, a plateau or a drop is a hole.
+WALL_TOLERANCE_EV: float = 1.0e-3
+
+#: ``force_sign_flips`` ignores forces with |F_r| below this. 0.01 eV/A is the force-noise
+#: level of good MLIPs and well below the attractive force maxima of real bonds (D_e a / 2 =
+#: 4.6 eV/A for H2), so the flat dissociation tail, where F_r ~ 0, cannot generate flips.
+FORCE_FLIP_TOLERANCE_EV_ANGSTROM: float = 1.0e-2
+
+#: Minimum number of finite points needed to build the cubic spline (not-a-knot needs 4 for a
+#: genuine cubic); with fewer, spline-based metrics are None.
+MIN_SPLINE_POINTS: int = 4
+
+# --------------------------------------------------------------------------------------------
+# Verdict thresholds (verdict.py)
+# --------------------------------------------------------------------------------------------
+
+#: ``wrong-asymptote``: |E_pred(r_max) - E_ref(r_max)| above 0.1 eV (2.3 kcal/mol). Curves are
+#: relative to the separated fragments, so a correct model goes to the reference there; 0.1 eV
+#: is larger than any residual binding at the end of a sensible grid, and smaller than the
+#: classic failure (a spin-restricted or fractional-charge dissociation limit, often > 1 eV).
+ASYMPTOTE_TOLERANCE_EV: float = 0.1
+
+#: ``wrong-bond-length``: |r_e - r_e,ref| above 0.05 A (7 % of the H2 bond). Typical DFT/MLIP
+#: bond-length errors are 0.01-0.02 A, so this flags a qualitatively misplaced well only.
+R_E_TOLERANCE_ANGSTROM: float = 0.05
+
+#: ``wrong-well-depth``: |D_e - D_e,ref| above 25 % of |D_e,ref|. Binding energies of
+#: approximate methods at their worst near-equilibrium are off by ~10 %; 25 % flags the kind
+#: of error (e.g. self-interaction over-binding of H2+) that changes the chemistry.
+D_E_RELATIVE_TOLERANCE: float = 0.25
+
+#: ``wrong-frequency``: |omega_e - omega_e,ref| above 15 % of omega_e,ref. Harmonic frequencies
+#: of approximate methods are typically within ~5 %; omega ~ sqrt(k), so 15 % in omega is ~32 %
+#: in curvature -- a wrong shape of the well, not a scaling-factor issue.
+OMEGA_RELATIVE_TOLERANCE: float = 0.15
+
+#: ``coulomb-law-violated`` (bare nuclei): |n + 1| must stay below 0.1 for the fitted E = k r^n.
+COULOMB_EXPONENT_TOLERANCE: float = 0.1
+#: ... and the fitted prefactor k within 10 % of Z1 Z2 * COULOMB_EV_ANGSTROM.
+COULOMB_PREFACTOR_RELATIVE_TOLERANCE: float = 0.10
+#: ... and every point within 10 % of the exact Coulomb energy (catches local defects that a
+#: global power-law fit averages away, e.g. a spurious dip, and offsets in the tail).
+COULOMB_MAX_RELATIVE_ERROR: float = 0.10
+#: ... and no point may be <= 0 eV (two bare nuclei always repel).
+COULOMB_MAX_NONPOSITIVE_POINTS: int = 0
+
+#: ``rough-curve``: force sign flips allowed beyond those of the reference curve (1 for a single
+#: well, 0 for a repulsive curve) and beyond the two flips that each counted extra minimum
+#: explains (those are reported as ``spurious-minimum``). Flips of forces below
+#: FORCE_FLIP_TOLERANCE_EV_ANGSTROM are already ignored, so any remaining extra flip is real.
+MAX_EXTRA_FORCE_SIGN_FLIPS: int = 0
+
+#: ``rough-curve``: energy jump (sum of |dE| over steps adjacent to a sign change of dE) allowed
+#: above the reference's own value on the same grid. The reference's value removes the
+#: grid-dependent contribution of its genuine minimum; 0.1 eV is the asymptote tolerance again.
+ENERGY_JUMP_TOLERANCE_EV: float = 0.1
+
+#: ``energy-force-inconsistent``: mean |F_r + dE/dr| above 0.3 eV/A. dE/dr comes from the cubic
+#: spline of the energies, whose own interpolation error on a steep 1/r wall is not small (a
+#: Coulomb curve from 0.2 A on a 0.05 A grid gives ~0.1 eV/A, mostly at the first point);
+#: 0.3 eV/A stays above that yet catches sign, unit (hartree/bohr) or non-conservative-force bugs.
+ENERGY_FORCE_MAE_TOLERANCE_EV_ANGSTROM: float = 0.3
+
+#: ``large-error``: overall MAE against the reference above 1 eV (23 kcal/mol). Deliberately
+#: loose: the compressed region (energies of tens of eV) dominates the mean, and the feature
+#: tests above already catch qualitative failures; this catches a curve that is wrong everywhere.
+LARGE_MAE_EV: float = 1.0

@@ -1,0 +1,1 @@
+"""Reference curves shipped precomputed (JSON, one file per system and method)."""

@@ -1,0 +1,102 @@
+"""The results store: one SQLite database under ``$ASTRAY_HOME`` where every result lives.
+
+Two tables:
+
+- ``reference_points``: total energies (eV) of a reference method, one row per structure, keyed by
+  (system spec, method, bond length in angstrom rounded to 1e-6; fragments are stored with the
+  fragment's own spec and r = 0). Written point by point, so an interrupted reference
+  computation keeps what it finished.
+- ``curves``: one evaluated curve per key, the SHA-256 of its full configuration (potential name
+  and version, system, grid, reference method), so the same run is never computed twice.
+
+Every write is committed at once (SQLite's journal keeps the file consistent if the process is
+killed mid-write).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+from pathlib import Path
+
+from platformdirs import user_data_dir
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS reference_points (
+    system TEXT NOT NULL, method TEXT NOT NULL, r REAL NOT NULL,
+    total_energy_ev REAL NOT NULL, provenance TEXT NOT NULL,
+    PRIMARY KEY (system, method, r));
+CREATE TABLE IF NOT EXISTS curves (
+    key TEXT PRIMARY KEY, potential TEXT NOT NULL, system TEXT NOT NULL,
+    result TEXT NOT NULL, created TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP);
+"""
+
+#: Bond lengths are keyed to this many decimals of an angstrom.
+R_DECIMALS = 6
+
+
+def astray_home() -> Path:
+    """``$ASTRAY_HOME`` if set, else the user's data directory (``~/.local/share/astray``)."""
+    return Path(os.environ.get("ASTRAY_HOME") or user_data_dir("astray", appauthor=False))
+
+
+def config_key(config: dict) -> str:
+    """SHA-256 of a JSON-serialisable configuration (keys sorted): the identity of a run."""
+    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class Store:
+    """The results database (SQLite at ``path``, default ``$ASTRAY_HOME/store.sqlite``)."""
+
+    def __init__(self, path: str | Path | None = None):
+        self.path = Path(path) if path else astray_home() / "store.sqlite"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, timeout=60)
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def reference_energies(self, system: str, method: str, r_values) -> dict[float, float]:
+        """Stored total energies (eV) of ``system`` by ``method`` at the requested bond lengths
+        (angstrom), as {rounded r: energy}; missing points are simply absent."""
+        wanted = {round(float(r), R_DECIMALS) for r in r_values}
+        rows = self._db.execute(
+            "SELECT r, total_energy_ev FROM reference_points WHERE system=? AND method=?",
+            (system, method)).fetchall()
+        return {r: e for r, e in rows if r in wanted}
+
+    def put_reference_energies(self, system: str, method: str, energies: dict[float, float],
+                               provenance: dict) -> None:
+        """Store total energies (eV) keyed by bond length (angstrom), with their provenance."""
+        text = json.dumps(provenance, sort_keys=True, default=str)
+        with self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO reference_points VALUES (?, ?, ?, ?, ?)",
+                [(system, method, round(float(r), R_DECIMALS), float(e), text)
+                 for r, e in energies.items()])
+
+    def reference_provenance(self, system: str, method: str) -> dict | None:
+        row = self._db.execute(
+            "SELECT provenance FROM reference_points WHERE system=? AND method=? LIMIT 1",
+            (system, method)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def curve(self, key: str) -> dict | None:
+        """A stored curve result by configuration key, or None."""
+        row = self._db.execute("SELECT result FROM curves WHERE key=?", (key,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def put_curve(self, key: str, potential: str, system: str, result: dict) -> None:
+        with self._db:
+            self._db.execute("INSERT OR REPLACE INTO curves (key, potential, system, result) "
+                             "VALUES (?, ?, ?, ?)",
+                             (key, potential, system, json.dumps(result, default=str)))

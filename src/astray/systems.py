@@ -1,0 +1,288 @@
+"""The diatomic catalogue: elements, total charge, spin multiplicity, fragments and default grids.
+
+A :class:`Diatomic` is everything astray needs to put a bond on trial: two elements, the total
+charge and spin multiplicity (2S+1) of the molecule, the separated fragments it dissociates into
+(each with its own charge and multiplicity), and a default grid of bond lengths in angstrom from
+deep compression to dissociation, denser near equilibrium.
+
+Wherever a system name is accepted, so is a spec ``A-B,charge=Q,mult=M`` (``He-H,charge=1,mult=1``).
+The fragments of a spec are the lowest-energy separated atoms and ions: a positive charge is
+removed from the atom with the lower ionisation energy, a negative charge goes to the atom with
+the larger electron affinity, and each fragment takes the ground-state multiplicity of the neutral
+atom with the same number of electrons.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+from ase import Atoms
+from ase.data import atomic_masses, atomic_numbers, covalent_radii
+from ase.data import ground_state_magnetic_moments
+
+from astray.errors import SystemSpecError
+
+# First and second ionisation energies in eV (NIST Atomic Spectra Database), used only to decide
+# which atom keeps the charge at infinite separation. None: the atom has no such electron.
+_IONISATION_EV: dict[str, tuple[float, float | None]] = {
+    "H": (13.598, None), "He": (24.587, 54.418), "Li": (5.392, 75.640), "Be": (9.323, 18.211),
+    "B": (8.298, 25.155), "C": (11.260, 24.383), "N": (14.534, 29.601), "O": (13.618, 35.121),
+    "F": (17.423, 34.971), "Ne": (21.565, 40.963), "Na": (5.139, 47.286), "Mg": (7.646, 15.035),
+    "Al": (5.986, 18.829), "Si": (8.152, 16.346), "P": (10.487, 19.770), "S": (10.360, 23.338),
+    "Cl": (12.968, 23.814), "Ar": (15.760, 27.630), "K": (4.341, 31.63), "Ca": (6.113, 11.872),
+    "Br": (11.814, 21.80),
+}
+# Electron affinities in eV (NIST); 0 where the anion is unbound.
+_ELECTRON_AFFINITY_EV: dict[str, float] = {
+    "H": 0.754, "He": 0.0, "Li": 0.618, "Be": 0.0, "B": 0.280, "C": 1.262, "N": 0.0, "O": 1.461,
+    "F": 3.401, "Ne": 0.0, "Na": 0.548, "Mg": 0.0, "Al": 0.433, "Si": 1.390, "P": 0.746,
+    "S": 2.077, "Cl": 3.613, "Ar": 0.0, "K": 0.501, "Ca": 0.025, "Br": 3.364,
+}
+
+#: Points in each region of a default grid: compressed, bonding, stretched.
+GRID_POINTS = (10, 16, 14)
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """A separated atom or atomic ion: element symbol, charge (e) and spin multiplicity (2S+1)."""
+
+    symbol: str
+    charge: int
+    multiplicity: int
+
+    @property
+    def atomic_number(self) -> int:
+        return atomic_numbers[self.symbol]
+
+    @property
+    def n_electrons(self) -> int:
+        return self.atomic_number - self.charge
+
+    @property
+    def label(self) -> str:
+        """Chemical label, e.g. ``H``, ``H+``, ``He2+``, ``F-``."""
+        if self.charge == 0:
+            return self.symbol
+        sign = "+" if self.charge > 0 else "-"
+        return f"{self.symbol}{abs(self.charge) if abs(self.charge) > 1 else ''}{sign}"
+
+    def atoms(self) -> Atoms:
+        """The fragment as an ASE ``Atoms`` at the origin, charge and multiplicity in ``info``."""
+        return Atoms(self.symbol, positions=[[0.0, 0.0, 0.0]],
+                     info={"charge": self.charge, "spin": self.multiplicity})
+
+
+@dataclass(frozen=True)
+class Diatomic:
+    """A diatomic molecule or ion with its dissociation channel and default grid.
+
+    Attributes:
+        name: catalogue name (``H2+``) or the normalised spec (``He-H,charge=1,mult=1``).
+        symbols: the two element symbols.
+        charge: total charge in elementary charges.
+        multiplicity: total spin multiplicity 2S+1.
+        fragments: the separated atoms/ions at infinite bond length.
+        r_nominal: a typical bond length in angstrom (experimental r_e where known), used to
+            place the grid and, when the reference has no minimum, the metric regions.
+        r_min, r_max: default grid limits in angstrom.
+    """
+
+    name: str
+    symbols: tuple[str, str]
+    charge: int
+    multiplicity: int
+    fragments: tuple[Fragment, Fragment]
+    r_nominal: float
+    r_min: float
+    r_max: float
+    description: str = field(default="", compare=False)
+
+    @property
+    def atomic_numbers(self) -> tuple[int, int]:
+        return atomic_numbers[self.symbols[0]], atomic_numbers[self.symbols[1]]
+
+    @property
+    def n_electrons(self) -> int:
+        return sum(self.atomic_numbers) - self.charge
+
+    @property
+    def bare_nuclei(self) -> bool:
+        """True when no electron is left: the exact energy is Coulomb's Z1 Z2 / r."""
+        return self.n_electrons == 0
+
+    @property
+    def masses_amu(self) -> tuple[float, float]:
+        z1, z2 = self.atomic_numbers
+        return float(atomic_masses[z1]), float(atomic_masses[z2])
+
+    @property
+    def spec(self) -> str:
+        """The canonical ``A-B,charge=Q,mult=M`` spec of this system."""
+        return f"{self.symbols[0]}-{self.symbols[1]},charge={self.charge},mult={self.multiplicity}"
+
+    def default_grid(self) -> np.ndarray:
+        """Bond lengths in angstrom: compressed (r_min to 0.85 r_nominal), bonding (to 1.6
+        r_nominal, densest) and stretched (geometric spacing to r_max)."""
+        n_compressed, n_bonding, n_stretched = GRID_POINTS
+        lo, hi = 0.85 * self.r_nominal, 1.6 * self.r_nominal
+        compressed = np.linspace(self.r_min, lo, n_compressed, endpoint=False)
+        bonding = np.linspace(lo, hi, n_bonding, endpoint=False)
+        stretched = np.geomspace(hi, self.r_max, n_stretched)
+        return np.round(np.concatenate([compressed, bonding, stretched]), 6)
+
+    def atoms(self, r: float) -> Atoms:
+        """The molecule at bond length ``r`` (angstrom) along z, charge and multiplicity in
+        ``info`` (the ``info["charge"]`` / ``info["spin"]`` convention of fairchem and the study)."""
+        return Atoms(list(self.symbols), positions=[[0.0, 0.0, 0.0], [0.0, 0.0, float(r)]],
+                     info={"charge": self.charge, "spin": self.multiplicity})
+
+
+def _ground_multiplicity(n_electrons: int) -> int:
+    """Ground-state multiplicity of the neutral atom with ``n_electrons`` electrons (Hund's rules),
+    taken for an atomic ion of the same electron count."""
+    if n_electrons == 0:
+        return 1
+    return int(round(ground_state_magnetic_moments[n_electrons])) + 1
+
+
+def _check_element(symbol: str) -> str:
+    normalised = symbol.strip().capitalize()
+    if normalised not in atomic_numbers or normalised == "X":
+        raise SystemSpecError(f"unknown element {symbol!r}")
+    return normalised
+
+
+def _split_charge(sym_a: str, sym_b: str, charge: int) -> tuple[int, int]:
+    """Charges of the two fragments at infinite separation (lowest-energy channel)."""
+    charges = [0, 0]
+    symbols = (sym_a, sym_b)
+    for _ in range(abs(charge)):
+        if charge > 0:
+            costs = [_next_ionisation(symbols[i], charges[i]) for i in (0, 1)]
+            charges[int(np.argmin(costs))] += 1
+        else:
+            gains = [_ELECTRON_AFFINITY_EV.get(s) for s in symbols]
+            if None in gains:
+                raise SystemSpecError(
+                    f"no electron affinity known for {symbols}; give a catalogue system instead")
+            free = [i for i in (0, 1) if charges[i] == 0]
+            if not free:
+                raise SystemSpecError(f"charge {charge} is not supported for {sym_a}-{sym_b}")
+            charges[max(free, key=lambda i: gains[i])] -= 1
+    return charges[0], charges[1]
+
+
+def _next_ionisation(symbol: str, current_charge: int) -> float:
+    """Energy in eV to remove one more electron from ``symbol`` at ``current_charge``."""
+    if current_charge >= atomic_numbers[symbol]:
+        return np.inf  # a bare nucleus has nothing left to give
+    stages = _IONISATION_EV.get(symbol)
+    if stages is None or current_charge >= len(stages) or stages[current_charge] is None:
+        raise SystemSpecError(
+            f"cannot place charge on {symbol}: no ionisation energy known for its "
+            f"{current_charge + 1}. electron; use a smaller charge or a catalogue system")
+    return stages[current_charge]
+
+
+def make_diatomic(sym_a: str, sym_b: str, charge: int, multiplicity: int, *, name: str | None = None,
+                  r_nominal: float | None = None, r_min: float | None = None,
+                  r_max: float | None = None, description: str = "") -> Diatomic:
+    """Build and validate a diatomic; raises :class:`SystemSpecError` for impossible input."""
+    sym_a, sym_b = _check_element(sym_a), _check_element(sym_b)
+    n_electrons = atomic_numbers[sym_a] + atomic_numbers[sym_b] - charge
+    label = f"{sym_a}-{sym_b} with charge {charge:+d}"
+    if n_electrons < 0:
+        raise SystemSpecError(f"{label} would have {n_electrons} electrons")
+    if multiplicity < 1 or multiplicity > n_electrons + 1:
+        raise SystemSpecError(
+            f"multiplicity {multiplicity} is impossible for {label} ({n_electrons} electrons)")
+    if (n_electrons - (multiplicity - 1)) % 2:
+        raise SystemSpecError(
+            f"multiplicity {multiplicity} is impossible for {label}: {n_electrons} electrons "
+            f"need an {'even' if n_electrons % 2 else 'odd'} multiplicity")
+    q_a, q_b = _split_charge(sym_a, sym_b, charge)
+    fragments = tuple(Fragment(s, q, _ground_multiplicity(atomic_numbers[s] - q))
+                      for s, q in ((sym_a, q_a), (sym_b, q_b)))
+    spin_a, spin_b = ((f.multiplicity - 1) / 2 for f in fragments)
+    spin = (multiplicity - 1) / 2
+    if not abs(spin_a - spin_b) <= spin <= spin_a + spin_b:
+        raise SystemSpecError(
+            f"multiplicity {multiplicity} of {label} cannot be reached from ground-state "
+            f"fragments {fragments[0].label} + {fragments[1].label}")
+    r_nominal = r_nominal or float(covalent_radii[atomic_numbers[sym_a]]
+                                   + covalent_radii[atomic_numbers[sym_b]])
+    spec = f"{sym_a}-{sym_b},charge={charge},mult={multiplicity}"
+    return Diatomic(name=name or spec, symbols=(sym_a, sym_b), charge=charge,
+                    multiplicity=multiplicity, fragments=fragments, r_nominal=r_nominal,
+                    r_min=r_min or round(0.4 * r_nominal, 3),
+                    r_max=r_max or max(6.0, round(5.0 * r_nominal, 1)), description=description)
+
+
+def _catalogue() -> dict[str, Diatomic]:
+    # name: (A, B, charge, multiplicity, r_nominal A (experimental r_e), r_min, r_max, description)
+    entries = [
+        ("H2", "H", "H", 0, 1, 0.7414, 0.2, 6.0, "hydrogen molecule, X 1Sigma_g+"),
+        ("H2+", "H", "H", 1, 2, 1.0568, 0.2, 6.0, "hydrogen molecular ion, one electron"),
+        ("H2++", "H", "H", 2, 1, 0.7414, 0.2, 6.0, "two bare protons: exactly Coulomb 1/r"),
+        ("HeH+", "He", "H", 1, 1, 0.7743, 0.25, 6.0, "helium hydride ion, two electrons"),
+        ("HeH++", "He", "H", 2, 2, 0.7743, 0.25, 6.0, "one electron, He+ + H+ asymptote"),
+        ("He2", "He", "He", 0, 1, 2.97, 1.0, 8.0, "helium dimer, van der Waals"),
+        ("LiH", "Li", "H", 0, 1, 1.5949, 0.7, 8.0, "lithium hydride"),
+        ("Li2", "Li", "Li", 0, 1, 2.6729, 1.4, 9.0, "lithium dimer"),
+        ("N2", "N", "N", 0, 1, 1.0977, 0.7, 5.0, "nitrogen, triple bond"),
+        ("O2", "O", "O", 0, 3, 1.2075, 0.8, 5.0, "oxygen, X 3Sigma_g- triplet"),
+        ("F2", "F", "F", 0, 1, 1.4119, 1.0, 5.0, "fluorine"),
+        ("HF", "H", "F", 0, 1, 0.9168, 0.5, 5.0, "hydrogen fluoride"),
+        ("CO", "C", "O", 0, 1, 1.1283, 0.75, 5.0, "carbon monoxide"),
+    ]
+    return {name: make_diatomic(a, b, q, m, name=name, r_nominal=r_e, r_min=lo, r_max=hi,
+                                description=text)
+            for name, a, b, q, m, r_e, lo, hi, text in entries}
+
+
+#: Every catalogue system by name.
+CATALOGUE: dict[str, Diatomic] = _catalogue()
+#: The default suite: what ``astray curves`` probes when no ``--system`` is given; its reference
+#: curves ship precomputed inside the package.
+DEFAULT_SUITE: tuple[str, ...] = ("H2", "H2+", "H2++", "HeH+", "HeH++", "He2", "LiH")
+
+_SPEC = re.compile(r"^\s*([A-Za-z]{1,2})\s*-\s*([A-Za-z]{1,2})\s*((?:,\s*\w+\s*=\s*[-+]?\w+\s*)*)$")
+
+
+def get_system(name_or_spec: str) -> Diatomic:
+    """A catalogue system by name (case-insensitive) or a new one from ``A-B,charge=Q,mult=M``
+    (charge defaults to 0; multiplicity to 1 for an even and 2 for an odd electron count)."""
+    for name, system in CATALOGUE.items():
+        if name.lower() == name_or_spec.strip().lower():
+            return system
+    match = _SPEC.match(name_or_spec)
+    if not match:
+        raise SystemSpecError(
+            f"unknown system {name_or_spec!r}: use one of {', '.join(CATALOGUE)} "
+            "or a spec A-B,charge=Q,mult=M")
+    sym_a, sym_b, options = match.groups()
+    values: dict[str, int] = {}
+    for item in filter(None, (o.strip() for o in options.split(","))):
+        key, _, value = (part.strip() for part in item.partition("="))
+        if key not in ("charge", "mult"):
+            raise SystemSpecError(f"unknown option {key!r} in {name_or_spec!r}: use charge= and mult=")
+        try:
+            values[key] = int(value)
+        except ValueError:
+            raise SystemSpecError(f"{key}={value!r} in {name_or_spec!r} is not an integer") from None
+    charge = values.get("charge", 0)
+    if "mult" not in values:
+        n_electrons = (atomic_numbers.get(_check_element(sym_a), 0)
+                       + atomic_numbers.get(_check_element(sym_b), 0) - charge)
+        values["mult"] = 1 if n_electrons % 2 == 0 else 2
+    system = make_diatomic(sym_a, sym_b, charge, values["mult"])
+    for catalogued in CATALOGUE.values():  # a spec of a catalogue system is that system
+        if catalogued.spec == system.spec:
+            return catalogued
+    return system
+
+
+__all__ = ["CATALOGUE", "DEFAULT_SUITE", "Diatomic", "Fragment", "get_system", "make_diatomic"]
