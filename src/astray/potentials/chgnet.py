@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -59,10 +60,14 @@ class ChgnetPotential(BoxedPotential):
 
         structures = [Structure(Lattice(atoms.cell[:]), atoms.numbers, atoms.positions,
                                 coords_are_cartesian=True) for atoms in boxed]
-        predictions = self.model.predict_structure(structures, task="ef",
-                                                   batch_size=len(structures))
+        with warnings.catch_warnings():  # noise from pymatgen (He, Ne) and chgnet's own code
+            warnings.filterwarnings("ignore", message="No Pauling electronegativity")
+            warnings.filterwarnings("ignore", message="Converting a tensor with requires_grad")
+            predictions = self.model.predict_structure(structures, task="ef",
+                                                       batch_size=len(structures))
         if isinstance(predictions, dict):  # chgnet unwraps a batch of one
             predictions = [predictions]
-        # CHGNet predicts energy per atom
-        energies = np.array([float(p["e"]) * len(atoms) for p, atoms in zip(predictions, boxed)])
+        per_atom = self.model.is_intensive  # CHGNet 0.3.0 predicts eV per atom
+        energies = np.array([float(p["e"]) * (len(atoms) if per_atom else 1)
+                             for p, atoms in zip(predictions, boxed)])
         return energies, [np.asarray(p["f"], dtype=float) for p in predictions]

@@ -248,7 +248,8 @@ def repulsive_wall_monotonic(
     if branch.size < 2:
         return None
     inward_rise = branch[:-1] - branch[1:]  # E(r_{j-1}) - E(r_j)
-    flat_bottom = np.maximum(branch[:-1], branch[1:]) - branch[-1] <= th.WALL_TOLERANCE_EV
+    near_floor = np.abs(branch - branch[-1]) <= th.WALL_TOLERANCE_EV
+    flat_bottom = near_floor[:-1] & near_floor[1:]
     return bool(np.all((inward_rise > 0) | flat_bottom))
 
 

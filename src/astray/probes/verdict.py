@@ -32,9 +32,9 @@ fails with ``nan-energy`` alone.
     by more than COULOMB_MAX_RELATIVE_ERROR from the exact Coulomb energy, or has E <= 0, or there
     are too few positive points to fit at all.
 ``rough-curve``
-    More force sign flips than the reference's plus the two flips each extra (spurious) minimum
-    explains plus MAX_EXTRA_FORCE_SIGN_FLIPS, or an energy jump exceeding the reference's by more
-    than ENERGY_JUMP_TOLERANCE_EV: noise, wiggles, steps from cutoffs.
+    More force sign flips than the reference's plus MAX_EXTRA_FORCE_SIGN_FLIPS (one smooth extra
+    excursion is left to ``spurious-minimum``), or an energy jump exceeding the reference's by more
+    than ENERGY_JUMP_TOLERANCE_EV: wiggles, noise, zigzags, steps from cutoffs.
 ``energy-force-inconsistent``
     ``energy_force_mae_ev_angstrom`` > ENERGY_FORCE_MAE_TOLERANCE_EV_ANGSTROM: the forces are not
     the negative gradient of the energies (only when forces were given).
@@ -104,10 +104,8 @@ def verdict(
         failed.add("wrong-asymptote")
 
     n_min = m.get("n_minima") or 0
-    ref_n_min = m.get("reference_n_minima")
-    if ref_n_min is None:
-        ref_n_min = 1 if reference_has_minimum else 0
-    ref_n_min = max(ref_n_min, 1) if reference_has_minimum else 0  # the caller's word wins
+    # the caller's word on the reference wins; the reference's own count may add minima
+    ref_n_min = max(m.get("reference_n_minima") or 0, 1) if reference_has_minimum else 0
     if n_min > ref_n_min:
         failed.add("spurious-minimum")
     if reference_has_minimum and n_min == 0:
@@ -133,8 +131,7 @@ def verdict(
         ref_flips = m.get("reference_force_sign_flips")
         if ref_flips is None:
             ref_flips = 1 if reference_has_minimum else 0
-        allowed = ref_flips + 2 * max(0, n_min - ref_n_min) + th.MAX_EXTRA_FORCE_SIGN_FLIPS
-        if flips > allowed:
+        if flips > ref_flips + th.MAX_EXTRA_FORCE_SIGN_FLIPS:
             failed.add("rough-curve")
     jump = m.get("energy_jump_ev")
     if jump is not None and jump - (m.get("reference_energy_jump_ev") or 0.0) > th.ENERGY_JUMP_TOLERANCE_EV:

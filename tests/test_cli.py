@@ -1,0 +1,73 @@
+"""The command line end to end, as a user runs it."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from astray.cli import app, main
+
+runner = CliRunner()
+
+
+def run(*args):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def run_main(capsys, monkeypatch, *args):
+    """Run through ``main()`` (the console script), which maps user errors to exit code 2."""
+    monkeypatch.setattr("sys.argv", ["astray", *args])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    return exited.value.code, capsys.readouterr()
+
+
+def test_reference_json_for_two_protons_is_coulomb():
+    result = run("reference", "H2++", "--r", "0.5,1.0,2.0", "--json")
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["system"] == "H2++" and data["method"] == "coulomb"
+    assert data["r_angstrom"] == [0.5, 1.0, 2.0]
+    assert data["energy_ev"] == pytest.approx([14.399645 / r for r in (0.5, 1.0, 2.0)], rel=1e-6)
+
+
+def test_reference_json_for_h2_plus_is_exact(isolated_home):
+    data = json.loads(run("reference", "H2+", "--r", "1.0583544", "--json").stdout)
+    # R = 2 bohr: E = -0.6026342 hartree; relative to H + H+ (-0.5 hartree): -0.1026342 hartree
+    assert data["energy_ev"][0] == pytest.approx(-0.1026342144949 * 27.211386245981, abs=1e-5)
+
+
+def test_curves_end_to_end_with_exact_potential(tmp_path):
+    out = tmp_path / "out"
+    result = run("curves", "--potential", "exact", "--system", "H2++", "--system", "H2+",
+                 "--out", str(out))
+    assert result.exit_code == 0, result.stdout
+    data = json.loads((out / "curves.json").read_text())
+    assert {c["system"] for c in data["curves"]} == {"H2++", "H2+"}
+    for curve in data["curves"]:
+        assert curve["verdict"] == "pass", curve["failures"]
+        assert curve["energy_ev"] == pytest.approx(curve["reference_energy_ev"], abs=1e-9)
+    assert data["potentials"][0]["name"] == "exact"
+    assert (out / "H2pp.png").stat().st_size > 10_000
+    page = (out / "curves.html").read_text()
+    assert "data:image/png;base64," in page and "H2++" in page and "http" not in page.split("<body>")[1]
+
+
+def test_curves_twice_reuses_the_store(tmp_path):
+    first = run("curves", "-p", "exact", "-s", "H2++", "--json")
+    second = run("curves", "-p", "exact", "-s", "H2++", "--json")
+    assert json.loads(first.stdout)["curves"] == json.loads(second.stdout)["curves"]
+
+
+@pytest.mark.parametrize("args, words", [
+    (["curves", "-p", "exact", "-s", "H2O"], "unknown system"),
+    (["curves", "-p", "no-such-model", "-s", "H2"], "unknown potential"),
+    (["curves", "-p", "exact", "-s", "H-H,charge=0,mult=2"], "impossible"),
+    (["reference", "H2", "--r", "1.0,abc"], "comma-separated"),
+    (["reference", "H2", "--method", "magic:xyz"], "method"),
+])
+def test_bad_input_is_one_line_and_exit_code_2(capsys, monkeypatch, args, words):
+    code, captured = run_main(capsys, monkeypatch, *args)
+    assert code == 2
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0] and "Traceback" not in captured.err
