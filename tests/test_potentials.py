@@ -1,4 +1,5 @@
-"""The model adapters: CHGNet, SevenNet-0, GFN2-xTB (tblite) and any ASE calculator.
+"""The model adapters: CHGNet, SevenNet-0 (catalogued, through their family modules), GFN2-xTB
+(tblite) and any ASE calculator.
 
 Every adapter is checked on H2 at several bond lengths plus its fragments, evaluated as one batch:
 finite energies, forces that are the gradient of the energy, invariance to where the molecule
@@ -18,7 +19,10 @@ from ase.calculators.calculator import Calculator, all_changes
 
 from astray.errors import PotentialError, WeightsNotFoundError
 from astray.potentials import Prediction, load_potential
-from astray.potentials.periodic_box import BoxedPotential, in_vacuum_box
+from astray.potentials.catalog import CatalogEntry
+from astray.potentials.families import chgnet_family, common, sevennet_family
+from astray.potentials.families.common import in_vacuum_box
+from astray.potentials.foundation import FamilyPotential
 from astray.systems import get_system
 from astray.units import COULOMB_EV_ANGSTROM, HARTREE_EV
 
@@ -102,16 +106,23 @@ def periodic_model(request):
     return request.getfixturevalue(request.param)
 
 
+def test_periodic_models_come_from_the_catalogue(periodic_model):
+    assert isinstance(periodic_model, FamilyPotential)
+    assert periodic_model.entry.family_module == f"{periodic_model.family}_family"
+    assert periodic_model.provenance["weights"] == periodic_model._family.default_weights()
+    assert len(periodic_model.provenance["weights_sha256"]) == 64
+
+
 def test_periodic_models_declare_their_blind_spots(periodic_model):
     assert not periodic_model.charge_aware and not periodic_model.spin_aware
-    assert periodic_model.level_of_theory == "PBE/PBE+U (Materials Project, MPtrj)"
+    assert periodic_model.level_of_theory.startswith("PBE/PBE+U (MPtrj (Materials Project")
     assert periodic_model.level_of_theory_reference == "dft:pbe/def2-tzvp"
 
 
 def test_vacuum_box_size_does_not_change_energies(periodic_model, monkeypatch):
     structures = h2_batch()
     tight = periodic_model.evaluate(structures).energy
-    monkeypatch.setattr(periodic_model, "box_margin", 8.0)
+    monkeypatch.setattr(common, "BOX_MARGIN", 8.0)
     roomy = periodic_model.evaluate(structures).energy
     assert np.allclose(tight, roomy, atol=1e-4)
 
@@ -122,10 +133,47 @@ def test_charge_and_spin_are_ignored_by_blind_models(periodic_model):
     assert energies[0] == energies[1]
 
 
+def test_torch_runs_on_one_thread_and_the_setting_is_restored(periodic_model, monkeypatch):
+    import torch
+
+    seen = []
+    if periodic_model.family == "chgnet":
+        model, attribute = periodic_model.model, "predict_structure"
+    else:
+        model, attribute = periodic_model.model, "model"
+    original = getattr(model, attribute)
+
+    def recording(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(model, attribute, recording)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        assert np.isfinite(periodic_model.evaluate(h2_batch((0.74,))).energy).all()
+        assert seen == [1] and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(previous)
+
+
+def test_loading_chgnet_leaves_the_torch_threads_alone():
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("chgnet")
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        chgnet_family.load(chgnet_family.default_weights(), {})
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(previous)
+
+
 def test_chgnet_reports_total_not_per_atom_energy(chgnet):
     from pymatgen.core import Lattice, Structure
 
-    boxed = in_vacuum_box(H2.atoms(0.74), chgnet.cutoff)
+    cutoff = float(chgnet.model.graph_converter.atom_graph_cutoff)
+    boxed = in_vacuum_box(H2.atoms(0.74), cutoff)
     structure = Structure(Lattice(boxed.cell[:]), boxed.numbers, boxed.positions,
                           coords_are_cartesian=True)
     per_atom = float(chgnet.model.predict_structure(structure, task="e")["e"])
@@ -145,43 +193,65 @@ def test_sevennet_batch_equals_its_ase_calculator(sevennet):
         assert np.allclose(forces, single.get_forces(), atol=1e-4)
 
 
-@pytest.mark.parametrize("module, label", [("chgnet", "CHGNet"), ("sevennet", "SevenNet-0")])
-def test_missing_weights_name_the_file(module, label, tmp_path, monkeypatch):
-    adapter = pytest.importorskip(f"astray.potentials.{module}")
+@pytest.mark.parametrize("name, family, package", [
+    ("chgnet", chgnet_family, "chgnet"), ("sevennet-0", sevennet_family, "sevenn")])
+def test_missing_weights_name_the_file(name, family, package, tmp_path, monkeypatch):
+    pytest.importorskip(package)
     missing = tmp_path / "weights" / "model.pth"
-    monkeypatch.setattr(adapter, "weights_path", lambda: missing)
+    monkeypatch.setattr(family, "default_weights", lambda: str(missing))
     with pytest.raises(WeightsNotFoundError) as error:
-        load_potential("chgnet" if module == "chgnet" else "sevennet-0")
+        load_potential(name)
     message = str(error.value)
-    assert str(missing) in message and label in message and "\n" not in message
+    assert str(missing) in message and name in message and "\n" not in message
+    assert "reinstall" in message and package in message
+
+
+def test_a_missing_explicit_weights_file_is_named(tmp_path):
+    with pytest.raises(WeightsNotFoundError, match="nowhere.pth"):
+        load_potential("chgnet", weights=tmp_path / "nowhere.pth")
 
 
 def test_weights_path_is_where_the_packages_read_from():
-    chgnet_adapter = pytest.importorskip("astray.potentials.chgnet")
-    sevennet_adapter = pytest.importorskip("astray.potentials.sevennet")
-    assert chgnet_adapter.weights_path().is_file()
+    pytest.importorskip("chgnet")
+    pytest.importorskip("sevenn")
+    import os
+
+    from chgnet.model import model as chgnet_model
     from sevenn.util import pretrained_name_to_path
 
-    assert sevennet_adapter.weights_path().samefile(pretrained_name_to_path("7net-0"))
+    chgnet_reads = os.path.join(chgnet_model.module_dir, "../pretrained/0.3.0",
+                                chgnet_family.WEIGHTS_FILE)  # CHGNet.load(model_name="0.3.0")
+    assert os.path.samefile(chgnet_family.default_weights(), chgnet_reads)
+    assert os.path.samefile(sevennet_family.default_weights(), pretrained_name_to_path("7net-0"))
 
 
 # --- the shared box and batching logic, without a model -------------------------------------------
 
-class _PairCountPotential(BoxedPotential):
-    """E = number of atoms pairs closer than the cutoff; fails on any structure with helium."""
+def _pair_count_predict(model, structures):
+    """E = number of atoms in the box; fails on any structure with helium."""
+    boxed = [in_vacuum_box(atoms, model["cutoff"]) for atoms in structures]
+    if any(2 in atoms.numbers for atoms in boxed):
+        raise RuntimeError("no helium here")
+    for atoms in boxed:  # no periodic image may be within the cutoff
+        assert atoms.pbc.all()
+        assert np.all(atoms.cell.lengths() - np.ptp(atoms.positions, axis=0) > model["cutoff"])
+    return (np.array([float(len(atoms)) for atoms in boxed]),
+            [np.zeros((len(atoms), 3)) for atoms in boxed])
 
-    family = "test"
-    cutoff = 3.0
-    batch_size = 4
 
-    def predict_boxed(self, boxed):
-        if any(2 in atoms.numbers for atoms in boxed):
-            raise RuntimeError("no helium here")
-        for atoms in boxed:  # no periodic image may be within the cutoff
-            assert atoms.pbc.all()
-            assert np.all(atoms.cell.lengths() - np.ptp(atoms.positions, axis=0) > self.cutoff)
-        return (np.array([float(len(atoms)) for atoms in boxed]),
-                [np.zeros((len(atoms), 3)) for atoms in boxed])
+@pytest.fixture
+def pair_count_potential(tmp_path, monkeypatch):
+    """A catalogued potential whose family module is :func:`_pair_count_predict`."""
+    family = types.ModuleType("astray.potentials.families.pair_count_family")
+    family.PACKAGE = "numpy"
+    family.load = lambda weights, options: {"cutoff": 3.0}
+    family.predict = _pair_count_predict
+    monkeypatch.setitem(sys.modules, family.__name__, family)
+    weights = tmp_path / "pairs.weights"
+    weights.write_bytes(b"pairs")
+    entry = CatalogEntry("pairs", "test", "numpy", False, False, "", "", "", None,
+                         "pair_count_family")
+    return FamilyPotential(entry, weights)
 
 
 def test_vacuum_box_keeps_info_and_clears_the_cutoff():
@@ -190,16 +260,34 @@ def test_vacuum_box_keeps_info_and_clears_the_cutoff():
     assert np.allclose(boxed.cell.lengths(), [7.0, 7.0, 9.0])
     assert boxed.info == atoms.info and atoms.cell.rank == 0  # the input is untouched
     assert boxed.get_distance(0, 1) == pytest.approx(2.0)
+    assert np.allclose(in_vacuum_box(atoms, cutoff=6.0).cell.lengths(),
+                       np.array([0.0, 0.0, 2.0]) + 6.0 + common.BOX_MARGIN)
 
 
-def test_one_failing_structure_costs_only_itself():
-    potential = _PairCountPotential("pairs")
+def test_torch_threads_are_restored():
+    torch = pytest.importorskip("torch")
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with common.torch_threads(1):
+            assert torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(previous)
+
+
+def test_one_failing_structure_costs_only_itself(pair_count_potential):
     structures = h2_batch() + [get_system("HeH+").atoms(1.0)] + h2_batch((0.8,))
-    with pytest.warns(RuntimeWarning, match="structure 8"):
-        prediction = potential.evaluate(structures)
+    with pytest.warns(RuntimeWarning, match=r"pairs failed on structure 8 \(HHe\)"):
+        prediction = pair_count_potential.evaluate(structures)
     expected = [2, 2, 2, 2, 2, 2, 1, 1, math.nan, 2, 1, 1]
     assert np.allclose(prediction.energy, expected, equal_nan=True)
     assert np.isnan(prediction.forces[8]).all() and not np.isnan(prediction.forces[9]).any()
+
+
+def test_an_empty_batch_is_empty(pair_count_potential):
+    prediction = pair_count_potential.evaluate([])
+    assert prediction.energy.shape == (0,) and prediction.forces == []
 
 
 # --- GFN2-xTB -----------------------------------------------------------------------------------

@@ -1,19 +1,21 @@
 """Energy sources behind one protocol (:class:`Potential`), looked up by the name a user types.
 
-Adapters are imported lazily, so asking for ``xtb`` never imports torch.
+Adapters are imported lazily, so asking for ``xtb`` never imports torch. Foundation models of
+the catalogue (:mod:`astray.potentials.catalog`) run in this interpreter or, with ``python=``,
+in a worker process of another environment (:mod:`astray.potentials.remote`).
 """
 
 from __future__ import annotations
 
 from importlib import import_module
+from pathlib import Path
 
 from astray.errors import PotentialError
 from astray.potentials.base import Potential, Prediction, charge_and_multiplicity
+from astray.potentials.catalog import catalog_entry, potential_catalog
 
 # name (or "prefix:") -> "module:factory"; each factory takes the full spec string.
 _REGISTRY: dict[str, str] = {
-    "chgnet": "astray.potentials.chgnet:ChgnetPotential",
-    "sevennet-0": "astray.potentials.sevennet:SevennetPotential",
     "xtb": "astray.potentials.xtb:XtbPotential",
     "exact": "astray.potentials.exact:ExactPotential",
     "pyscf:": "astray.potentials.pyscf_qc:PyscfPotential",
@@ -23,12 +25,42 @@ _REGISTRY: dict[str, str] = {
 
 def known_potentials() -> list[str]:
     """Names and prefixes that :func:`load_potential` accepts."""
-    return list(_REGISTRY)
+    catalogued = [record["name"] for record in potential_catalog()]
+    return catalogued + [name for name in _REGISTRY if name not in catalogued]
 
 
-def load_potential(spec: str) -> Potential:
-    """Instantiate the potential named by ``spec`` (``chgnet``, ``xtb``, ``pyscf:pbe/def2-svp``,
-    ``ase:module:Class`` ...). Raises :class:`PotentialError` for an unknown name."""
+def load_potential(spec: str, *, python: str | Path | None = None,
+                   weights: str | Path | None = None) -> Potential:
+    """Instantiate the potential named by ``spec`` (``chgnet``, ``uma-s-1p1``, ``xtb``,
+    ``pyscf:pbe/def2-svp``, ``ase:module:Class`` ...).
+
+    Args:
+        spec: a catalogue name or a registry name/prefix.
+        python: interpreter of another environment to evaluate the model in (a worker
+            process started once); only for catalogued models with a family module.
+        weights: the weights file (overrides the environment variable and caches).
+
+    Raises :class:`PotentialError` for an unknown name or a model that cannot be loaded, and
+    :class:`WeightsNotFoundError` (one line naming the file and where to put it) for missing
+    weights, before anything is imported or started.
+    """
+    entry = catalog_entry(spec)
+    if entry is not None and entry.family_module is not None:
+        weights_path = entry.require_weights(weights, packaged_here=python is None)
+        if python is not None:
+            from astray.potentials.remote import RemotePotential
+
+            return RemotePotential(entry, python, weights_path)
+        from astray.potentials.foundation import FamilyPotential
+
+        return FamilyPotential(entry, weights_path)
+    if python is not None or weights is not None:
+        raise PotentialError(f"{spec!r} runs in this environment only and takes no "
+                             "--python or --weights")
+    return _load_registered(spec)
+
+
+def _load_registered(spec: str) -> Potential:
     key = spec if spec in _REGISTRY else spec.split(":", 1)[0] + ":"
     if key not in _REGISTRY:
         raise PotentialError(
@@ -44,4 +76,4 @@ def load_potential(spec: str) -> Potential:
 
 
 __all__ = ["Potential", "Prediction", "charge_and_multiplicity", "known_potentials",
-           "load_potential"]
+           "load_potential", "potential_catalog"]

@@ -1,0 +1,47 @@
+"""fairchem (UMA, OMol25 eSEN) with task ``omol``.
+
+``FAIRChemCalculator`` reads ``atoms.info["charge"]`` (total charge) and ``atoms.info["spin"]``
+(multiplicity) for the ``omol`` task. A checkpoint loaded from a file has no isolated-atom
+references; when the file sits in a Hugging Face snapshot (``.../checkpoints/NAME.pt``) with
+``references/iso_atom_elem_refs.yaml`` beside it, as fairchem's own download leaves it, the
+references are loaded too, so single atoms get the energies ``get_predict_unit`` would give.
+Option: ``task_name`` (``omol``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ase import Atoms
+
+from .common import predict_each
+
+PACKAGE = "fairchem-core"
+ATOM_REFERENCES = Path("references") / "iso_atom_elem_refs.yaml"
+
+
+def atom_references_path(weights: str) -> Path | None:
+    """The isolated-atom reference file of a checkpoint in a snapshot layout, if present."""
+    candidate = Path(weights).resolve().parent.parent / ATOM_REFERENCES
+    unresolved = Path(weights).parent.parent / ATOM_REFERENCES  # HF snapshots hold symlinks
+    return next((p for p in (unresolved, candidate) if p.is_file()), None)
+
+
+def load(weights: str, options: dict):
+    """A ``FAIRChemCalculator`` on CPU for the checkpoint file ``weights``."""
+    from fairchem.core import FAIRChemCalculator
+    from fairchem.core.units.mlip_unit import load_predict_unit
+
+    references = atom_references_path(weights)
+    extra = {}
+    if references is not None:
+        from omegaconf import OmegaConf
+
+        extra["atom_refs"] = OmegaConf.load(references)
+    unit = load_predict_unit(path=weights, device="cpu", **extra)
+    return FAIRChemCalculator(unit, task_name=options.get("task_name", "omol"))
+
+
+def predict(calculator, structures: list[Atoms]):
+    """Energies (eV) and forces (eV/A), one structure after the other."""
+    return predict_each(calculator, structures)
