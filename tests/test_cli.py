@@ -71,3 +71,48 @@ def test_bad_input_is_one_line_and_exit_code_2(capsys, monkeypatch, args, words)
     assert code == 2
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1 and words in lines[0] and "Traceback" not in captured.err
+
+
+def test_missing_foundation_model_weights_exit_2_naming_the_file(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))  # no family cache can hold the file
+    code, captured = run_main(capsys, monkeypatch, "curves", "--potential", "uma-s-1p1",
+                              "--system", "H2")
+    lines = captured.err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and "uma-s-1p1.pt" in lines[0]
+
+
+def test_python_and_weights_stay_with_their_potential():
+    from astray.cli import attach_to_preceding_potential
+
+    argv = ["curves", "--potential", "uma-s-1p1", "--python", "/envs/fc/bin/python",
+            "-p", "orb-v3-conservative-omol", "--weights", "/w/orb.ckpt", "-p", "xtb",
+            "--python", "chgnet=/envs/c/bin/python"]
+    assert attach_to_preceding_potential(argv) == [
+        "curves", "--potential", "uma-s-1p1", "--python", "uma-s-1p1=/envs/fc/bin/python",
+        "-p", "orb-v3-conservative-omol", "--weights", "orb-v3-conservative-omol=/w/orb.ckpt",
+        "-p", "xtb", "--python", "chgnet=/envs/c/bin/python"]
+
+
+def test_python_for_an_unknown_potential_is_refused(capsys, monkeypatch):
+    code, captured = run_main(capsys, monkeypatch, "curves", "-p", "xtb", "-p", "exact",
+                              "--python", "chgnet=/usr/bin/python3", "-s", "H2++")
+    assert code == 2 and "not one of the --potential names" in captured.err
+
+
+def test_chgnet_finding_holds_through_a_worker(capsys, monkeypatch):
+    """CHGNet in a worker process (this interpreter) gives the in-process curves and verdicts."""
+    import sys
+
+    pytest.importorskip("chgnet")
+    in_process = json.loads(run("curves", "-p", "chgnet", "-s", "H2++", "-s", "H2+",
+                                "--no-level-of-theory", "--json").stdout)
+    code, captured = run_main(capsys, monkeypatch, "curves", "-p", "chgnet", "--python",
+                              sys.executable, "-s", "H2++", "-s", "H2+", "--no-level-of-theory",
+                              "--json")
+    assert code in (0, None)
+    remote = json.loads(captured.out)
+    for mine, theirs in zip(in_process["curves"], remote["curves"]):
+        assert theirs["energy_ev"] == pytest.approx(mine["energy_ev"], abs=1e-6)
+        assert theirs["failures"] == mine["failures"]
+    h2pp = in_process["curves"][0]
+    assert h2pp["verdict"] == "fail" and "coulomb-law-violated" in h2pp["failures"]

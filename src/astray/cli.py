@@ -25,7 +25,8 @@ from astray.units import EV_KCAL_MOL
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
                   help="Does a machine-learned potential get the physics of bond breaking right?")
 stderr = Console(stderr=True)
-stdout = Console()
+#: Piped output (CI logs, files) gets a fixed wide table instead of rich's 80 columns.
+stdout = Console() if sys.stdout.isatty() else Console(width=180)
 
 #: Potentials of ``astray demo``: the offline foundation models, xTB and the exact baseline.
 DEMO_POTENTIALS = ("chgnet", "sevennet-0", "xtb", "exact")
@@ -64,6 +65,39 @@ def _summary_table(result: dict) -> Table:
     return table
 
 
+#: Options that belong to the ``--potential`` written before them on the command line.
+PER_POTENTIAL_OPTIONS = ("--python", "--weights")
+
+
+def attach_to_preceding_potential(argv: list[str]) -> list[str]:
+    """Rewrite ``--potential X --python P`` as ``--potential X --python X=P`` (same for
+    ``--weights``), so each option stays with its potential after parsing."""
+    rewritten, current = [], None
+    for index, arg in enumerate(argv):
+        previous = argv[index - 1] if index else None
+        if previous in ("--potential", "-p"):
+            current = arg
+        elif previous in PER_POTENTIAL_OPTIONS and current and "=" not in arg:
+            arg = f"{current}={arg}"
+        rewritten.append(arg)
+    return rewritten
+
+
+def _per_potential(values: Optional[list[str]], potentials: list[str], flag: str) -> dict:
+    """``NAME=PATH`` values as {potential: path}; a bare PATH is accepted with one potential."""
+    pairs = {}
+    for value in values or []:
+        name, sep, path = value.rpartition("=")
+        if not sep:
+            if len(potentials) != 1:
+                raise AstrayError(f"{flag} {value}: write it right after its --potential, or as NAME=PATH")
+            name, path = potentials[0], value
+        if name not in potentials:
+            raise AstrayError(f"{flag} {value}: {name!r} is not one of the --potential names")
+        pairs[name] = path
+    return pairs
+
+
 @app.command()
 def curves(
     potential: list[str] = typer.Option(..., "--potential", "-p", help="Potential name (repeat): "
@@ -77,12 +111,19 @@ def curves(
                                          "training level of theory (e.g. PBE for CHGNet)."),
     recompute: bool = typer.Option(False, help="Ignore curves already in the store."),
     as_json: bool = typer.Option(False, "--json", help="Print the full JSON result to stdout."),
+    python: Optional[list[str]] = typer.Option(None, "--python", help="Python of another "
+                                               "environment to run the preceding --potential in "
+                                               "(or NAME=PATH)."),
+    weights: Optional[list[str]] = typer.Option(None, "--weights", help="Weights file of the "
+                                                "preceding --potential (or NAME=PATH)."),
 ) -> None:
     """Evaluate potentials on diatomic dissociation curves against exact references and name
     each physical failure."""
     from astray.probes.suite import run_curves
 
     _quiet_libraries()
+    options = {"python": _per_potential(python, potential, "--python"),
+               "weights": _per_potential(weights, potential, "--weights")}
     n_systems = len(system) if system else None
     with _progress() as progress:
         task = progress.add_task("starting", total=None)
@@ -95,7 +136,7 @@ def curves(
         try:
             result = run_curves(potential, system, out, reference_method=reference,
                                 compare_level_of_theory=level_of_theory, recompute=recompute,
-                                on_step=step)
+                                on_step=step, load_options=options)
         except KeyboardInterrupt:
             stderr.print("interrupted: every finished curve is kept in the store; rerun to resume")
             raise typer.Exit(130) from None
@@ -163,15 +204,22 @@ def reference_command(
 
 @app.command()
 def potentials(as_json: bool = typer.Option(False, "--json", help="Print JSON to stdout.")) -> None:
-    """List the potentials astray knows."""
-    from astray.potentials import known_potentials
+    """Every known potential: family, charge/spin awareness, where its weights are expected and
+    whether they are found."""
+    from astray.potentials import potential_catalog
 
-    names = known_potentials()
+    catalog = potential_catalog()
     if as_json:
-        print(json.dumps([{"name": n} for n in names], indent=1))
-    else:
-        for name in names:
-            stdout.print(name)
+        print(json.dumps(catalog, indent=1))
+        return
+    table = Table(title="astray potentials (also: pyscf:METHOD/BASIS, ase:MODULE:CLASS[:JSON])")
+    for header in ("name", "family", "charge", "spin", "how charge/spin are passed", "weights"):
+        table.add_column(header)
+    for entry in catalog:
+        found = "[green]found[/]" if entry["weights_found"] else f"[red]missing[/]: {entry['weights_hint']}"
+        table.add_row(entry["name"], entry["family"], "yes" if entry["charge_aware"] else "no",
+                      "yes" if entry["spin_aware"] else "no", entry.get("charge_spin", ""), found)
+    stdout.print(table)
 
 
 @app.command()
@@ -179,13 +227,13 @@ def demo(out: Path = typer.Option(Path("astray-demo"), "--out", "-o", help="Outp
     """The default suite with the offline foundation models (CHGNet, SevenNet-0), GFN2-xTB and
     the exact baseline; writes curves.json, figures and curves.html."""
     curves(potential=list(DEMO_POTENTIALS), system=None, out=out, reference=None,
-           level_of_theory=True, recompute=False, as_json=False)
+           level_of_theory=True, recompute=False, as_json=False, python=None, weights=None)
 
 
 def main() -> None:
     """Entry point: user errors become one line on stderr and exit code 2."""
     try:
-        app()
+        app(args=attach_to_preceding_potential(sys.argv[1:]))
     except AstrayError as error:
         print(f"astray: error: {error}", file=sys.stderr)
         sys.exit(2)

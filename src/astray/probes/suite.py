@@ -42,7 +42,8 @@ def _reference_entry(system: Diatomic, reference: ReferenceCurve) -> dict:
 def run_curves(potential_specs: Sequence[str], system_names: Sequence[str] | None = None,
                out_dir: Path | None = None, *, reference_method: str | None = None,
                compare_level_of_theory: bool = True, recompute: bool = False,
-               store: Store | None = None, on_step: Progress | None = None) -> dict:
+               store: Store | None = None, on_step: Progress | None = None,
+               load_options: dict[str, dict[str, str]] | None = None) -> dict:
     """Probe every potential on every system; return (and write to ``out_dir``) the result.
 
     Args:
@@ -55,9 +56,14 @@ def run_curves(potential_specs: Sequence[str], system_names: Sequence[str] | Non
             (e.g. PBE for CHGNet), to separate the model's error from its functional's.
         recompute: ignore stored curves.
         on_step: called with a short description before each step (for progress display).
+        load_options: per option name (``python``, ``weights``), {potential spec: path}, passed
+            to :func:`astray.potentials.load_potential`.
     """
     systems = [get_system(name) for name in (system_names or DEFAULT_SUITE)]
-    potentials: list[Potential] = [load_potential(spec) for spec in potential_specs]
+    options = load_options or {}
+    potentials: list[Potential] = [
+        load_potential(spec, **{key: paths[spec] for key, paths in options.items() if spec in paths})
+        for spec in potential_specs]
     store = store or Store()
     step = on_step or (lambda _message: None)
     result = {"astray_version": __version__,
