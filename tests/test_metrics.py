@@ -332,8 +332,25 @@ def test_energy_force_consistency():
     m = metrics_of(morse(R), morse(R), force_r=wrong_sign)
     assert m["energy_force_mae_ev_angstrom"] == pytest.approx(2 * np.mean(np.abs(morse_force(R))), rel=0.01)
     assert verdict(m, bare_nuclei=False, reference_has_minimum=True) == ("fail", ["energy-force-inconsistent"])
+    assert m["energy_force_work_error"] > 1.5  # about 2: the work has the opposite sign
     coulomb_forces = metrics_of(coulomb(R), coulomb(R), force_r=coulomb(R) / R)
-    assert coulomb_forces["energy_force_mae_ev_angstrom"] < th.ENERGY_FORCE_MAE_TOLERANCE_EV_ANGSTROM
+    assert coulomb_forces["energy_force_work_error"] < 0.01
+
+
+def test_energy_force_work_test_tolerates_a_coarse_steep_wall_but_not_wrong_units():
+    """Two protons from 0.2 A on a coarse 0.1 A grid: exact forces pass, although the spline
+    derivative there is far off; forces in hartree/bohr (a unit bug) fail."""
+    r = np.arange(0.2, 6.0, 0.1)
+    energy, force = coulomb(r), coulomb(r) / r
+    m = pm.curve_metrics(r, energy, energy, masses_amu=(1.008, 1.008), r_ref=0.74,
+                         force_r=force, bare_nuclei=True, nuclear_charges=(1, 1))
+    assert m["energy_force_mae_ev_angstrom"] > 0.3  # eV/A: the spline derivative is poor here
+    assert m["energy_force_work_error"] < th.ENERGY_FORCE_WORK_TOLERANCE
+    assert verdict(m, bare_nuclei=True, reference_has_minimum=False) == ("pass", [])
+    hartree_per_bohr = force / 27.211386 * 0.529177
+    m = pm.curve_metrics(r, energy, energy, masses_amu=(1.008, 1.008), r_ref=0.74,
+                         force_r=hartree_per_bohr, bare_nuclei=True, nuclear_charges=(1, 1))
+    assert "energy-force-inconsistent" in verdict(m, bare_nuclei=True, reference_has_minimum=False)[1]
 
 
 # ------------------------------------------------------------------------------------ NaN

@@ -36,7 +36,7 @@ fails with ``nan-energy`` alone.
     excursion is left to ``spurious-minimum``), or an energy jump exceeding the reference's by more
     than ENERGY_JUMP_TOLERANCE_EV: wiggles, noise, zigzags, steps from cutoffs.
 ``energy-force-inconsistent``
-    ``energy_force_mae_ev_angstrom`` > ENERGY_FORCE_MAE_TOLERANCE_EV_ANGSTROM: the forces are not
+    ``energy_force_work_error`` > ENERGY_FORCE_WORK_TOLERANCE: the forces are not
     the negative gradient of the energies (only when forces were given).
 ``large-error``
     ``mae_ev`` > LARGE_MAE_EV over the whole curve.
@@ -137,7 +137,7 @@ def verdict(
     if jump is not None and jump - (m.get("reference_energy_jump_ev") or 0.0) > th.ENERGY_JUMP_TOLERANCE_EV:
         failed.add("rough-curve")
 
-    if _exceeds(m.get("energy_force_mae_ev_angstrom"), th.ENERGY_FORCE_MAE_TOLERANCE_EV_ANGSTROM):
+    if _exceeds(m.get("energy_force_work_error"), th.ENERGY_FORCE_WORK_TOLERANCE):
         failed.add("energy-force-inconsistent")
     if _exceeds(m.get("mae_ev"), th.LARGE_MAE_EV):
         failed.add("large-error")

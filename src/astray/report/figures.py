@@ -11,6 +11,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 import numpy as np  # noqa: E402
+from matplotlib.ticker import NullFormatter  # noqa: E402
 
 from astray.systems import Diatomic  # noqa: E402
 
@@ -60,6 +61,7 @@ def curve_figure(system: Diatomic, records: list[dict], path: Path) -> Path:
         for name, energy in models:
             positive = energy > 0
             ax.loglog(r[positive], energy[positive], "o-", ms=3, lw=1.2, label=name)
+        ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels overlap on a short decade
         ax.set_xlabel("r (Å)")
         ax.set_ylabel("E (eV), positive points, log-log")
         ax.set_title(f"{system.name}: full range (log-log)")
