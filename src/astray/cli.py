@@ -30,7 +30,6 @@ stdout = Console() if sys.stdout.isatty() else Console(width=180)
 
 #: Potentials of ``astray demo``: the offline foundation models, xTB and the exact baseline.
 DEMO_POTENTIALS = ("chgnet", "sevennet-0", "xtb", "exact")
-_SHIPPED_DIR = Path(__file__).parent / "reference" / "shipped"
 
 
 def _quiet_libraries() -> None:
@@ -162,7 +161,7 @@ def reference_command(
                               "(source checkout; how the shipped default suite is regenerated)."),
 ) -> None:
     """Compute (or read from the store) reference curves, relative to the separated fragments."""
-    from astray.reference import reference_curve, resolve_method, shipped_record
+    from astray.reference import reference_curve, resolve_method, write_shipped
     from astray.systems import DEFAULT_SUITE, get_system
 
     try:
@@ -186,10 +185,7 @@ def reference_command(
                             "fragments": [f.label for f in item.fragments],
                             "fragment_energy_ev": list(curve.fragment_energy_ev)})
             if ship:
-                key = resolve_method(item, method)
-                name = f"{item.spec}__{key}".replace("/", "_").replace(":", "_").replace(",", "_")
-                (_SHIPPED_DIR / f"{name}.json").write_text(
-                    json.dumps(shipped_record(curve, item, key), indent=1))
+                write_shipped(curve, item, resolve_method(item, method))
     if as_json:
         print(json.dumps(records[0] if len(records) == 1 else records, indent=1))
         return

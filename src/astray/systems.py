@@ -140,6 +140,12 @@ class Diatomic:
                      info={"charge": self.charge, "spin": self.multiplicity})
 
 
+def file_stem(text: str) -> str:
+    """A portable file name for a system or method name (``H2++`` -> ``H2pp``,
+    ``fci/cbs(aug-cc-pvtz)`` -> ``fci_cbs_aug-cc-pvtz_``)."""
+    return "".join(c if c.isalnum() or c in "-." else {"+": "p"}.get(c, "_") for c in text)
+
+
 def _ground_multiplicity(n_electrons: int) -> int:
     """Ground-state multiplicity of the neutral atom with ``n_electrons`` electrons (Hund's rules),
     taken for an atomic ion of the same electron count."""
@@ -285,4 +291,5 @@ def get_system(name_or_spec: str) -> Diatomic:
     return system
 
 
-__all__ = ["CATALOGUE", "DEFAULT_SUITE", "Diatomic", "Fragment", "get_system", "make_diatomic"]
+__all__ = ["CATALOGUE", "DEFAULT_SUITE", "Diatomic", "Fragment", "file_stem", "get_system",
+           "make_diatomic"]

@@ -22,7 +22,7 @@ from astray.reference import ReferenceCurve, reference_curve
 from astray.report.figures import curve_figure
 from astray.report.html import write_html
 from astray.store import Store, config_key
-from astray.systems import DEFAULT_SUITE, Diatomic, get_system
+from astray.systems import DEFAULT_SUITE, Diatomic, file_stem, get_system
 
 Progress = Callable[[str], None]
 
@@ -102,13 +102,8 @@ def run_curves(potential_specs: Sequence[str], system_names: Sequence[str] | Non
     if out_dir is not None:
         step("report")
         figures = {s.name: curve_figure(s, [c for c in result["curves"] if c["system"] == s.name],
-                                        out_dir / f"{_file_name(s.name)}.png") for s in systems}
+                                        out_dir / f"{file_stem(s.name)}.png") for s in systems}
         write_html(result, figures, out_dir / "curves.html")
         _write_json(out_dir / "curves.json", result)
     return result
 
-
-def _file_name(system_name: str) -> str:
-    """A file-system-safe name for a system (``H2++`` -> ``H2pp``)."""
-    return "".join(c if c.isalnum() or c in "-_" else {"+": "p"}.get(c, "_")
-                   for c in system_name)

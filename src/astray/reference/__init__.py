@@ -11,16 +11,18 @@ import json
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 
 from astray.reference.methods import ReferenceCurve, compute_reference, default_method
 from astray.store import R_DECIMALS, Store
-from astray.systems import Diatomic, Fragment
+from astray.systems import Diatomic, Fragment, file_stem
 
 #: Points computed (and stored) together when a reference is missing.
 CHUNK_POINTS = 8
 _SHIPPED_PACKAGE = "astray.reference.shipped"
+SHIPPED_DIR = Path(__file__).parent / "shipped"
 
 
 def resolve_method(system: Diatomic, method: str | None) -> str:
@@ -120,8 +122,16 @@ def _store_fragments(store: Store, system: Diatomic, method: str, computed: Refe
     return tuple(computed.fragment_energy_ev)
 
 
-def shipped_record(curve: ReferenceCurve, system: Diatomic, method_key: str) -> dict:
-    """The JSON record of a reference curve as shipped inside the package."""
+def write_shipped(curve: ReferenceCurve, system: Diatomic, method_key: str) -> Path:
+    """Write ``curve`` into the package's shipped references (from a source checkout): how the
+    precomputed default suite is regenerated (``astray reference --ship``)."""
+    path = SHIPPED_DIR / f"{file_stem(system.name)}__{file_stem(method_key)}.json"
+    path.write_text(json.dumps(_shipped_record(curve, system, method_key), indent=1) + "\n")
+    shipped_references.cache_clear()
+    return path
+
+
+def _shipped_record(curve: ReferenceCurve, system: Diatomic, method_key: str) -> dict:
     return {"system": system.spec, "name": system.name, "method": method_key,
             "r_angstrom": [float(x) for x in curve.r_angstrom],
             "total_energy_ev": [float(x) for x in curve.total_energy_ev],
@@ -131,4 +141,4 @@ def shipped_record(curve: ReferenceCurve, system: Diatomic, method_key: str) -> 
 
 
 __all__ = ["ReferenceCurve", "default_method", "fragment_key", "reference_curve",
-           "resolve_method", "shipped_record", "shipped_references"]
+           "resolve_method", "shipped_references", "write_shipped"]

@@ -1,0 +1,135 @@
+"""PySCF as a potential: Hartree-Fock, any Kohn-Sham functional, or CCSD(T), in any basis.
+
+``PyscfPotential("pyscf:pbe/def2-svp")``: the spec after ``pyscf:`` is ``METHOD/BASIS`` with
+METHOD ``hf``, ``ccsd(t)`` or a density functional PySCF knows (``pbe``, ``b3lyp``,
+``wb97m-v`` ...). Each structure is an isolated molecule with its total charge and spin
+multiplicity (``atoms.info["charge"]`` / ``["spin"]``) and is solved as the reference curves of
+the same method are (:mod:`astray.reference.quantum_chemistry`): restricted for closed shells,
+plus broken-symmetry unrestricted for singlets of several atoms, keeping the lower (stability
+checked); unrestricted for open shells. So a PBE potential dissociates H2 to two atoms, and its
+curve is the ``dft:pbe/...`` reference curve point for point.
+
+Energies in eV; forces in eV/A from analytic gradients for HF and DFT; CCSD(T) gives energies
+only (``forces`` is None). A structure whose SCF (or coupled-cluster iteration) does not
+converge gets NaN energy and NaN forces. Structures without electrons (bare nuclei) get their
+Coulomb repulsion and its forces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from ase import Atoms
+
+from astray.errors import AstrayError, PotentialError
+from astray.potentials.base import Potential, Prediction, charge_and_multiplicity
+from astray.units import BOHR_ANGSTROM, HARTREE_EV
+
+_WAVEFUNCTION_METHODS = ("hf", "ccsd(t)")
+
+
+def _coulomb_energy_and_forces(atoms: Atoms) -> tuple[float, np.ndarray]:
+    """Repulsion (eV) and forces (eV/A) of bare point nuclei."""
+    from astray.units import COULOMB_EV_ANGSTROM
+
+    z = atoms.numbers.astype(float)
+    xyz = atoms.positions
+    energy, forces = 0.0, np.zeros((len(atoms), 3))
+    for i in range(len(atoms)):
+        for j in range(i):
+            d = xyz[i] - xyz[j]
+            r = float(np.linalg.norm(d))
+            energy += COULOMB_EV_ANGSTROM * z[i] * z[j] / r
+            f = COULOMB_EV_ANGSTROM * z[i] * z[j] * d / r**3
+            forces[i] += f
+            forces[j] -= f
+    return energy, forces
+
+
+class PyscfPotential(Potential):
+    """HF, DFT or CCSD(T) single points with PySCF; charge- and spin-aware."""
+
+    family = "pyscf"
+    charge_aware = True
+    spin_aware = True
+
+    def __init__(self, name: str = "pyscf:pbe/def2-svp"):
+        super().__init__(name)
+        spec = name.split(":", 1)[1] if name.lower().startswith("pyscf:") else name
+        method, _, basis = spec.strip().partition("/")
+        method, basis = method.strip().lower(), basis.strip().lower()
+        if not method or not basis:
+            raise PotentialError(
+                f"potential {name!r}: write pyscf:METHOD/BASIS, e.g. pyscf:pbe/def2-svp, "
+                "pyscf:hf/cc-pvdz or pyscf:ccsd(t)/cc-pvdz")
+        from astray.reference.methods import parse_method
+
+        reference = f"{method}:{basis}" if method in _WAVEFUNCTION_METHODS else (
+            f"dft:{method}/{basis}")
+        try:
+            parsed = parse_method(reference)
+        except AstrayError as error:
+            raise PotentialError(f"potential {name!r}: {error}") from None
+        self.method = method
+        self.basis = basis
+        self.functional = parsed.functional  # None for HF and CCSD(T)
+        self.level_of_theory = (f"{method.upper()}/{basis} (PySCF)" if parsed.functional is None
+                                else f"{parsed.functional.upper()}/{basis} (PySCF)")
+        self.level_of_theory_reference = parsed.canonical
+
+    @property
+    def version(self) -> str:
+        from astray.reference.quantum_chemistry import pyscf_version
+
+        return f"pyscf {pyscf_version()}"
+
+    @property
+    def has_forces(self) -> bool:
+        return self.method != "ccsd(t)"
+
+    def single_point(self, atoms: Atoms) -> tuple[float, np.ndarray | None]:
+        """Energy (eV) and forces (eV/A, None for CCSD(T)) of one structure. Raises
+        ``RuntimeError`` when it does not converge, :class:`PotentialError` for a structure
+        the basis cannot describe."""
+        from astray.reference import quantum_chemistry as qc
+        from astray.errors import ReferenceUnavailableError
+
+        charge, multiplicity = charge_and_multiplicity(atoms)
+        try:
+            mol = qc.molecule(atoms.get_chemical_symbols(), atoms.positions / BOHR_ANGSTROM,
+                              charge, multiplicity, self.basis)
+        except ReferenceUnavailableError as error:
+            raise PotentialError(f"{self.name}: {error}") from None
+        if mol.nelectron == 0:
+            energy, forces = _coulomb_energy_and_forces(atoms)
+            return energy, forces if self.has_forces else None
+        if self.method == "ccsd(t)":
+            energy, _ = qc.ccsd_t_energy(mol)
+            return energy * HARTREE_EV, None
+        mf = qc.scf_solution(mol, self.functional)
+        gradient = qc.scf_gradient(mf)
+        return float(mf.e_tot) * HARTREE_EV, -gradient * HARTREE_EV / BOHR_ANGSTROM
+
+    def evaluate(self, structures: Sequence[Atoms]) -> Prediction:
+        energies = np.full(len(structures), np.nan)
+        forces: list[np.ndarray] = []
+        for index, atoms in enumerate(structures):
+            try:
+                energy, force = self.single_point(atoms)
+            except (RuntimeError, np.linalg.LinAlgError, ValueError) as error:
+                import warnings
+
+                warnings.warn(f"{self.name}: structure {index} failed ({error}); energy is NaN")
+                energy, force = np.nan, np.full((len(atoms), 3), np.nan)
+            energies[index] = energy
+            forces.append(force if force is not None else np.full((len(atoms), 3), np.nan))
+        return Prediction(energy=energies, forces=forces if self.has_forces else None)
+
+    def describe(self) -> dict:
+        return {**super().describe(), "method": self.method, "basis": self.basis,
+                "level_of_theory_reference": self.level_of_theory_reference,
+                "reference": "restricted, or broken-symmetry unrestricted where lower"}
+
+
+__all__ = ["PyscfPotential"]
