@@ -3,9 +3,10 @@
 The worker protocol is tested end to end with a worker started by this interpreter (CHGNet and
 SevenNet-0, whose weights ship in their wheels, and small fake family modules that crash, hang,
 print or fail). The
-slow tests run the real MACE, Orb and ANI-2x architectures with random weights in their own
-virtual environments, given by ASTRAY_TEST_MACE_PYTHON, ASTRAY_TEST_ORB_PYTHON and
-ASTRAY_TEST_ANI_PYTHON (see docs/foundation_models.md); nothing is downloaded.
+slow tests run the real MACE, Orb, ANI-2x, UMA (fairchem) and AIMNet2 architectures with random
+weights in their own virtual environments, given by ASTRAY_TEST_MACE_PYTHON,
+ASTRAY_TEST_ORB_PYTHON, ASTRAY_TEST_ANI_PYTHON, ASTRAY_TEST_FAIRCHEM_PYTHON and
+ASTRAY_TEST_AIMNET_PYTHON (see docs/foundation_models.md); nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -336,6 +337,78 @@ torch.save(ani_family.build_architecture().state_dict(), sys.argv[1])
 '''
 
 
+# A small UMA 1.1: the MoE eSCN-MD backbone with charge, spin and dataset embeddings and the
+# dataset-specific energy/force head, saved as the inference checkpoint fairchem publishes
+# (model config, weights, EMA weights and the task list with element references).
+BUILD_FAIRCHEM = '''
+import sys, torch
+from fairchem.core.models.base import HydraModel
+from fairchem.core.units.mlip_unit.api.inference import MLIPInferenceCheckpoint
+torch.manual_seed(0)
+datasets = ["omat", "omol"]
+backbone = dict(
+    model="fairchem.core.models.uma.escn_moe.eSCNMDMoeBackbone", max_num_elements=100,
+    sphere_channels=16, lmax=2, mmax=2, otf_graph=True, max_neighbors=30, cutoff=6.0,
+    edge_channels=16, distance_function="gaussian", num_distance_basis=16,
+    direct_forces=False, regress_forces=True, regress_stress=False, num_layers=2,
+    hidden_channels=16, norm_type="rms_norm_sh", act_type="gate", ff_type="spectral",
+    chg_spin_emb_type="rand_emb", cs_emb_grad=True, dataset_emb_grad=True,
+    dataset_mapping={d: d for d in datasets}, use_dataset_embedding=True, num_experts=2,
+    use_composition_embedding=True, model_version=1.1, always_use_pbc=False)
+heads = {"efs": dict(module="fairchem.core.models.uma.escn_moe.DatasetSpecificSingleHeadWrapper",
+                     head_cls="fairchem.core.models.uma.escn_md.MLP_EFS_Head",
+                     dataset_names=datasets, head_kwargs={"wrap_property": False})}
+model_config = {"_target_": "fairchem.core.models.base.HydraModel", "backbone": backbone,
+                "heads": heads, "pass_through_head_outputs": True, "otf_graph": True}
+model = HydraModel(backbone=backbone, heads=heads, pass_through_head_outputs=True,
+                   otf_graph=True)
+state = model.state_dict()
+ema = {"module." + key: value for key, value in state.items()}
+ema["n_averaged"] = torch.tensor(1)
+element_references = torch.zeros(100)
+element_references[1], element_references[2], element_references[3] = -13.6, -79.0, -203.0
+
+def task(dataset, prop, level, dim):
+    spec = {"_target_": "fairchem.core.units.mlip_unit.mlip_unit.Task",
+            "name": f"{dataset}_{prop}", "level": level, "property": prop,
+            "datasets": [dataset],
+            "out_spec": {"_target_": "fairchem.core.units.mlip_unit.mlip_unit.OutputSpec",
+                         "dim": dim, "dtype": "float32"},
+            "normalizer": {
+                "_target_": "fairchem.core.modules.normalization.normalizer.Normalizer",
+                "mean": 0.0, "rmsd": 1.0}}
+    if prop == "energy":
+        spec["element_references"] = {
+            "_target_": "fairchem.core.modules.normalization.element_references."
+                        "ElementReferences",
+            "element_references": element_references.clone()}
+    return spec
+
+tasks = [task(d, p, level, dim) for d in datasets
+         for p, level, dim in (("energy", "system", [1]), ("forces", "atom", [3]))]
+torch.save(MLIPInferenceCheckpoint(model_config=model_config, model_state_dict=state,
+                                   ema_state_dict=ema, tasks_config=tasks), sys.argv[1])
+'''
+
+# The wB97M-D3 AIMNet2 of the package's own model definition, randomly initialised and exported
+# by the package's own exporter (self-atomic energies baked in, D3 and Coulomb moved outside).
+BUILD_AIMNET = '''
+import sys, tempfile
+from pathlib import Path
+import torch, yaml
+import aimnet
+from aimnet.config import build_module
+from aimnet.train.export_model import export_model
+torch.manual_seed(0)
+config = Path(aimnet.__file__).parent / "models" / "aimnet2_dftd3_wb97m.yaml"
+work = Path(tempfile.mkdtemp())
+torch.save(build_module(yaml.safe_load(config.read_text())).state_dict(), work / "raw.pt")
+(work / "sae.yaml").write_text("1: -13.6\\n3: -203.0\\n6: -1030.0\\n7: -1485.0\\n8: -2040.0\\n")
+export_model.callback(str(work / "raw.pt"), sys.argv[1], str(config), str(work / "sae.yaml"),
+                      None, None, ())
+'''
+
+
 def family_python(variable: str) -> str:
     python = os.environ.get(variable)
     if not python or not Path(python).is_file():
@@ -400,3 +473,36 @@ def test_ani_2x_is_charge_blind_and_conservative(tmp_path):
     assert np.all(np.isfinite(prediction.energy))
     assert len(set(prediction.energy[:4])) == 1  # charge and spin change nothing
     assert_forces_are_minus_the_energy_gradient(ani, h=1e-2, tolerance=5e-4)
+
+
+@pytest.mark.slow
+def test_uma_reads_charge_and_spin_and_isolated_atom_references(tmp_path):
+    """A UMA checkpoint in fairchem's snapshot layout: charge and spin reach the model, forces
+    are -dE/dr, and a single atom gets the isolated-atom reference (eV) stored beside it."""
+    python = family_python("ASTRAY_TEST_FAIRCHEM_PYTHON")
+    snapshot = tmp_path / "snapshots" / "0123abc"
+    (snapshot / "checkpoints").mkdir(parents=True)
+    (snapshot / "references").mkdir()
+    (snapshot / "references" / "iso_atom_elem_refs.yaml").write_text(
+        "omol_elem_refs:\n  1: {0: -13.25, 1: 0.0}\n")
+    weights = random_weights(python, BUILD_FAIRCHEM, snapshot / "checkpoints" / "uma-s-1p1.pt")
+    uma = load_potential("uma-s-1p1", python=python, weights=weights)
+    energies = uma.evaluate(charge_spin_batch()).energy
+    assert np.all(np.isfinite(energies)) and len(set(np.round(energies, 5))) == 4
+    atom = uma.evaluate([H2.fragments[0].atoms()])
+    assert atom.energy[0] == pytest.approx(-13.25) and np.all(atom.forces[0] == 0)
+    assert_forces_are_minus_the_energy_gradient(uma, h=1e-2, tolerance=5e-4)
+    assert uma.describe()["package"] == "fairchem-core"
+
+
+@pytest.mark.slow
+def test_aimnet2_reads_charge_but_not_spin(tmp_path):
+    python = family_python("ASTRAY_TEST_AIMNET_PYTHON")
+    aimnet2 = load_potential("aimnet2", python=python,
+                             weights=random_weights(python, BUILD_AIMNET, tmp_path / "aimnet2.pt"))
+    energies = aimnet2.evaluate(charge_spin_batch()).energy
+    assert np.all(np.isfinite(energies))
+    assert len(set(np.round(energies[:3], 6))) == 3  # H2, H2+, H2++ differ
+    assert energies[3] == energies[0]  # the wB97M-D3 model has no spin input
+    assert_forces_are_minus_the_energy_gradient(aimnet2, h=1e-3, tolerance=1e-4)
+    assert aimnet2.describe()["package"] == "aimnet"

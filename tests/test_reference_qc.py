@@ -181,6 +181,15 @@ def test_one_electron_systems_use_the_exact_solution():
     assert sorted(curve.fragment_energy_ev) == [pytest.approx(-0.5 * HARTREE_EV), 0.0]
 
 
+def test_fci_cbs_basis_is_exact_enough_for_one_electron():
+    """H2+ in the fci/cbs basis (Hartree-Fock is exact for one electron) against the exact
+    one-electron solution, compressed, at r_e and stretched."""
+    system, r = get_system("H2+"), np.array([0.5, 2.0, 6.0]) * BOHR_ANGSTROM
+    basis_set = compute_reference(system, r, "fci/cbs")
+    exact = compute_reference(system, r, "exact-one-electron")
+    np.testing.assert_allclose(basis_set.energy_ev, exact.energy_ev, atol=TOLERANCE_EV)
+
+
 def test_total_energy_of_atoms_and_structures():
     assert total_energy(["H"], [[0, 0, 0]], 0, 2, "best") == pytest.approx(-0.5 * HARTREE_EV)
     assert total_energy(["H"], [[0, 0, 0]], 1, 1, None) == 0.0

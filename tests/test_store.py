@@ -31,3 +31,10 @@ def test_curves_survive_reopening(tmp_path):
 def test_config_key_is_order_independent_and_content_sensitive():
     assert config_key({"a": 1, "b": 2}) == config_key({"b": 2, "a": 1})
     assert config_key({"a": 1}) != config_key({"a": 2})
+
+
+def test_failed_reference_points_are_kept_as_nan(tmp_path):
+    with Store(tmp_path / "s.sqlite") as store:
+        store.put_reference_energies("H-H,charge=1,mult=2", "dft:pbe/x", {4.9: float("nan")}, {})
+        found = store.reference_energies("H-H,charge=1,mult=2", "dft:pbe/x", [4.9])
+        assert list(found) == [4.9] and found[4.9] != found[4.9]  # NaN, not missing

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import sqlite3
 from pathlib import Path
@@ -26,7 +27,7 @@ from platformdirs import user_data_dir
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS reference_points (
     system TEXT NOT NULL, method TEXT NOT NULL, r REAL NOT NULL,
-    total_energy_ev REAL NOT NULL, provenance TEXT NOT NULL,
+    total_energy_ev REAL, provenance TEXT NOT NULL,
     PRIMARY KEY (system, method, r));
 CREATE TABLE IF NOT EXISTS curves (
     key TEXT PRIMARY KEY, potential TEXT NOT NULL, system TEXT NOT NULL,
@@ -67,21 +68,24 @@ class Store:
 
     def reference_energies(self, system: str, method: str, r_values) -> dict[float, float]:
         """Stored total energies (eV) of ``system`` by ``method`` at the requested bond lengths
-        (angstrom), as {rounded r: energy}; missing points are simply absent."""
+        (angstrom), as {rounded r: energy}; missing points are absent, points where the method
+        failed (stored as NULL) are NaN."""
         wanted = {round(float(r), R_DECIMALS) for r in r_values}
         rows = self._db.execute(
             "SELECT r, total_energy_ev FROM reference_points WHERE system=? AND method=?",
             (system, method)).fetchall()
-        return {r: e for r, e in rows if r in wanted}
+        return {r: float("nan") if e is None else e for r, e in rows if r in wanted}
 
     def put_reference_energies(self, system: str, method: str, energies: dict[float, float],
                                provenance: dict) -> None:
-        """Store total energies (eV) keyed by bond length (angstrom), with their provenance."""
+        """Store total energies (eV) keyed by bond length (angstrom), with their provenance; a
+        NaN (the method failed there) is stored as NULL, so it is not recomputed every time."""
         text = json.dumps(provenance, sort_keys=True, default=str)
         with self._db:
             self._db.executemany(
                 "INSERT OR REPLACE INTO reference_points VALUES (?, ?, ?, ?, ?)",
-                [(system, method, round(float(r), R_DECIMALS), float(e), text)
+                [(system, method, round(float(r), R_DECIMALS),
+                  float(e) if math.isfinite(e) else None, text)
                  for r, e in energies.items()])
 
     def reference_provenance(self, system: str, method: str) -> dict | None:

@@ -253,7 +253,7 @@ def _catalogue() -> dict[str, Diatomic]:
 CATALOGUE: dict[str, Diatomic] = _catalogue()
 #: The default suite: what ``astray curves`` probes when no ``--system`` is given; its reference
 #: curves ship precomputed inside the package.
-DEFAULT_SUITE: tuple[str, ...] = ("H2", "H2+", "H2++", "HeH+", "HeH++", "He2", "LiH")
+DEFAULT_SUITE: tuple[str, ...] = ("H2", "H2+", "H2++", "HeH+", "HeH++")
 
 _SPEC = re.compile(r"^\s*([A-Za-z]{1,2})\s*-\s*([A-Za-z]{1,2})\s*((?:,\s*\w+\s*=\s*[-+]?\w+\s*)*)$")
 

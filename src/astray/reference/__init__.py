@@ -52,7 +52,8 @@ def _shipped_points(system: Diatomic, method: str) -> tuple[dict[float, float], 
     data = shipped_references().get((system.spec, method))
     if data is None:
         return {}, None
-    points = {round(r, R_DECIMALS): e for r, e in zip(data["r_angstrom"], data["total_energy_ev"])}
+    points = {round(r, R_DECIMALS): np.nan if e is None else e
+              for r, e in zip(data["r_angstrom"], data["total_energy_ev"])}
     return points, data
 
 
@@ -134,7 +135,8 @@ def write_shipped(curve: ReferenceCurve, system: Diatomic, method_key: str) -> P
 def _shipped_record(curve: ReferenceCurve, system: Diatomic, method_key: str) -> dict:
     return {"system": system.spec, "name": system.name, "method": method_key,
             "r_angstrom": [float(x) for x in curve.r_angstrom],
-            "total_energy_ev": [float(x) for x in curve.total_energy_ev],
+            "total_energy_ev": [float(x) if np.isfinite(x) else None
+                                for x in curve.total_energy_ev],
             "fragment_energy_ev": [float(x) for x in curve.fragment_energy_ev],
             "provenance": {**curve.provenance, "method": curve.method,
                            "description": curve.description}}

@@ -41,7 +41,7 @@ from ase.data import atomic_numbers
 from astray.errors import ReferenceUnavailableError, SystemSpecError
 from astray.reference.coulomb import coulomb_energy
 from astray.systems import Diatomic, Fragment, make_diatomic
-from astray.units import BOHR_ANGSTROM, HARTREE_EV
+from astray.units import BOHR_ANGSTROM, HARTREE_EV, KCAL_MOL_EV
 
 #: Default bases of determinant FCI for three and four electrons: diffuse functions for
 #: dimers bound only by dispersion (He2), plain triple zeta otherwise (LiH: 51 s a point).
@@ -404,6 +404,9 @@ def compute_reference(system: Diatomic, r_angstrom, method: str | None = None) -
     curve_seconds = time.perf_counter() - start
     start = time.perf_counter()
     fragments = tuple(_fragment_energy_ev(f, spec) for f in system.fragments)
+    limit_details = {}
+    if spec.family in ("nevpt2", "nevpt2/cbs") and electrons > 1:
+        fragments, limit_details = _follow_to_separated_limit(system, spec, fragments)
     fragment_seconds = time.perf_counter() - start
     description, accuracy = _description(spec, system, electrons)
     failed = [float(x) for x, e in zip(r, total) if not np.isfinite(e)]
@@ -414,13 +417,47 @@ def compute_reference(system: Diatomic, r_angstrom, method: str | None = None) -
         "timings_s": {"curve": round(curve_seconds, 3), "fragments": round(fragment_seconds, 3),
                       "points": int(len(r))},
         "fragments": [f.label + f",mult={f.multiplicity}" for f in system.fragments],
-        **_jsonable(details),
+        **_jsonable(details), **limit_details,
     }
     if failed:
         provenance["failed_r_angstrom"] = failed
     return ReferenceCurve(system=system.name, method=spec.canonical, description=description,
                           r_angstrom=r, energy_ev=total - sum(fragments), total_energy_ev=total,
                           fragment_energy_ev=fragments, provenance=provenance)
+
+
+def _follow_to_separated_limit(system: Diatomic, spec: Method,
+                               atoms_ev: tuple[float, ...]) -> tuple[tuple[float, ...], dict]:
+    """Fragment energies that are the asymptote of the NEVPT2 curve itself.
+
+    The molecular state followed to infinite separation can lie above the isolated atoms when
+    an atom has a degenerate ground term (O2: the atoms' CASSCF breaks their spherical symmetry,
+    the molecule's cannot). The difference is shared between the fragments that carry
+    electrons, so E(AB) - E(A) - E(B) goes to zero, and reported in the provenance.
+    """
+    limit_ev = _separated_limit_hartree(system, spec) * HARTREE_EV
+    shift = limit_ev - sum(atoms_ev)
+    carriers = [i for i, f in enumerate(system.fragments) if f.n_electrons > 0]
+    shifted = tuple(e + (shift / len(carriers) if i in carriers else 0.0)
+                    for i, e in enumerate(atoms_ev))
+    return shifted, {"separated_limit_minus_isolated_atoms_kcal_mol": round(
+        shift / KCAL_MOL_EV, 4), "fragments_from": "the molecular state followed to "
+        "10 r_e, shared between the atoms"}
+
+
+@lru_cache(maxsize=64)
+def _separated_limit_hartree(system: Diatomic, spec: Method) -> float:
+    from astray.reference import quantum_chemistry as qc
+
+    args = (tuple(system.symbols), system.charge, system.multiplicity)
+    r_start = system.r_nominal / BOHR_ANGSTROM
+    charges = tuple(f.charge for f in system.fragments)
+    if spec.family == "nevpt2":
+        return qc.nevpt2_separated_limit(*args, spec.basis, r_start, charges)[1]
+    small, large = (qc.nevpt2_separated_limit(*args, _cbs_basis(spec, x), r_start, charges)
+                    for x in spec.cardinals)
+    return float(qc.nevpt2_cbs(np.array(large[0]), np.array(small[1]), np.array(small[0]),
+                               np.array(large[1]), spec.cardinals))
 
 
 def _fragment_energy_ev(fragment: Fragment, spec: Method) -> float:

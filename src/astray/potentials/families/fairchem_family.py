@@ -5,7 +5,13 @@
 references; when the file sits in a Hugging Face snapshot (``.../checkpoints/NAME.pt``) with
 ``references/iso_atom_elem_refs.yaml`` beside it, as fairchem's own download leaves it, the
 references are loaded too, so single atoms get the energies ``get_predict_unit`` would give.
-Option: ``task_name`` (``omol``).
+Options: ``task_name`` (``omol``) and ``inference_settings`` (:func:`default_inference_settings`).
+
+The inference settings are fairchem's general path: MOLE experts left unmerged and no
+``torch.compile``. fairchem >= 2.2x defaults to merging the experts for the first structure it
+sees and compiling the model, which suits molecular dynamics of one system but not a curve of
+structures with different compositions, charges and spins (each change breaks the merged
+model's contract), and on the CPU compiling costs minutes per composition.
 """
 
 from __future__ import annotations
@@ -27,6 +33,14 @@ def atom_references_path(weights: str) -> Path | None:
     return next((p for p in (unresolved, candidate) if p.is_file()), None)
 
 
+def default_inference_settings() -> str:
+    """``"batch"`` (unmerged MOLE, no compile) where this fairchem has it; older releases call
+    that path ``"default"``."""
+    from fairchem.core.units.mlip_unit.api.inference import NAME_TO_INFERENCE_SETTING
+
+    return "batch" if "batch" in NAME_TO_INFERENCE_SETTING else "default"
+
+
 def load(weights: str, options: dict):
     """A ``FAIRChemCalculator`` on CPU for the checkpoint file ``weights``."""
     from fairchem.core import FAIRChemCalculator
@@ -38,7 +52,8 @@ def load(weights: str, options: dict):
         from omegaconf import OmegaConf
 
         extra["atom_refs"] = OmegaConf.load(references)
-    unit = load_predict_unit(path=weights, device="cpu", **extra)
+    settings = options.get("inference_settings") or default_inference_settings()
+    unit = load_predict_unit(path=weights, inference_settings=settings, device="cpu", **extra)
     return FAIRChemCalculator(unit, task_name=options.get("task_name", "omol"))
 
 
