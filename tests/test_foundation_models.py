@@ -476,7 +476,7 @@ def test_ani_2x_is_charge_blind_and_conservative(tmp_path):
 
 
 @pytest.mark.slow
-def test_uma_reads_charge_and_spin_and_isolated_atom_references(tmp_path):
+def test_fairchem_uma_reads_charge_and_spin_and_isolated_atom_references(tmp_path):
     """A UMA checkpoint in fairchem's snapshot layout: charge and spin reach the model, forces
     are -dE/dr, and a single atom gets the isolated-atom reference (eV) stored beside it."""
     python = family_python("ASTRAY_TEST_FAIRCHEM_PYTHON")

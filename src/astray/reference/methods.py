@@ -23,7 +23,10 @@ with a one-line message. Bare nuclei have no electrons for any method to act on:
 electronic-structure method gives their Coulomb repulsion.
 
 Every curve is E(AB) - E(A) - E(B) with the atoms computed by the same method and basis, so it
-goes to zero at infinite separation when the method is size-consistent.
+goes to zero at infinite separation when the method is size-consistent. For NEVPT2 the atoms'
+sum is taken where the followed molecular state actually goes (the state followed to 10 r_e),
+which differs from isolated-atom CASSCF for atoms with degenerate ground terms (O2: 0.07 eV);
+the difference is in the provenance.
 """
 
 from __future__ import annotations

@@ -8,10 +8,12 @@ references are loaded too, so single atoms get the energies ``get_predict_unit``
 Options: ``task_name`` (``omol``) and ``inference_settings`` (:func:`default_inference_settings`).
 
 The inference settings are fairchem's general path: MOLE experts left unmerged and no
-``torch.compile``. fairchem >= 2.2x defaults to merging the experts for the first structure it
-sees and compiling the model, which suits molecular dynamics of one system but not a curve of
-structures with different compositions, charges and spins (each change breaks the merged
-model's contract), and on the CPU compiling costs minutes per composition.
+``torch.compile`` (its ``"batch"`` preset). fairchem-core 2.24's ``"default"`` (nitro, falling
+back to multigpu off CUDA) merges the experts for the first structure and compiles the model:
+that suits molecular dynamics of one system, not a curve of structures with different
+compositions, charges and spins, and on the CPU (torch 2.13) compiling a small UMA took about
+100 s and then failed in the force backward pass ("One of the differentiated Tensors does not
+require grad"), where the general path gives energies and forces in a few seconds.
 """
 
 from __future__ import annotations
@@ -34,10 +36,12 @@ def atom_references_path(weights: str) -> Path | None:
 
 
 def default_inference_settings() -> str:
-    """``"batch"`` (unmerged MOLE, no compile) where this fairchem has it; older releases call
-    that path ``"default"``."""
-    from fairchem.core.units.mlip_unit.api.inference import NAME_TO_INFERENCE_SETTING
-
+    """``"batch"`` (unmerged MOLE, no compile) where this fairchem has it; older releases, whose
+    ``"default"`` was that path, have no ``"batch"``."""
+    try:
+        from fairchem.core.units.mlip_unit.api.inference import NAME_TO_INFERENCE_SETTING
+    except ImportError:
+        return "default"
     return "batch" if "batch" in NAME_TO_INFERENCE_SETTING else "default"
 
 
