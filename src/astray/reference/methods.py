@@ -131,6 +131,7 @@ def parse_method(method: str) -> Method:
     """Parse a method string (see the module docstring); raises
     :class:`ReferenceUnavailableError` for anything unknown."""
     text = re.sub(r"\s+", "", method.strip().lower())
+    text = re.sub(r"^(fci|nevpt2):cbs", r"\1/cbs", text)
     if text in ("coulomb", "exact-one-electron"):
         return Method(text)
     if text == "fci/cbs" or text.startswith("fci/cbs("):
@@ -161,7 +162,7 @@ def parse_method(method: str) -> Method:
 
 
 def _check_basis_name(basis: str, method: str) -> str:
-    """A basis name PySCF knows (checked on hydrogen or, failing that, carbon)."""
+    """A basis name PySCF knows (checked on H, C and Li: one of them has every basis)."""
     from pyscf import gto
     from pyscf.lib.exceptions import BasisNotFoundError
 

@@ -696,7 +696,11 @@ def _converge(mf, dm0=None):
 def _stable(mf, attempts: int = 3):
     """Follow internal instabilities of an unrestricted solution to a stable minimum."""
     for _ in range(attempts):
-        mo, _, stable, _ = mf.stability(return_status=True)
+        try:
+            mo, _, stable, _ = mf.stability(return_status=True)
+        except NotImplementedError:  # no orbital Hessian for this functional in PySCF
+            warnings.warn(f"no stability analysis for {getattr(mf, 'xc', 'HF')}")
+            break
         if stable:
             break
         dm = mf.make_rdm1(mo, mf.mo_occ)
@@ -757,6 +761,8 @@ def scf_solution(mol, xc: str | None = None, *, dm0=None, broken_symmetry: bool 
                     # stability analysis (to be a minimum, not a saddle point)
                     if _spin_contamination(unrestricted) > 1e-3:
                         candidates.append(_stable(unrestricted))
+                    elif not candidates:  # the restricted SCF failed; this is its solution
+                        candidates.append(unrestricted)
                     break
         else:
             unrestricted = _converge(_scf_object(mol, xc, False),
