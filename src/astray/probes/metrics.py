@@ -357,6 +357,16 @@ def tortuosity(r: Sequence[float], energy: Sequence[float]) -> float | None:
     return float(np.sum(np.abs(np.diff(ef))) / denom)
 
 
+def _curve_with_forces(r, energy, force_r) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """r, E and F_r as flat float arrays of one length (ValueError otherwise)."""
+    rr = np.asarray(r, dtype=float).ravel()
+    e = np.asarray(energy, dtype=float).ravel()
+    f = np.asarray(force_r, dtype=float).ravel()
+    if f.shape != rr.shape:
+        raise ValueError(f"r and force_r differ in length: {rr.size} != {f.size}")
+    return rr, e, f
+
+
 def energy_force_mae(
     r: Sequence[float], energy: Sequence[float], force_r: Sequence[float] | None
 ) -> float | None:
@@ -365,11 +375,7 @@ def energy_force_mae(
     conservative model, up to spline interpolation error). None without forces or spline."""
     if force_r is None:
         return None
-    rr = np.asarray(r, dtype=float).ravel()
-    e = np.asarray(energy, dtype=float).ravel()
-    f = np.asarray(force_r, dtype=float).ravel()
-    if f.shape != rr.shape:
-        raise ValueError(f"r and force_r differ in length: {rr.size} != {f.size}")
+    rr, e, f = _curve_with_forces(r, energy, force_r)
     s = spline(rr, e)
     ok = np.isfinite(rr) & np.isfinite(e) & np.isfinite(f)
     if s is None or not ok.any():
@@ -389,11 +395,7 @@ def energy_force_work_error(
     intervals. None without forces or intervals."""
     if force_r is None:
         return None
-    rr = np.asarray(r, dtype=float).ravel()
-    e = np.asarray(energy, dtype=float).ravel()
-    f = np.asarray(force_r, dtype=float).ravel()
-    if f.shape != rr.shape:
-        raise ValueError(f"r and force_r differ in length: {rr.size} != {f.size}")
+    rr, e, f = _curve_with_forces(r, energy, force_r)
     order = np.argsort(rr)
     rr, e, f = rr[order], e[order], f[order]
     d_energy = np.diff(e)
