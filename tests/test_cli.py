@@ -116,3 +116,15 @@ def test_chgnet_finding_holds_through_a_worker(capsys, monkeypatch):
         assert theirs["failures"] == mine["failures"]
     h2pp = in_process["curves"][0]
     assert h2pp["verdict"] == "fail" and "coulomb-law-violated" in h2pp["failures"]
+
+
+def test_a_model_returning_nan_is_a_named_failure_not_a_crash(tmp_path):
+    out = tmp_path / "nan"
+    result = run("curves", "-p", "ase:fake_calculators:NaNBelowHalfAngstrom", "-s", "H2",
+                 "--out", str(out))
+    assert result.exit_code == 0
+    curve = json.loads((out / "curves.json").read_text(), parse_constant=pytest.fail)["curves"][0]
+    assert curve["verdict"] == "fail" and "nan-energy" in curve["failures"]
+    energies = curve["energy_ev"]
+    assert energies[0] is None and all(e is not None for e in energies[-20:])
+    assert curve["metrics"]["r_e_angstrom"] == pytest.approx(0.74, abs=0.01)

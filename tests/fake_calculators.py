@@ -1,0 +1,19 @@
+"""ASE calculators that misbehave on purpose, for tests of the probe's failure handling."""
+
+import numpy as np
+from ase.calculators.calculator import Calculator, all_changes
+
+
+class NaNBelowHalfAngstrom(Calculator):
+    """Morse-like H2 energy (eV), but NaN when the atoms are closer than 0.5 A."""
+
+    implemented_properties = ["energy"]
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
+        super().calculate(atoms, properties, system_changes)
+        if len(self.atoms) == 1:
+            self.results["energy"] = 0.0
+            return
+        r = self.atoms.get_distance(0, 1)
+        well = 4.75 * ((1 - np.exp(-1.94 * (r - 0.74))) ** 2 - 1)
+        self.results["energy"] = float("nan") if r < 0.5 else float(well)
