@@ -194,17 +194,15 @@ def two_electron_basis_name(cardinal: int) -> str:
 @dataclass
 class TwoElectronSolution:
     """Hartree-Fock and exact (FCI) energies in hartree of a two-electron system in one basis,
-    with what the next bond length starts from: the SCF density and the CI matrix in the AO
-    basis."""
+    with what the next bond length starts from: the CI matrix in the AO basis."""
 
     e_hf: float
     e_fci: float
-    dm: np.ndarray
     ci_ao: np.ndarray
     n_orbitals: int
 
 
-def _two_electron_scf(mol, eri, dm0=None):
+def _two_electron_scf(mol, eri):
     """RHF (singlet) or ROHF (triplet) with the two-electron integrals held in memory."""
     from pyscf import scf
 
@@ -212,9 +210,7 @@ def _two_electron_scf(mol, eri, dm0=None):
     mf._eri = eri
     mf.conv_tol = 1e-9
     mf.max_cycle = 100
-    mf.kernel(dm0=dm0)
-    if not mf.converged:
-        mf.kernel(dm0=None)
+    mf.kernel()
     return mf
 
 
@@ -244,7 +240,9 @@ def two_electron_fci(mol, *, guess: TwoElectronSolution | None = None) -> TwoEle
     if mol.nelectron != 2 or mol.spin not in (0, 2):
         raise ValueError("two_electron_fci needs exactly two electrons, singlet or triplet")
     eri = mol.intor("int2e", aosym="s8")
-    mf = _two_electron_scf(mol, eri, None if guess is None else guess.dm)
+    # Always a fresh SCF guess: a neighbour's density from a distant geometry can converge to
+    # an excited SCF solution, and E_HF enters the basis-set extrapolation directly.
+    mf = _two_electron_scf(mol, eri)
     if not mf.converged:
         raise RuntimeError("SCF did not converge")
     mo = mf.mo_coeff
@@ -271,27 +269,32 @@ def two_electron_fci(mol, *, guess: TwoElectronSolution | None = None) -> TwoEle
         c0 = np.zeros((n, n))
         c0[0, 1], c0[1, 0] = 1.0, -1.0
         diagonal += (mf.e_tot - e_nuc) - diagonal[1]
+    starts = [c0]  # the Hartree-Fock determinant
     if guess is not None:  # the CI matrix of the neighbour, carried over in the AO basis
         s = mf.get_ovlp()
         projected = symmetrise(mo.T @ s @ guess.ci_ao @ s @ mo)
         if np.linalg.norm(projected) > 0.5:
-            c0 = projected
-    c0 = c0 / np.linalg.norm(c0)
+            starts.insert(0, projected)
 
     def precondition(r, e, x):
         shift = diagonal - e
         shift[np.abs(shift) < 1e-8] = 1e-8
         return symmetrise((r / shift).reshape(n, n)).ravel()
 
-    converged, e, c = lib.davidson1(lambda xs: [sigma(x) for x in xs], c0.ravel(), precondition,
-                                    tol=1e-9, max_cycle=100, max_space=20, nroots=1,
-                                    verbose=0)
-    converged, e, c = converged[0], e[0], c[0]
-    if not converged:
-        raise RuntimeError("two-electron FCI did not converge")
+    for start in starts:
+        converged, e, c = lib.davidson1(lambda xs: [sigma(x) for x in xs],
+                                        (start / np.linalg.norm(start)).ravel(), precondition,
+                                        tol=1e-9, max_cycle=100, max_space=20, nroots=1,
+                                        verbose=0)
+        converged, e, c = converged[0], e[0], c[0]
+        # the variational bound E_FCI <= E_HF rejects an excited root found from a poor start
+        if converged and e + e_nuc <= mf.e_tot + 1e-8:
+            break
+    else:
+        raise RuntimeError("two-electron FCI did not converge to the ground state")
     c = c.reshape(n, n)
     return TwoElectronSolution(e_hf=float(mf.e_tot), e_fci=float(e + e_nuc),
-                               dm=mf.make_rdm1(), ci_ao=mo @ c @ mo.T, n_orbitals=n)
+                               ci_ao=mo @ c @ mo.T, n_orbitals=n)
 
 
 def cbs_correlation(e_corr_small: float, e_corr_large: float, cardinal_small: int,
