@@ -114,7 +114,8 @@ def test_two_electron_fci_equals_determinant_fci():
         mol = qc.diatomic(("H", "H"), 1.7, 0, multiplicity, "cc-pvdz")
         solution = qc.two_electron_fci(mol)
         mf = (scf.RHF(mol) if multiplicity == 1 else scf.ROHF(mol)).run()
-        solver = fci.addons.fix_spin_(fci.FCI(mf), ss=(multiplicity - 1) / 2 * (multiplicity + 1) / 2)
+        spin = (multiplicity - 1) / 2
+        solver = fci.addons.fix_spin_(fci.FCI(mf), ss=spin * (spin + 1))
         assert solution.e_fci == pytest.approx(solver.kernel()[0], abs=1e-9)
 
 
@@ -135,7 +136,8 @@ def test_default_methods():
     ("FCI:cc-pVTZ", "fci/cc-pvtz"), ("nevpt2:cc-pvtz", "nevpt2/cc-pvtz"),
     ("nevpt2/cbs", "nevpt2/cbs(cc-pvtz,cc-pvqz)"),
     ("nevpt2/cbs(aug-cc-pvdz,aug-cc-pvtz)", "nevpt2/cbs(aug-cc-pvdz,aug-cc-pvtz)"),
-    ("dft:PBE/def2-TZVP", "dft:pbe/def2-tzvp"), ("dft:wb97m-v/def2-tzvpd", "dft:wb97m-v/def2-tzvpd"),
+    ("dft:PBE/def2-TZVP", "dft:pbe/def2-tzvp"),
+    ("dft:wb97m-v/def2-tzvpd", "dft:wb97m-v/def2-tzvpd"),
     ("hf:cc-pvdz", "hf/cc-pvdz"), ("ccsd(t):cc-pvdz", "ccsd(t)/cc-pvdz"), ("coulomb", "coulomb"),
 ])
 def test_method_strings(text, canonical):

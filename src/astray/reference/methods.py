@@ -113,7 +113,8 @@ def _letter(cardinal: int) -> str:
     return {v: k for k, v in _LETTER_CARDINAL.items()}[cardinal]
 
 
-_CBS_PAIR = re.compile(r"^\((aug-)?cc-pv([dtq56])z(\+tight)?,\s*(aug-)?cc-pv([dtq56])z(\+tight)?\)$")
+_CBS_PAIR = re.compile(
+    r"^\((aug-)?cc-pv([dtq56])z(\+tight)?,\s*(aug-)?cc-pv([dtq56])z(\+tight)?\)$")
 
 
 def _cardinals(pair: str, method: str) -> tuple[tuple[int, int], str]:
@@ -273,7 +274,8 @@ def _cbs_basis(spec: Method, cardinal: int) -> str:
 
 
 def _curve_hartree(symbols: tuple[str, str], r_bohr: np.ndarray, charge: int,
-                   multiplicity: int, spec: Method, r_start: float | None) -> tuple[np.ndarray, dict]:
+                   multiplicity: int, spec: Method,
+                   r_start: float | None) -> tuple[np.ndarray, dict]:
     """Total energies (hartree) of the diatomic along ``r_bohr`` and method details."""
     from astray.reference import quantum_chemistry as qc
 
