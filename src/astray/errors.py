@@ -19,3 +19,7 @@ class WeightsNotFoundError(PotentialError):
 
 class ReferenceUnavailableError(AstrayError):
     """A reference curve cannot be computed for this system with the requested method."""
+
+
+class DatasetError(AstrayError):
+    """A data set that is missing, malformed, truncated or inconsistent; the message says which."""
