@@ -2,9 +2,16 @@
 from __future__ import annotations
 
 import json
+import shlex
+import sys
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from astray.data.dataset import open_dataset
@@ -16,7 +23,78 @@ data_app = typer.Typer(no_args_is_help=True, help="Import, build, inspect and ex
 def info(name: str = typer.Argument(..., help="Data set name (e.g. default) or folder."),
          as_json: bool = typer.Option(False, "--json", help="Print JSON to stdout.")) -> None:
     """Size, level of theory, elements and structure kinds of a data set."""
-    summary = open_dataset(name).info()
+    _print_summary(open_dataset(name).info(), as_json)
+
+
+@data_app.command("import")
+def import_(
+        path: str = typer.Argument(..., help="File, folder or postgresql:// URL to read."),
+        name: str = typer.Option(..., "--name", help="Name of the new data set."),
+        format: Optional[str] = typer.Option(
+            None, "--format", help="paper-npy, extxyz, ase-db or ani-hdf5 (default: from the "
+            "path: folder, .extxyz/.xyz, .db or URL, .h5/.hdf5)."),
+        allow_pickle: bool = typer.Option(
+            False, "--allow-pickle", help="paper-npy: unpickle its object arrays (unpickling can "
+            "run code from the file: only for files you trust)."),
+        energy_key: Optional[str] = typer.Option(
+            None, "--energy-key", help="Field of the total energy (extxyz/ase-db default: the "
+            "calculator energy or info['energy']; ani-hdf5: required, e.g. wb97x_dz.energy)."),
+        forces_key: Optional[str] = typer.Option(
+            None, "--forces-key", help="Field of the forces (default: 'forces' where present)."),
+        atomization_key: Optional[str] = typer.Option(
+            None, "--atomization-key", help="Field of given atomization energies E - sum "
+            "E_atoms (extxyz/ase-db default: atomization_energy where present)."),
+        energy_unit: Optional[str] = typer.Option(
+            None, "--energy-unit", help="eV, hartree or kcal/mol (default: eV; hartree for "
+            "ani-hdf5; kcal/mol for paper-npy). Forces: this unit per angstrom."),
+        level: Optional[str] = typer.Option(
+            None, "--level", help="Level of theory of the energies, e.g. 'G4(MP2)' "
+            "(default: unknown)."),
+        kind: Optional[str] = typer.Option(
+            None, "--kind", help="Structure kind where the source does not say: stable, "
+            "compressed, stretched, normal-mode, unknown (default: stable for paper-npy, "
+            "which holds equilibrium geometries; unknown otherwise)."),
+        atom_energies: Optional[str] = typer.Option(
+            None, "--atom-energies", help="Isolated-atom energies at the same level, JSON text or "
+            "file, in --energy-unit: {\"H\": -0.5, ...}; derives atomization energies."),
+        hdf5_group: Optional[str] = typer.Option(
+            None, "--hdf5-group", help="ani-hdf5: read only this group (e.g. data)."),
+        overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing data set."),
+        as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON.")) -> None:
+    """Import a data set into $ASTRAY_HOME/datasets/NAME (units converted to eV and angstrom)."""
+    from astray.data.readers import import_dataset
+    from astray.data.readers.common import SkippedStructuresWarning
+
+    with _counter(f"importing {path}") as advance, \
+            warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        dataset = import_dataset(
+            path, name, format=format, level_of_theory=level, atom_energies=atom_energies,
+            overwrite=overwrite, progress=advance, allow_pickle=allow_pickle or None,
+            energy_key=energy_key, forces_key=forces_key, atomization_key=atomization_key,
+            energy_unit=energy_unit, kind=kind, group=hdf5_group)
+    for warning in caught:
+        if issubclass(warning.category, SkippedStructuresWarning):
+            Console(stderr=True).print(f"astray: warning: {warning.message}")
+    _print_summary(dataset.info(), as_json)
+
+
+@data_app.command()
+def export(name: str = typer.Argument(..., help="Data set name or folder."),
+           out: Path = typer.Argument(..., help="Extended XYZ file to write."),
+           overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUT if it exists.")
+           ) -> None:
+    """Write a data set as extended XYZ: energy, atomization_energy (eV), forces (eV/A),
+    charge, multiplicity, kind and origin per structure."""
+    from astray.data.export import export_extxyz
+
+    dataset = open_dataset(name)
+    with _counter(f"exporting {dataset.name}", total=len(dataset)) as advance:
+        count = export_extxyz(dataset, out, overwrite=overwrite, progress=advance)
+    Console(stderr=True).print(f"wrote {count} structures to {out}")
+
+
+def _print_summary(summary: dict, as_json: bool) -> None:
     if as_json:
         print(json.dumps(summary))
         return
@@ -24,3 +102,68 @@ def info(name: str = typer.Argument(..., help="Data set name (e.g. default) or f
     for key, value in summary.items():
         table.add_row(key, ", ".join(value) if isinstance(value, list) else str(value))
     Console().print(table)
+
+
+@contextmanager
+def _counter(description: str, total: int | None = None):
+    """A progress bar on stderr; yields ``advance(done)`` for the number of structures done."""
+    with Progress(SpinnerColumn(), TextColumn(description), BarColumn(),
+                  TextColumn("{task.completed} structures"), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task(description, total=total)
+        yield lambda done: progress.update(task, completed=done)
+
+
+@data_app.command()
+def build(
+    name: str = typer.Option(..., "--name", help="Name of the data set to build."),
+    method: str = typer.Option("b3lyp/6-31g", "--method",
+                               help="FUNCTIONAL/BASIS or hf/BASIS (PySCF), or gfn2-xtb."),
+    max_heavy_atoms: int = typer.Option(4, "--max-heavy-atoms", help="Largest molecule size."),
+    elements: str = typer.Option("C,N,O,F", "--elements", help="Heavy elements (comma-separated)."),
+    distortions: str = typer.Option("stretched,compressed", "--distortions",
+                                    help="Distorted kinds: stretched, compressed, normal-mode "
+                                    "(comma-separated; empty for stable only)."),
+    distortions_per_molecule: int = typer.Option(1, "--distortions-per-molecule"),
+    max_molecules: Optional[int] = typer.Option(None, "--max-molecules",
+                                                help="Compute at most this many molecules "
+                                                "(smaller ones first, seeded order)."),
+    seed: int = typer.Option(0, "--seed"),
+    workers: int = typer.Option(2, "--workers", help="Local Dask worker processes."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler",
+                                            help="Address of an existing Dask scheduler "
+                                            "(e.g. a dask-jobqueue SLURMCluster) instead."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Folder to write (default: "
+                                       "$ASTRAY_HOME/datasets/NAME)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Start again from nothing."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Generate molecules with RDKit, optimise them with GFN2-xTB, compute stable and distorted
+    structures at METHOD on Dask. Re-running a killed build resumes it."""
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn,
+                               TimeRemainingColumn)
+
+    from astray.data.generate import BuildConfig, build_dataset
+
+    config = BuildConfig(method=method, max_heavy_atoms=max_heavy_atoms,
+                         elements=tuple(e.strip() for e in elements.split(",") if e.strip()),
+                         distortions=tuple(k.strip() for k in distortions.split(",") if k.strip()),
+                         distortions_per_molecule=distortions_per_molecule,
+                         max_molecules=max_molecules, seed=seed)
+    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=as_json) as progress:
+        task = progress.add_task(f"building {name}", total=None)
+        summary = build_dataset(
+            config, name=name, out=out, workers=workers, scheduler=scheduler,
+            overwrite=overwrite, command=shlex.join(["astray", "data", "build", *sys.argv[3:]]),
+            on_progress=lambda done, total: progress.update(task, completed=done, total=total))
+    report = {**summary.dataset.info(), "n_molecules": summary.n_molecules,
+              "n_computed_now": summary.n_computed_now, "n_unstable": summary.n_unstable,
+              "n_failed_structures": summary.n_failed_structures,
+              "wall_seconds": round(summary.seconds, 1),
+              "cpu_seconds": round(summary.cpu_seconds, 1)}
+    if as_json:
+        print(json.dumps(report))
+    else:
+        Console().print_json(json.dumps(report))

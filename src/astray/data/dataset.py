@@ -264,10 +264,8 @@ class DatasetWriter:
             raw = self.partial / f"{name}.raw"
             if not raw.exists():
                 continue
-            values = np.fromfile(raw, dtype=dtype)
-            shape = (-1, 3) if name in ("positions", "forces") else (-1,)
-            np.save(self.partial / f"{name}.npy", values.reshape(shape))
-            raw.unlink()
+            _raw_to_npy(raw, self.partial / f"{name}.npy", np.dtype(dtype),
+                        columns=3 if name in ("positions", "forces") else 1)
         np.save(self.partial / "offsets.npy", np.concatenate(self._offset_chunks))
         np.save(self.partial / "origin.npy", np.concatenate(self._origins))
         self.meta.update(extra_meta, n_structures=self._n_structures)
@@ -276,6 +274,18 @@ class DatasetWriter:
             shutil.rmtree(self.path)
         os.replace(self.partial, self.path)
         return Dataset(self.path)
+
+
+def _raw_to_npy(raw: Path, npy: Path, dtype: np.dtype, columns: int) -> None:
+    """Prefix the raw bytes with an .npy header by streaming them, so closing a writer never
+    loads a column (hundreds of MB for a million structures) into memory."""
+    rows = raw.stat().st_size // (dtype.itemsize * columns)
+    header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False,
+              "shape": (rows, 3) if columns == 3 else (rows,)}
+    with open(npy, "wb") as out, open(raw, "rb") as source:
+        np.lib.format.write_array_header_1_0(out, header)
+        shutil.copyfileobj(source, out, length=16 << 20)
+    raw.unlink()
 
 
 def validate(block: Structures) -> None:
