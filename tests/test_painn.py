@@ -5,6 +5,7 @@ import math
 import pytest
 import torch
 
+from astray.models import build_model
 from astray.models.neighbors import radius_graph
 from astray.models.painn import PaiNN, cosine_cutoff, sinc_radial_basis
 
@@ -123,6 +124,7 @@ def test_config_is_json_and_rebuilds_the_same_model():
     assert config == {"architecture": "painn", "hidden_channels": 8, "num_interactions": 2,
                       "num_rbf": 6, "cutoff": 4.0, "energy_unit_ev": 1.0842}
     torch.manual_seed(3)
-    rebuilt = PaiNN(**{k: v for k, v in config.items() if k != "architecture"})
+    rebuilt = build_model(config)
+    assert isinstance(rebuilt, PaiNN)
     for (name, a), (_, b) in zip(model.state_dict().items(), rebuilt.state_dict().items()):
         assert torch.equal(a, b), name

@@ -163,8 +163,7 @@ class PaiNN(nn.Module):
             z: atomic numbers [n_atoms].
             pos: positions [n_atoms, 3], angstrom.
             batch: molecule index of each atom [n_atoms], sorted.
-            charge: total charges [n_molecules]; PaiNN does not use them (it is charge-blind),
-                but their length sets the number of molecules when given.
+            charge: total charges [n_molecules]; ignored (PaiNN is charge-blind).
             edge_index: [2, n_edges] (source j, target i) pairs within ``cutoff``; computed
                 with :func:`radius_graph` when None.
 
@@ -187,5 +186,5 @@ class PaiNN(nn.Module):
             s, v = update(s, v)
 
         atom_energy = self.readout(s).squeeze(-1)
-        n_molecules = charge.shape[0] if charge is not None else int(batch.max()) + 1
+        n_molecules = int(batch[-1]) + 1 if batch.numel() else 0
         return atom_energy.new_zeros(n_molecules).index_add(0, batch, atom_energy)
