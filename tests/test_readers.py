@@ -15,7 +15,7 @@ from astray.data.readers import guess_format, read
 from astray.data.readers.common import SkippedStructuresWarning, concatenate, parse_atom_energies
 from astray.errors import DatasetError
 from astray.units import HARTREE_EV, KCAL_MOL_EV
-from tiny_dataset import ATOM_ENERGIES_EV, bond_energy_and_forces, tiny_atoms, write_tiny_extxyz
+from toy_dataset import ATOM_ENERGIES_EV, bond_energy_and_forces, toy_atoms, write_toy_extxyz
 
 WATER = ([8, 1, 1], [[0, 0, 0.119], [0, 0.763, -0.477], [0, -0.763, -0.477]], 219.5)
 METHANE = ([6, 1, 1, 1, 1], [[0, 0, 0], [0.629, 0.629, 0.629], [-0.629, -0.629, 0.629],
@@ -117,9 +117,9 @@ def test_paper_npy_refuses_a_broken_folder_naming_the_problem(tmp_path, damage, 
 
 # --- extxyz and ASE databases ---------------------------------------------------------------
 
-def test_tiny_set_energies_and_forces_agree():
+def test_toy_set_energies_and_forces_agree():
     """The test data themselves: forces are minus the gradient of the toy energy."""
-    atoms = tiny_atoms()[-2]  # stretched methanol
+    atoms = toy_atoms()[-2]  # stretched methanol
     bonds = np.array([[0, 1], [0, 2], [1, 3], [1, 4], [1, 5]])
     lengths = np.array([1.2, 1.0, 1.1, 1.1, 1.1])
     step = 1e-6
@@ -134,17 +134,17 @@ def test_tiny_set_energies_and_forces_agree():
 
 
 def test_extxyz_reads_calculator_energy_forces_and_info(tmp_path):
-    path = tmp_path / "tiny.extxyz"
-    write_tiny_extxyz(path)
+    path = tmp_path / "toy.extxyz"
+    write_toy_extxyz(path)
     block = only_block(read(path))
-    frames = tiny_atoms()
+    frames = toy_atoms()
     assert len(block) == 50 and block.atomization_energy is None
     assert block.energy.tolist() == pytest.approx([a.get_potential_energy() for a in frames],
                                                   abs=1e-9)
     assert np.abs(block.forces - np.concatenate([a.get_forces() for a in frames])).max() < 1e-8
     assert [KINDS[k] for k in block.kind[:5]] == ["compressed", "compressed", "stable",
                                                    "stretched", "stretched"]
-    assert block.origin[2] == "tiny:H2:1.0"
+    assert block.origin[2] == "toy:H2:1.0"
 
 
 def test_extxyz_energy_key_and_unit_are_explicit(tmp_path):
@@ -166,7 +166,7 @@ def test_extxyz_energy_key_and_unit_are_explicit(tmp_path):
 
 
 def test_extxyz_with_forces_on_some_frames_only_is_refused(tmp_path):
-    frames = tiny_atoms()[:2]
+    frames = toy_atoms()[:2]
     frames[1].calc = SinglePointCalculator(frames[1], energy=-1.0)
     ase.io.write(tmp_path / "f.extxyz", frames, format="extxyz")
     with pytest.raises(DatasetError, match="structure 1 .*some structures have forces and others"):
@@ -174,13 +174,13 @@ def test_extxyz_with_forces_on_some_frames_only_is_refused(tmp_path):
 
 
 def test_ase_database_reads_like_the_extxyz_file(tmp_path):
-    frames = tiny_atoms()[:12]
-    with connect(tmp_path / "tiny.db") as db:
+    frames = toy_atoms()[:12]
+    with connect(tmp_path / "toy.db") as db:
         for atoms in frames:
             db.write(atoms, **atoms.info)
-    ase.io.write(tmp_path / "tiny.extxyz", frames, format="extxyz")
-    from_db = only_block(read(tmp_path / "tiny.db"))
-    from_xyz = only_block(read(tmp_path / "tiny.extxyz"))
+    ase.io.write(tmp_path / "toy.extxyz", frames, format="extxyz")
+    from_db = only_block(read(tmp_path / "toy.db"))
+    from_xyz = only_block(read(tmp_path / "toy.extxyz"))
     for name in ("numbers", "offsets", "charge", "multiplicity", "kind", "origin"):
         assert getattr(from_db, name).tolist() == getattr(from_xyz, name).tolist()
     assert np.abs(from_db.energy - from_xyz.energy).max() < 1e-9

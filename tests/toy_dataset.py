@@ -1,4 +1,4 @@
-"""A tiny data set for tests: ten small molecules, each compressed, stable and stretched.
+"""A toy data set for tests: ten small molecules, each compressed, stable and stretched.
 
 Energies are a toy model, not quantum chemistry: the total energy is the sum of the isolated-atom
 energies below plus one Morse term per bond, E_b = D [(1 - exp(-a (r - r0)))^2 - 1] with D = 4 eV,
@@ -7,7 +7,7 @@ So the "stable" structures (the G2 geometries) are minima with atomization energ
 the "compressed" (all coordinates scaled by 0.8, 0.9) and "stretched" (1.25, 1.6) ones lie above,
 and energies, forces and atomization energies are mutually consistent.
 
-Tests import :func:`tiny_atoms` / :func:`write_tiny_extxyz`; ``python tests/tiny_dataset.py OUT``
+Tests import :func:`toy_atoms` / :func:`write_toy_extxyz`; ``python tests/toy_dataset.py OUT``
 writes the extxyz file.
 """
 
@@ -41,7 +41,7 @@ def bond_energy_and_forces(positions, bonds, lengths):
     return energy, forces
 
 
-def tiny_atoms() -> list:
+def toy_atoms() -> list:
     """The 50 structures, each with a SinglePointCalculator (energy eV, forces eV/A) and
     ``info`` holding charge, multiplicity, kind and origin."""
     frames = []
@@ -58,15 +58,15 @@ def tiny_atoms() -> list:
                     atoms, energy=binding + sum(ATOM_ENERGIES_EV[s] for s in atoms.symbols),
                     forces=forces)
                 atoms.info.update(charge=0, multiplicity=1, kind=kind,
-                                  origin=f"tiny:{name}:{scale}")
+                                  origin=f"toy:{name}:{scale}")
                 frames.append(atoms)
     return frames
 
 
-def write_tiny_extxyz(path) -> None:
-    """Write the tiny set with ASE's extxyz writer."""
-    ase.io.write(path, tiny_atoms(), format="extxyz")
+def write_toy_extxyz(path) -> None:
+    """Write the toy set with ASE's extxyz writer."""
+    ase.io.write(path, toy_atoms(), format="extxyz")
 
 
 if __name__ == "__main__":
-    write_tiny_extxyz(sys.argv[1])
+    write_toy_extxyz(sys.argv[1])
