@@ -284,7 +284,7 @@ def _raw_to_npy(raw: Path, npy: Path, dtype: np.dtype, columns: int) -> None:
               "shape": (rows, 3) if columns == 3 else (rows,)}
     with open(npy, "wb") as out, open(raw, "rb") as source:
         np.lib.format.write_array_header_1_0(out, header)
-        shutil.copyfileobj(source, out, length=16 << 20)
+        shutil.copyfileobj(source, out, length=1 << 20)
     raw.unlink()
 
 
