@@ -75,7 +75,7 @@ def import_(
             energy_unit=energy_unit, kind=kind, group=hdf5_group)
     for warning in caught:
         if issubclass(warning.category, SkippedStructuresWarning):
-            Console(stderr=True).print(f"astray: warning: {warning.message}")
+            print(f"astray: warning: {warning.message}", file=sys.stderr)
     _print_summary(dataset.info(), as_json)
 
 
@@ -91,7 +91,7 @@ def export(name: str = typer.Argument(..., help="Data set name or folder."),
     dataset = open_dataset(name)
     with _counter(f"exporting {dataset.name}", total=len(dataset)) as advance:
         count = export_extxyz(dataset, out, overwrite=overwrite, progress=advance)
-    Console(stderr=True).print(f"wrote {count} structures to {out}")
+    print(f"wrote {count} structures to {out}", file=sys.stderr)
 
 
 def _print_summary(summary: dict, as_json: bool) -> None:
@@ -106,10 +106,12 @@ def _print_summary(summary: dict, as_json: bool) -> None:
 
 @contextmanager
 def _counter(description: str, total: int | None = None):
-    """A progress bar on stderr; yields ``advance(done)`` for the number of structures done."""
+    """A progress bar on stderr (a terminal only); yields ``advance(done)`` for the number of
+    structures done."""
+    console = Console(stderr=True)
     with Progress(SpinnerColumn(), TextColumn(description), BarColumn(),
                   TextColumn("{task.completed} structures"), TimeElapsedColumn(),
-                  console=Console(stderr=True), transient=True) as progress:
+                  console=console, transient=True, disable=not console.is_terminal) as progress:
         task = progress.add_task(description, total=total)
         yield lambda done: progress.update(task, completed=done)
 
