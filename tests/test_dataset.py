@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from astray.data.dataset import KINDS, DatasetWriter, Structures, open_dataset
+from astray.data.dataset import KINDS, DatasetWriter, Structures
 from astray.data.export import export_extxyz
 from astray.data.readers import import_dataset
 from astray.errors import DatasetError

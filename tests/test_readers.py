@@ -33,7 +33,8 @@ def ragged(items):
 def write_paper_folder(folder, molecules=(WATER, METHANE, HYDROGEN), tae=None):
     folder.mkdir(exist_ok=True)
     np.save(folder / "all_nuclear_charges.npy", ragged([m[0] for m in molecules]))
-    np.save(folder / "all_xyz_coordinates.npy", ragged([np.asarray(m[1], float) for m in molecules]))
+    np.save(folder / "all_xyz_coordinates.npy",
+            ragged([np.asarray(m[1], float) for m in molecules]))
     np.save(folder / "all_total_atomization_energy.npy",
             np.array([m[2] for m in molecules] if tae is None else tae, float))
     return folder
@@ -232,7 +233,8 @@ def test_ani1x_skips_conformers_without_the_chosen_energy_and_says_so(tmp_path):
 
 def test_ani_energy_key_is_required_and_the_error_lists_the_choices(tmp_path):
     write_ani1x(tmp_path / "ani.h5")
-    with pytest.raises(DatasetError, match="--energy-key .*ccsd\\(t\\)_cbs.energy, wb97x_dz.energy"):
+    with pytest.raises(DatasetError,
+                       match="--energy-key .*ccsd\\(t\\)_cbs.energy, wb97x_dz.energy"):
         list(read(tmp_path / "ani.h5"))
 
 

@@ -28,7 +28,8 @@ STIFFNESS_PER_ANGSTROM = 2.0
 
 
 def bond_energy_and_forces(positions, bonds, lengths):
-    """Sum of the Morse bond terms (eV) and the forces (eV/A) for bonds (i, j) of rest lengths r0."""
+    """Sum of the Morse bond terms (eV) and the forces (eV/A) for bonds (i, j) of rest
+    lengths r0 (A)."""
     i, j = bonds.T
     vectors = positions[i] - positions[j]
     r = np.linalg.norm(vectors, axis=1)
@@ -49,7 +50,8 @@ def toy_atoms() -> list:
         for kind, scales in SCALES.items():
             for scale in scales:
                 atoms = molecule(name)
-                first, second, lengths = neighbor_list("ijd", atoms, natural_cutoffs(atoms, mult=1.2))
+                first, second, lengths = neighbor_list("ijd", atoms,
+                                                       natural_cutoffs(atoms, mult=1.2))
                 bonds = np.stack([first, second], axis=1)[first < second]
                 atoms.positions *= scale
                 binding, forces = bond_energy_and_forces(atoms.positions, bonds,

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 from ase import Atoms
 
-from astray.data.dataset import Structures
+from astray.data.dataset import Structures, kind_code
 from astray.data.readers.common import ev_per, lowest_multiplicity, records_to_blocks
 from astray.errors import DatasetError
 
@@ -31,6 +31,7 @@ def atoms_blocks(items: Iterable[tuple[Atoms, dict, str]], *, energy_key: str | 
     Energies are in ``energy_unit``, forces in ``energy_unit`` per angstrom.
     """
     ev = ev_per(energy_unit)
+    kind_code(kind)  # refuse an unknown default kind even if every structure names its own
     seen = {"atomization energies": None, "forces": None}
 
     def record(index: int, atoms: Atoms, info: dict, origin: str) -> dict:

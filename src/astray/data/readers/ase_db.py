@@ -33,4 +33,5 @@ def read_ase_db(path: str | Path, *, energy_key: str | None = None, forces_key: 
                                 atomization_key=atomization_key, energy_unit=energy_unit,
                                 kind=kind, block_size=block_size)
     except (sqlite3.Error, ImportError, ValueError, KeyError, OSError) as error:
-        raise DatasetError(f"not a readable ASE database: {type(error).__name__}: {error}") from None
+        raise DatasetError(f"not a readable ASE database: {type(error).__name__}: "
+                           f"{error}") from None

@@ -28,7 +28,8 @@ BLOCK_SIZE = 10_000
 def ev_per(unit: str) -> float:
     """Factor converting an energy in ``unit`` (eV, hartree or kcal/mol) to eV."""
     if unit not in ENERGY_UNITS:
-        raise DatasetError(f"unknown energy unit {unit!r}; expected one of {', '.join(ENERGY_UNITS)}")
+        raise DatasetError(f"unknown energy unit {unit!r}; expected one of "
+                           f"{', '.join(ENERGY_UNITS)}")
     return ENERGY_UNITS[unit]
 
 
@@ -45,7 +46,8 @@ def parse_atom_energies(text: str, unit: str) -> dict[str, float]:
     try:
         table = json.loads(source)
     except json.JSONDecodeError as error:
-        raise DatasetError(f"--atom-energies is neither a JSON file nor JSON text: {error}") from None
+        raise DatasetError(f"--atom-energies is neither a JSON file nor JSON text: "
+                           f"{error}") from None
     if not isinstance(table, dict):
         raise DatasetError('--atom-energies must map element symbols to energies, e.g. {"H": -0.5}')
     energies = {}

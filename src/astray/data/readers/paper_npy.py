@@ -40,8 +40,8 @@ def read_paper_npy(path: str | Path, *, allow_pickle: bool = False, energy_unit:
     molecule; ``energy_unit`` is the unit of the TAE file (kcal/mol in the study)."""
     folder = Path(path)
     if not folder.is_dir():
-        raise DatasetError(f"{folder} is not a folder (paper-npy is a folder holding {NUMBERS_FILE}, "
-                           f"{POSITIONS_FILE} and {TAE_FILE})")
+        raise DatasetError(f"{folder} is not a folder (paper-npy is a folder holding "
+                           f"{NUMBERS_FILE}, {POSITIONS_FILE} and {TAE_FILE})")
     charges, coordinates, tae = (_load(folder / name, allow_pickle)
                                  for name in (NUMBERS_FILE, POSITIONS_FILE, TAE_FILE))
     n = len(charges)
@@ -121,7 +121,8 @@ def _positions(coordinates, n_atoms: int, index: int) -> np.ndarray:
     xyz = np.asarray(coordinates)
     if xyz.shape != (n_atoms, 3) or xyz.dtype.kind not in "iuf":
         raise DatasetError(f"{POSITIONS_FILE}: molecule {index} has coordinates of shape "
-                           f"{xyz.shape} for its {n_atoms} nuclear charges, expected ({n_atoms}, 3)")
+                           f"{xyz.shape} for its {n_atoms} nuclear charges, "
+                           f"expected ({n_atoms}, 3)")
     if not np.all(np.isfinite(xyz)):
         raise DatasetError(f"{POSITIONS_FILE}: molecule {index} has NaN or infinite coordinates")
     return xyz.astype(np.float64)
