@@ -146,7 +146,7 @@ def file_stem(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-." else {"+": "p"}.get(c, "_") for c in text)
 
 
-def _ground_multiplicity(n_electrons: int) -> int:
+def ground_multiplicity(n_electrons: int) -> int:
     """Ground-state multiplicity of the neutral atom with ``n_electrons`` electrons (Hund's rules),
     taken for an atomic ion of the same electron count."""
     if n_electrons == 0:
@@ -210,7 +210,7 @@ def make_diatomic(sym_a: str, sym_b: str, charge: int, multiplicity: int, *, nam
             f"multiplicity {multiplicity} is impossible for {label}: {n_electrons} electrons "
             f"need an {'even' if n_electrons % 2 else 'odd'} multiplicity")
     q_a, q_b = _split_charge(sym_a, sym_b, charge)
-    fragments = tuple(Fragment(s, q, _ground_multiplicity(atomic_numbers[s] - q))
+    fragments = tuple(Fragment(s, q, ground_multiplicity(atomic_numbers[s] - q))
                       for s, q in ((sym_a, q_a), (sym_b, q_b)))
     spin_a, spin_b = ((f.multiplicity - 1) / 2 for f in fragments)
     spin = (multiplicity - 1) / 2

@@ -131,6 +131,8 @@ def build(
                                                 help="Compute at most this many molecules "
                                                 "(smaller ones first, seeded order)."),
     seed: int = typer.Option(0, "--seed"),
+    forces: bool = typer.Option(False, "--forces", help="Compute forces too (analytic gradients; "
+                                "about doubles the cost of DFT)."),
     workers: int = typer.Option(2, "--workers", help="Local Dask worker processes."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler",
                                             help="Address of an existing Dask scheduler "
@@ -151,7 +153,7 @@ def build(
                          elements=tuple(e.strip() for e in elements.split(",") if e.strip()),
                          distortions=tuple(k.strip() for k in distortions.split(",") if k.strip()),
                          distortions_per_molecule=distortions_per_molecule,
-                         max_molecules=max_molecules, seed=seed)
+                         max_molecules=max_molecules, seed=seed, forces=forces)
     columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TimeRemainingColumn())
     with Progress(*columns, console=Console(stderr=True), transient=as_json) as progress:
@@ -162,6 +164,7 @@ def build(
             on_progress=lambda done, total: progress.update(task, completed=done, total=total))
     report = {**summary.dataset.info(), "n_molecules": summary.n_molecules,
               "n_computed_now": summary.n_computed_now, "n_unstable": summary.n_unstable,
+              "n_failed_molecules": summary.n_failed_molecules,
               "n_failed_structures": summary.n_failed_structures,
               "wall_seconds": round(summary.seconds, 1),
               "cpu_seconds": round(summary.cpu_seconds, 1)}

@@ -1,0 +1,153 @@
+"""Total energies of data-set structures at one level of theory: PySCF (HF or any Kohn-Sham
+functional, density fitting) or GFN2-xTB (tblite).
+
+Method strings: ``FUNCTIONAL/BASIS`` (``b3lyp/6-31g``, ``pbe/def2-svp``), ``hf/BASIS`` or
+``gfn2-xtb``. Stable closed-shell structures are solved restricted. Distorted ones are solved
+restricted and then unrestricted from a broken-symmetry guess (HOMO and LUMO mixed in opposite
+senses for the two spins); the lower energy is kept, so a stretched bond dissociates to two
+radicals as it should instead of to an ionic closed shell. Open shells (isolated atoms) are
+unrestricted. This is the bulk-data path: density fitting and a coarse integration grid
+(level 1, within 1e-5 hartree of level 3 for B3LYP/6-31G atomisation energies in our checks),
+no orbital-stability analysis; the reference curves use the careful path in
+:mod:`astray.reference.quantum_chemistry`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from ase import Atoms
+
+from astray.errors import DatasetError
+from astray.units import BOHR_ANGSTROM, HARTREE_EV
+
+XTB_METHODS = ("gfn2-xtb", "xtb")
+GRID_LEVEL = 1
+CONVERGENCE_HARTREE = 1e-8
+MAX_CYCLES = 100
+
+
+@dataclass(frozen=True)
+class LevelOfTheory:
+    """A parsed method string: ``functional`` is None for HF; ``basis`` is None for xTB."""
+
+    method: str
+    basis: str | None
+
+    @classmethod
+    def parse(cls, text: str) -> "LevelOfTheory":
+        method, _, basis = text.strip().lower().partition("/")
+        if method in XTB_METHODS:
+            return cls("gfn2-xtb", None)
+        if not method or not basis:
+            raise DatasetError(f"method {text!r}: write FUNCTIONAL/BASIS (b3lyp/6-31g), "
+                               "hf/BASIS or gfn2-xtb")
+        if method != "hf":
+            from astray.reference.quantum_chemistry import check_functional
+
+            try:
+                method = check_functional(method)
+            except Exception as error:  # ReferenceUnavailableError with the libxc message
+                raise DatasetError(str(error)) from None
+        return cls(method, basis)
+
+    def describe(self) -> str:
+        """The level of theory as stated in data-set metadata."""
+        if self.basis is None:
+            return "GFN2-xTB (tblite)"
+        return (f"{self.method.upper()}/{self.basis} (PySCF, density fitting, grid level "
+                f"{GRID_LEVEL}; broken-symmetry UKS for distorted structures)")
+
+
+def total_energy(atoms: Atoms, level: LevelOfTheory, *, charge: int = 0, multiplicity: int = 1,
+                 broken_symmetry: bool = False) -> float:
+    """Total energy (eV) of ``atoms`` (angstrom); NaN when the SCF does not converge."""
+    return single_point(atoms, level, charge=charge, multiplicity=multiplicity,
+                        broken_symmetry=broken_symmetry)[0]
+
+
+def single_point(atoms: Atoms, level: LevelOfTheory, *, charge: int = 0, multiplicity: int = 1,
+                 broken_symmetry: bool = False,
+                 forces: bool = False) -> tuple[float, np.ndarray | None]:
+    """Total energy (eV) and, with ``forces``, forces (eV/angstrom, [n_atoms, 3]) of ``atoms``.
+    NaN energy (and forces) when the SCF does not converge."""
+    if level.basis is None:
+        from astray.data.geometry import xtb_calculator
+
+        from ase.calculators.calculator import CalculationFailed
+
+        probe = atoms.copy()
+        probe.calc = xtb_calculator(charge, multiplicity)
+        try:
+            energy = float(probe.get_potential_energy())
+        except CalculationFailed:  # the xTB SCF did not converge
+            return np.nan, np.full((len(atoms), 3), np.nan) if forces else None
+        return energy, probe.get_forces() if forces else None
+    from pyscf import lib
+
+    from astray.reference.quantum_chemistry import molecule
+
+    with lib.with_omp_threads(1):
+        mol = molecule(atoms.get_chemical_symbols(), atoms.positions / BOHR_ANGSTROM, charge,
+                       multiplicity, level.basis)
+        solution = _lowest_scf(mol, level.method, broken_symmetry)
+        if solution is None:
+            return np.nan, np.full((len(atoms), 3), np.nan) if forces else None
+        energy = float(solution.e_tot) * HARTREE_EV
+        if not forces:
+            return energy, None
+        gradient = solution.nuc_grad_method()
+        gradient.verbose = 0
+        return energy, -np.asarray(gradient.kernel()) * HARTREE_EV / BOHR_ANGSTROM
+
+
+def _scf(mol, method: str, restricted: bool, shared=None):
+    from pyscf import dft, scf
+
+    if method == "hf":
+        mf = scf.RHF(mol) if restricted else scf.UHF(mol)
+    else:
+        mf = dft.RKS(mol) if restricted else dft.UKS(mol)
+        mf.xc = method
+        mf.grids.level = GRID_LEVEL
+    mf = mf.density_fit()
+    if shared is not None:  # reuse the restricted run's integration grid and fitted integrals
+        mf.with_df = shared.with_df
+        if method != "hf":
+            mf.grids = shared.grids
+    mf.conv_tol = CONVERGENCE_HARTREE
+    mf.max_cycle = MAX_CYCLES
+    mf.verbose = 0
+    return mf
+
+
+def _lowest_scf(mol, method: str, broken_symmetry: bool):
+    """The converged SCF solution of lowest energy (restricted, or broken-symmetry unrestricted
+    when asked and lower); None when nothing converges."""
+    from astray.reference.quantum_chemistry import _broken_symmetry_guess
+
+    if mol.spin != 0:
+        unrestricted = _scf(mol, method, restricted=False)
+        unrestricted.kernel()
+        return unrestricted if unrestricted.converged else None
+    restricted = _scf(mol, method, restricted=True)
+    restricted.kernel()
+    solutions = [restricted] if restricted.converged else []
+    if broken_symmetry and mol.natm > 1:
+        unrestricted = _scf(mol, method, restricted=False, shared=restricted)
+        unrestricted.kernel(dm0=np.array(_broken_symmetry_guess(restricted)))
+        if unrestricted.converged:
+            solutions.append(unrestricted)
+    return min(solutions, key=lambda mf: mf.e_tot) if solutions else None
+
+
+def isolated_atom_energies(elements, level: LevelOfTheory) -> dict[str, float]:
+    """Energy (eV) of each neutral atom in its Hund ground state at ``level``."""
+    from ase.data import atomic_numbers
+
+    from astray.systems import ground_multiplicity
+
+    return {symbol: total_energy(Atoms(symbol), level,
+                                 multiplicity=ground_multiplicity(atomic_numbers[symbol]))
+            for symbol in elements}
