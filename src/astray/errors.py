@@ -23,3 +23,7 @@ class ReferenceUnavailableError(AstrayError):
 
 class DatasetError(AstrayError):
     """A data set that is missing, malformed, truncated or inconsistent; the message says which."""
+
+
+class ModelError(AstrayError, ValueError):
+    """An unknown architecture or an invalid model configuration (e.g. from a checkpoint)."""

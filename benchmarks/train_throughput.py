@@ -1,0 +1,230 @@
+"""Training throughput of astray's SchNet against the study's implementation, measured in one run.
+
+Baseline (the study's code path): ``torch_geometric.nn.SchNet`` fed by a PyG ``DataLoader`` over
+``torch_geometric.data.Data`` objects, batch 50, the neighbour graph searched at every step
+(through astray's ``radius_graph``: PyG's own needs pyg-lib or torch-cluster, not installed here).
+Candidate: ``astray.models.SchNet`` fed by ``astray.train.PackedGraphs`` (neighbour pairs computed
+once). Both train on the same molecules with the study's step: MSE on energies, backward,
+gradient-norm clip 1000, AdamW (lr 5e-4). Warm-up steps are not timed; the timed rounds alternate
+baseline and candidate (ABBA) so that both see the same noise of a shared machine.
+
+Prints molecules/s of each and their ratio at each size, and the fraction of the machine's
+float32 matrix-multiply peak (a large matmul on the same threads, measured in this run) that the
+candidate reaches; FLOPs are counted with ``torch.utils.flop_counter`` on one training step.
+
+    .venv/bin/python benchmarks/train_throughput.py [--dataset default] [--threads 2] [--json]
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import statistics
+import time
+
+import numpy as np
+import torch
+from torch_geometric.data import Data
+from torch_geometric.loader import DataLoader
+from torch_geometric.nn import SchNet as PygSchNet
+from torch.utils.flop_counter import FlopCounterMode
+
+from astray.data import open_dataset
+from astray.models import SchNet
+from astray.models.neighbors import radius_graph
+from astray.train import PackedGraphs
+
+BATCH_SIZE = 50
+
+
+def pyg_interaction_graph(cutoff: float):
+    """PyG's RadiusInteractionGraph contract (edge_index, edge_weight) on astray's radius_graph."""
+    def interaction_graph(pos, batch):
+        edge_index = radius_graph(pos, batch, cutoff)
+        return edge_index, (pos[edge_index[0]] - pos[edge_index[1]]).norm(dim=-1)
+    return interaction_graph
+
+
+class Trainer:
+    """One implementation's training loop, advanced a given number of steps at a time."""
+
+    def __init__(self, model, batches, device):
+        self.model = model.to(device)
+        self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=5e-4)
+        self.batches = batches
+        self.device = torch.device(device)
+
+    def loss(self) -> tuple[torch.Tensor, int]:
+        raise NotImplementedError
+
+    def step(self) -> int:
+        self.optimizer.zero_grad()
+        loss, n_molecules = self.loss()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1000.0)
+        self.optimizer.step()
+        return n_molecules
+
+    def run(self, steps: int) -> tuple[int, float]:
+        """Molecules trained on and seconds spent in ``steps`` steps."""
+        synchronize(self.device)
+        start = time.perf_counter()
+        n_molecules = sum(self.step() for _ in range(steps))
+        synchronize(self.device)
+        return n_molecules, time.perf_counter() - start
+
+    def flops_per_molecule(self) -> float:
+        with FlopCounterMode(display=False) as counter:
+            n_molecules = self.step()
+        return counter.get_total_flops() / n_molecules
+
+
+class StudyTrainer(Trainer):
+    """PyG SchNet through a PyG DataLoader over Data objects (the study's implementation)."""
+
+    def __init__(self, dataset, indices, targets, size, cutoff, device, seed):
+        hidden, interactions = size
+        torch.manual_seed(seed)
+        model = PygSchNet(hidden_channels=hidden, num_filters=hidden,
+                          num_interactions=interactions, num_gaussians=50, cutoff=cutoff,
+                          interaction_graph=pyg_interaction_graph(cutoff))
+        data = []
+        for k in indices:
+            numbers, positions = dataset.structure(k)
+            data.append(Data(z=torch.from_numpy(numbers.astype(np.int64)),
+                             pos=torch.from_numpy(positions).float(),
+                             y=torch.tensor([targets[k]], dtype=torch.float32)))
+        loader = DataLoader(data, batch_size=BATCH_SIZE, shuffle=True,
+                            generator=torch.Generator().manual_seed(seed))
+        super().__init__(model, itertools.chain.from_iterable(itertools.repeat(loader)), device)
+
+    def loss(self):
+        batch = next(self.batches).to(self.device)
+        energy = self.model(batch.z, batch.pos, batch.batch).view(-1)
+        return torch.nn.functional.mse_loss(energy, batch.y), batch.num_graphs
+
+
+class AstrayTrainer(Trainer):
+    """astray's SchNet on PackedGraphs batches (neighbour pairs computed once)."""
+
+    def __init__(self, dataset, indices, targets, size, cutoff, device, seed):
+        hidden, interactions = size
+        torch.manual_seed(seed)
+        model = SchNet(hidden_channels=hidden, num_filters=hidden, num_interactions=interactions,
+                       num_gaussians=50, cutoff=cutoff)
+        packed = PackedGraphs.from_arrays(dataset.numbers, dataset.positions, dataset.offsets,
+                                          indices, cutoff).to(device)
+        self.targets = torch.as_tensor(targets, dtype=torch.float32, device=device)
+        generator = torch.Generator().manual_seed(seed)
+        epochs = (packed.batches(BATCH_SIZE, shuffle=True, generator=generator)
+                  for _ in itertools.count())
+        super().__init__(model, itertools.chain.from_iterable(epochs), device)
+
+    def loss(self):
+        batch = next(self.batches)
+        energy = self.model(batch.z, batch.pos, batch.batch, edge_index=batch.edge_index)
+        return torch.nn.functional.mse_loss(energy, self.targets[batch.index]), len(batch)
+
+
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def matmul_peak_flops(device: torch.device, n: int = 4096, repeats: int = 5) -> float:
+    """Best float32 FLOP/s of an n x n x n matmul on the current threads (or GPU)."""
+    a = torch.randn(n, n, device=device)
+    b = torch.randn(n, n, device=device)
+    torch.mm(a, b)
+    best = float("inf")
+    for _ in range(repeats):
+        synchronize(device)
+        start = time.perf_counter()
+        torch.mm(a, b)
+        synchronize(device)
+        best = min(best, time.perf_counter() - start)
+    return 2 * n**3 / best
+
+
+def measure(trainers: dict, steps: int, rounds: int, warmup: int) -> dict:
+    """Molecules/s of each trainer over interleaved rounds (order ABBA, BAAB, ...)."""
+    for trainer in trainers.values():
+        trainer.run(warmup)
+    totals = {name: [0, 0.0] for name in trainers}
+    per_round = {name: [] for name in trainers}
+    names = list(trainers)
+    for r in range(rounds):
+        for name in (names if r % 2 == 0 else names[::-1]):
+            n_molecules, seconds = trainers[name].run(steps)
+            totals[name][0] += n_molecules
+            totals[name][1] += seconds
+            per_round[name].append(n_molecules / seconds)
+    return {name: {"molecules_per_s": n / s, "per_round": per_round[name]}
+            for name, (n, s) in totals.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default="default", help="astray data set name or folder")
+    parser.add_argument("--molecules", type=int, default=1000,
+                        help="molecules drawn from the data set (same for both)")
+    parser.add_argument("--sizes", default="500x3,64x3", help="hidden channels x interactions")
+    parser.add_argument("--cutoff", type=float, default=5.0, help="angstrom (the study's 5.0)")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--steps", type=int, default=10, help="timed steps per round")
+    parser.add_argument("--rounds", type=int, default=4, help="interleaved timed rounds")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed steps first")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args()
+
+    torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    dataset = open_dataset(args.dataset)
+    rng = np.random.default_rng(args.seed)
+    indices = np.sort(rng.choice(len(dataset), size=min(args.molecules, len(dataset)),
+                                 replace=False))
+    # Throughput does not depend on the target values; standard-normal targets stand in for TAE/25.
+    targets = rng.standard_normal(len(dataset)).astype(np.float32)
+    peak = matmul_peak_flops(device)
+    result = {"dataset": args.dataset, "molecules": len(indices), "device": args.device,
+              "threads": args.threads, "batch_size": BATCH_SIZE, "cutoff": args.cutoff,
+              "matmul_peak_gflops": peak / 1e9, "sizes": []}
+    for spec in args.sizes.split(","):
+        size = tuple(int(v) for v in spec.lower().split("x"))
+        trainers = {name: cls(dataset, indices, targets, size, args.cutoff, device, args.seed)
+                    for name, cls in (("study", StudyTrainer), ("astray", AstrayTrainer))}
+        flops = {name: trainer.flops_per_molecule() for name, trainer in trainers.items()}
+        speeds = measure(trainers, args.steps, args.rounds, args.warmup)
+        entry = {"hidden_channels": size[0], "num_interactions": size[1]}
+        for name in trainers:
+            entry[name] = {**speeds[name], "gflops_per_molecule": flops[name] / 1e9,
+                           "peak_fraction": flops[name] * speeds[name]["molecules_per_s"] / peak}
+        entry["speedup"] = entry["astray"]["molecules_per_s"] / entry["study"]["molecules_per_s"]
+        entry["speedup_per_round"] = [a / s for a, s in zip(entry["astray"]["per_round"],
+                                                            entry["study"]["per_round"])]
+        result["sizes"].append(entry)
+        if not args.json:
+            report(entry)
+    if args.json:
+        print(json.dumps(result, indent=1))
+    else:
+        print(f"matmul peak: {peak / 1e9:.0f} GFLOP/s ({args.device}, {args.threads} threads); "
+              f"{len(indices)} molecules of {args.dataset}, batch {BATCH_SIZE}")
+
+
+def report(entry: dict) -> None:
+    print(f"SchNet {entry['hidden_channels']} channels x {entry['num_interactions']} interactions")
+    for name in ("study", "astray"):
+        e = entry[name]
+        print(f"  {name:7s} {e['molecules_per_s']:8.1f} molecules/s   "
+              f"{e['gflops_per_molecule']:.3f} GFLOP/molecule   "
+              f"{100 * e['peak_fraction']:.0f}% of matmul peak")
+    rounds = ", ".join(f"{r:.2f}" for r in entry["speedup_per_round"])
+    print(f"  speed-up astray / study: {entry['speedup']:.2f}x  (per round: {rounds}; "
+          f"median {statistics.median(entry['speedup_per_round']):.2f}x)")
+
+
+if __name__ == "__main__":
+    main()
