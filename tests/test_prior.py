@@ -136,7 +136,7 @@ def test_atomic_limit_energies_are_ionisation_energies(prior):
     z = torch.tensor([2, 1, 1, 1, 8])
     batch = torch.tensor([0, 0, 1, 1, 2])
     charges, energy = prior.atomic_limit(z, batch, torch.tensor([2.0, 1.0, -1.0]))
-    assert charges.tolist() == [1, 1, 0, 1, -1]  # He+ + H+; H + H+ (first atom keeps e-); O-
+    assert charges.tolist() == [1, 1, 1, 0, -1]  # He+ + H+; H+ + H (the first H ionised); O-
     assert energy.tolist() == pytest.approx([24.587 + 13.598, 13.598, -1.461], abs=1e-12)
 
 

@@ -17,11 +17,12 @@ pair network of the radial basis, conditioned on the total charge Q, that vanish
 affinity, the same NIST values from which :mod:`astray.systems` chooses the probe's fragments,
 the hydrogen-like -Z^2/2 hartree for the last electron, and a linear interpolation for the
 inner stages in between (these matter only for ions with three or more charges on one atom).
-The levels rise with k (ionisation energies grow with charge), so the lowest-energy way to
-share N electrons among separated atoms is to fill the N lowest levels of the whole molecule.
-That fill gives E_atoms and the integer charge q_a of every atom at infinite separation. Energies
-are relative to the neutral isolated atoms (an atomization energy, as the training targets):
-a neutral atom is 0, an ion its ionisation energies, a bare nucleus all of them.
+The levels rise with k, so the lowest-energy way to share N electrons among separated atoms is
+to occupy the N lowest levels of the whole molecule: a cation's charge goes to the cheapest
+ionisations, one at a time, an anion's extra electrons to the atoms of largest electron
+affinity. That gives E_atoms and the integer charge q_a of every atom at infinite separation.
+Energies are relative to the neutral isolated atoms (an atomization energy, as the training
+targets): a neutral atom is 0, an ion its ionisation energies, a bare nucleus all of them.
 
 **What that gives, exactly and for any weights:**
 
@@ -36,7 +37,7 @@ a neutral atom is 0, an ion its ionisation energies, a bare nucleus all of them.
 **Choices and limits for charged fragments.** The model places each electron from fixed atomic
 data, never from the geometry, so the limit is the ground-state channel (HeH+ -> He + H+,
 because He holds its electrons more tightly than H). Between equivalent atoms (H2+ -> H + H+) it
-cannot know which side holds the electron; the tie goes to the atom listed first. For a dimer
+cannot know which side holds the electron; the atom listed first is ionised. For a dimer
 that choice changes nothing (same energy, same q_A q_B), but for a polyatomic ion with two or
 more charged atoms among equivalent ones the q_a q_b / r term depends on atom order, so its
 energy is not permutation invariant; the integer charges of the atomic limit are also a fiction
@@ -75,8 +76,8 @@ def zbl_screening(distance: torch.Tensor, z_a: torch.Tensor, z_b: torch.Tensor) 
     Args:
         distance: r, angstrom. z_a, z_b: atomic numbers, same shape.
     """
-    length = ZBL_LENGTH_ANGSTROM / (z_a.to(distance.dtype) ** 0.23 + z_b.to(distance.dtype) ** 0.23)
-    x = distance / length
+    z_a, z_b = z_a.to(distance.dtype), z_b.to(distance.dtype)
+    x = distance * (z_a**0.23 + z_b**0.23) / ZBL_LENGTH_ANGSTROM
     return sum(coefficient * torch.exp(-exponent * x) for coefficient, exponent in ZBL_TERMS)
 
 
@@ -99,18 +100,47 @@ def electron_levels_ev(symbol: str) -> np.ndarray:
     return levels
 
 
-def _atomic_tables() -> tuple[torch.Tensor, torch.Tensor]:
-    """Levels [Z, k-1] and energies relative to the neutral atom [Z, n] (eV); inf where unknown."""
-    width = max(atomic_numbers[s] for s in _IONISATION_EV) + 2
-    levels = torch.full((MAX_ATOMIC_NUMBER, width), float("inf"), dtype=torch.float64)
-    relative = torch.full((MAX_ATOMIC_NUMBER, width), float("inf"), dtype=torch.float64)
+def _atomic_tables() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per atomic number, in eV (inf for elements without data): the energy to remove the j-th
+    electron from the neutral atom [Z, j - 1], the electron affinity [Z], and the energy with n
+    electrons relative to the neutral atom [Z, n]."""
+    z_max = max(atomic_numbers[s] for s in _IONISATION_EV)
+    ionisation = torch.full((MAX_ATOMIC_NUMBER, z_max), float("inf"), dtype=torch.float64)
+    affinity = torch.full((MAX_ATOMIC_NUMBER,), float("inf"), dtype=torch.float64)
+    relative = torch.full((MAX_ATOMIC_NUMBER, z_max + 2), float("inf"), dtype=torch.float64)
     for symbol in _IONISATION_EV:
         z = atomic_numbers[symbol]
-        element_levels = torch.from_numpy(electron_levels_ev(symbol))
-        absolute = torch.cat([torch.zeros(1, dtype=torch.float64), element_levels.cumsum(0)])
-        levels[z, : z + 1] = element_levels
+        levels = torch.from_numpy(electron_levels_ev(symbol))
+        absolute = torch.cat([torch.zeros(1, dtype=torch.float64), levels.cumsum(0)])
+        ionisation[z, :z] = -levels[:z].flip(0)
+        affinity[z] = -levels[z]
         relative[z, : z + 2] = absolute - absolute[z]
-    return levels, relative
+    # Every atom binds its own electrons more tightly than any atom binds an extra one (lowest
+    # first ionisation energy 4.3 eV, K; highest electron affinity 3.6 eV, Cl). So the separated
+    # ground state of a cation only ionises atoms and that of an anion only adds one electron to
+    # some atoms, which is what PhysicsPrior.atomic_limit computes.
+    known = torch.isfinite(affinity)
+    assert ionisation[known, 0].min() > affinity[known].max()
+    return ionisation, affinity, relative
+
+
+def _lowest_per_molecule(values: torch.Tensor, batch: torch.Tensor,
+                         count: torch.Tensor) -> torch.Tensor:
+    """Mask [n_atoms, d] of the count[m] lowest entries of the rows (atoms) of each molecule m.
+
+    Ties go to the atom listed first. ``values`` [n_atoms, d] must rise along each row, so that
+    the chosen entries of an atom are a prefix of its row.
+    """
+    flat = values.reshape(-1)
+    molecule = batch.repeat_interleave(values.shape[1])
+    order = torch.argsort(flat, stable=True)
+    order = order[torch.argsort(molecule[order], stable=True)]
+    size = torch.bincount(molecule, minlength=count.shape[0])
+    first = torch.cumsum(size, 0) - size
+    rank = torch.arange(flat.shape[0], device=flat.device) - first[molecule[order]]
+    chosen = torch.zeros_like(flat, dtype=torch.bool)
+    chosen[order] = rank < count[molecule[order]]
+    return chosen.view_as(values)
 
 
 class PhysicsPrior(nn.Module):
@@ -142,11 +172,12 @@ class PhysicsPrior(nn.Module):
         self.energy_unit_ev = float(base_unit)
         self.cutoff = float(base.config["cutoff"])
         self.pair_rbf = pair_rbf
-        self.config = {"architecture": "prior", "base": base.config,
+        self.config = {"architecture": "prior", "base": dict(base.config),
                        "energy_unit_ev": self.energy_unit_ev, "pair_channels": pair_channels,
                        "pair_rbf": pair_rbf}
-        levels, relative = _atomic_tables()
-        self.register_buffer("levels_ev", levels, persistent=False)
+        ionisation, affinity, relative = _atomic_tables()
+        self.register_buffer("ionisation_ev", ionisation, persistent=False)
+        self.register_buffer("affinity_ev", affinity, persistent=False)
         self.register_buffer("relative_energy_ev", relative, persistent=False)
         self.pair_embedding = nn.Embedding(MAX_ATOMIC_NUMBER, pair_channels)
         self.pair_charge = nn.Linear(1, pair_channels, bias=False)
@@ -167,45 +198,43 @@ class PhysicsPrior(nn.Module):
                      ) -> tuple[torch.Tensor, torch.Tensor]:
         """The separated-atom ground state of each molecule.
 
+        A positive charge Q takes the Q cheapest ionisations (the next ionisation energy of an
+        atom rises with its charge, so one at a time is optimal); a negative charge gives one
+        extra electron each to the -Q atoms of largest electron affinity. Ties go to the atom
+        listed first.
+
         Args:
             z: atomic numbers [n_atoms]. batch: molecule of each atom, sorted.
             charge: total charge of each molecule [n_molecules] (integers), elementary charges.
 
         Returns:
             (charge of each atom at infinite separation [n_atoms] (long), energy of the
-            separated atoms relative to the neutral ones [n_molecules], eV, float64).
+            separated atoms relative to the neutral ones [n_molecules], eV).
         """
         n_molecules = charge.shape[0]
-        nuclear_charge = torch.zeros(n_molecules, dtype=torch.long, device=z.device)
-        nuclear_charge = nuclear_charge.index_add(0, batch, z)
-        n_electrons = nuclear_charge - torch.round(charge).long()
-        capacity = nuclear_charge + torch.bincount(batch, minlength=n_molecules)
-        unknown = torch.isinf(self.levels_ev[z, 0])
-        if bool(unknown.any() | (n_electrons < 0).any() | (n_electrons > capacity).any()):
+        charge = torch.round(charge).long()
+        nuclear_charge = z.new_zeros(n_molecules).index_add(0, batch, z)
+        n_atoms = torch.bincount(batch, minlength=n_molecules)
+        unknown = torch.isinf(self.affinity_ev[z])
+        if bool(unknown.any() | (charge > nuclear_charge).any() | (-charge > n_atoms).any()):
             if unknown.any():
                 raise SystemSpecError(
                     f"the physics prior has no ionisation energies for atomic numbers "
                     f"{sorted(set(z[unknown].tolist()))}")
             raise SystemSpecError("a molecule's charge leaves a negative number of electrons or "
                                   "more than one extra electron per atom")
-
-        # Pool every atom's levels, sort them within each molecule (ties keep atom order) and
-        # occupy the n_electrons lowest.
-        levels = self.levels_ev[z]
-        n_levels = levels.shape[1]
-        owner = torch.arange(z.shape[0], device=z.device).repeat_interleave(n_levels)
-        molecule = batch[owner]
-        order = torch.argsort(levels.reshape(-1), stable=True)
-        order = order[torch.argsort(molecule[order], stable=True)]
-        per_molecule = torch.bincount(molecule, minlength=n_molecules)
-        first = torch.cumsum(per_molecule, 0) - per_molecule
-        rank = torch.arange(order.shape[0], device=z.device) - first[molecule[order]]
-        occupied = rank < n_electrons[molecule[order]]
-        electrons = torch.bincount(owner[order][occupied], minlength=z.shape[0])
-
-        atom_energy = self.relative_energy_ev[z, electrons]
-        energy = atom_energy.new_zeros(n_molecules).index_add(0, batch, atom_energy)
-        return z - electrons, energy
+        atom_charge = torch.zeros_like(z)
+        removals = charge.clamp(min=0)
+        if bool(removals.any()):
+            depth = min(int(removals.max()), self.ionisation_ev.shape[1])
+            costs = self.ionisation_ev[z, :depth]
+            atom_charge = atom_charge + _lowest_per_molecule(costs, batch, removals).sum(1)
+        additions = (-charge).clamp(min=0)
+        if bool(additions.any()):
+            gains = -self.affinity_ev[z].unsqueeze(1)
+            atom_charge = atom_charge - _lowest_per_molecule(gains, batch, additions).sum(1)
+        atom_energy = self.relative_energy_ev[z, z - atom_charge]
+        return atom_charge, atom_energy.new_zeros(n_molecules).index_add(0, batch, atom_energy)
 
     def forward(self, z: torch.Tensor, pos: torch.Tensor, batch: torch.Tensor,
                 charge: torch.Tensor | None = None,
