@@ -1,0 +1,183 @@
+"""astray's SchNet is torch_geometric's SchNet: same energies, gradients and forces after
+``from_pyg`` (on its own neighbour search and on the packed fast path), same parameter shapes
+and initialisation, and the symmetries of an energy (rotation, translation, permutation)."""
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch_geometric.nn import SchNet as PygSchNet
+from test_batching import CUTOFF, embedded_molecules
+
+from astray.errors import ModelError
+from astray.models import build_model
+from astray.models.neighbors import radius_graph
+from astray.models.schnet import GaussianSmearing, SchNet, pyg_name, unordered_pairs
+from astray.train import PackedGraphs
+
+RTOL = 1e-5
+
+
+def interaction_graph(pos, batch):
+    """PyG's interaction-graph contract on astray's radius graph (pyg-lib is not installed)."""
+    edge_index = radius_graph(pos, batch, CUTOFF)
+    return edge_index, (pos[edge_index[0]] - pos[edge_index[1]]).norm(dim=-1)
+
+
+def pyg_model(readout="add", seed=0):
+    torch.manual_seed(seed)
+    return PygSchNet(hidden_channels=32, num_filters=24, num_interactions=3, num_gaussians=50,
+                     cutoff=CUTOFF, interaction_graph=interaction_graph, readout=readout)
+
+
+def molecules(dtype=torch.float32):
+    """The embedded test molecules as one batch: z, pos (angstrom), batch."""
+    numbers, positions, offsets = embedded_molecules()
+    batch = torch.repeat_interleave(torch.arange(len(offsets) - 1),
+                                    torch.from_numpy(np.diff(offsets)))
+    return (torch.from_numpy(numbers.astype(np.int64)),
+            torch.tensor(positions, dtype=dtype), batch)
+
+
+def assert_close(actual, expected, rtol=RTOL):
+    scale = expected.abs().max()
+    assert (actual - expected).abs().max() <= rtol * scale, (actual, expected)
+
+
+@pytest.mark.parametrize("readout", ["add", "mean"])
+def test_from_pyg_gives_the_same_energies_on_real_molecules(readout):
+    reference = pyg_model(readout)
+    model = SchNet.from_pyg(reference)
+    z, pos, batch = molecules()
+    expected = reference(z, pos, batch).view(-1)
+    energy = model(z, pos, batch)
+    assert energy.shape == (len(embedded_molecules()[2]) - 1,)
+    assert expected.std() > 1e-3 * expected.abs().max()  # the molecules do differ
+    assert ((energy - expected).abs() <= RTOL * expected.abs()).all()
+
+
+def test_from_pyg_energies_on_the_packed_fast_path():
+    reference = pyg_model()
+    model = SchNet.from_pyg(reference)
+    numbers, positions, offsets = embedded_molecules()
+    packed = PackedGraphs.from_arrays(numbers, positions, offsets, [7, 0, 3, 9, 5], CUTOFF)
+    batch = packed.batch(torch.tensor([4, 1, 3, 0, 2]))
+    expected = reference(batch.z, batch.pos, batch.batch).view(-1)
+    energy = model(batch.z, batch.pos, batch.batch, edge_index=batch.edge_index)
+    assert ((energy - expected).abs() <= RTOL * expected.abs()).all()
+
+
+def test_same_parameter_gradients_and_forces_as_pyg():
+    reference = pyg_model()
+    model = SchNet.from_pyg(reference)
+    z, pos, batch = molecules()
+    targets = torch.linspace(-3.0, 3.0, int(batch[-1]) + 1)
+    pos_ref, pos_ours = pos.clone().requires_grad_(), pos.clone().requires_grad_()
+    loss_ref = ((reference(z, pos_ref, batch).view(-1) - targets) ** 2).mean()
+    loss_ours = ((model(z, pos_ours, batch) - targets) ** 2).mean()
+    loss_ref.backward()
+    loss_ours.backward()
+    assert_close(pos_ours.grad, pos_ref.grad)
+    reference_parameters = dict(reference.named_parameters())
+    for name, parameter in model.named_parameters():
+        assert_close(parameter.grad, reference_parameters[pyg_name(name)].grad)
+
+
+def test_force_training_double_backward_matches_pyg():
+    reference = pyg_model()
+    model = SchNet.from_pyg(reference)
+    z, pos, batch = molecules()
+    for network in (reference, model):
+        positions = pos.clone().requires_grad_()
+        energy = network(z, positions, batch).sum()
+        forces = -torch.autograd.grad(energy, positions, create_graph=True)[0]
+        (forces ** 2).sum().backward()
+    reference_parameters = dict(reference.named_parameters())
+    for name, parameter in model.named_parameters():
+        expected = reference_parameters[pyg_name(name)].grad
+        if expected is None:  # the final bias shifts energies, not forces
+            assert parameter.grad is None and name == "lin2.bias"
+        else:
+            assert_close(parameter.grad, expected)
+
+
+def test_same_parameter_shapes_and_initialisation_as_pyg():
+    reference = pyg_model()
+    torch.manual_seed(1)
+    model = SchNet(hidden_channels=32, num_filters=24, num_interactions=3, cutoff=CUTOFF)
+    reference_state = reference.state_dict()
+    for name, value in model.state_dict().items():
+        assert value.shape == reference_state[pyg_name(name)].shape, name
+    assert sum(p.numel() for p in model.parameters()) == sum(
+        p.numel() for p in reference.parameters())
+    assert torch.equal(model.distance_expansion.offset, reference.distance_expansion.offset)
+    assert not model.embedding.weight[0].any()  # atomic number 0 is padding
+    assert abs(model.embedding.weight[1:].std().item() - 1.0) < 0.05
+    for name, parameter in model.named_parameters():
+        if name.endswith("bias"):
+            assert not parameter.any(), name
+        elif "embedding" not in name:  # Xavier-uniform: U(-b, b), b = sqrt(6 / (fan_in + fan_out))
+            bound = math.sqrt(6.0 / sum(parameter.shape))
+            assert parameter.abs().max() <= bound, name
+            assert abs(parameter.std().item() - bound / math.sqrt(3)) < 0.25 * bound, name
+
+
+def test_energy_is_invariant_under_rotation_translation_and_permutation():
+    model = SchNet.from_pyg(pyg_model())
+    z, pos, batch = molecules(torch.float64)
+    model = model.double()
+    energy = model(z, pos, batch)
+    rotation, _ = torch.linalg.qr(torch.randn(3, 3, dtype=torch.float64,
+                                              generator=torch.Generator().manual_seed(3)))
+    assert_close(model(z, pos @ rotation.T + torch.tensor([4.0, -2.0, 7.5]), batch), energy,
+                 rtol=1e-10)
+    # Shuffle the atoms within each molecule (the batch vector stays sorted).
+    order = torch.argsort(batch * 1000 + torch.randperm(len(z),
+                                                        generator=torch.Generator().manual_seed(5)))
+    assert not torch.equal(order, torch.arange(len(z)))
+    assert_close(model(z[order], pos[order], batch[order]), energy, rtol=1e-10)
+
+
+def test_gaussian_tails_are_zero_not_subnormal():
+    expansion = GaussianSmearing(0.0, CUTOFF, 50)
+    values = expansion(torch.linspace(0.0, CUTOFF, 1000))
+    smallest_normal = torch.finfo(values.dtype).tiny
+    assert not ((values > 0) & (values < smallest_normal)).any()
+    exact = torch.exp(expansion.coeff * (torch.linspace(0.0, CUTOFF, 1000)[:, None]
+                                         - expansion.offset) ** 2)
+    assert (values - exact).abs().max() < smallest_normal
+    assert values.max() == 1.0
+
+
+def test_config_rebuilds_the_model_and_is_json_safe():
+    model = SchNet(hidden_channels=16, num_filters=8, num_interactions=2, num_gaussians=20,
+                   cutoff=4.0, readout="mean", energy_unit_ev=1.0841)
+    config = json.loads(json.dumps(model.config))
+    assert config["architecture"] == "schnet" and config["energy_unit_ev"] == 1.0841
+    rebuilt = build_model(config)
+    rebuilt.load_state_dict(model.state_dict())
+    z, pos, batch = molecules()
+    assert torch.equal(rebuilt(z, pos, batch), model(z, pos, batch))
+    assert rebuilt.config == model.config
+
+
+def test_bad_configs_and_unconvertible_pyg_models_are_refused():
+    with pytest.raises(ModelError, match="unknown architecture"):
+        build_model({"architecture": "transformer"})
+    with pytest.raises(ModelError, match="invalid schnet"):
+        build_model({"architecture": "schnet", "hidden_chanels": 8})
+    torch.manual_seed(0)
+    with pytest.raises(ValueError, match="atomref"):
+        SchNet.from_pyg(PygSchNet(hidden_channels=8, num_filters=8, num_interactions=1,
+                                  atomref=torch.zeros(100, 1), interaction_graph=interaction_graph))
+
+
+def test_one_directional_edge_lists_are_refused():
+    z, pos, batch = molecules()
+    edge_index = radius_graph(pos, batch, CUTOFF)
+    pair_a, pair_b = unordered_pairs(edge_index)
+    assert (pair_a < pair_b).all() and 2 * len(pair_a) == edge_index.shape[1]
+    model = SchNet(hidden_channels=8, num_filters=8, num_interactions=1, cutoff=CUTOFF)
+    with pytest.raises(ValueError, match="both directions"):
+        model(z, pos, batch, edge_index=edge_index[:, edge_index[0] < edge_index[1]])
