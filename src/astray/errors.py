@@ -27,3 +27,7 @@ class DatasetError(AstrayError):
 
 class ModelError(AstrayError, ValueError):
     """An unknown architecture or an invalid model configuration (e.g. from a checkpoint)."""
+
+
+class CheckpointError(PotentialError):
+    """A checkpoint that is missing, corrupt, foreign or refused by the safe loader."""

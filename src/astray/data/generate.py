@@ -215,7 +215,7 @@ def _run_on_dask(pending, config: BuildConfig, workers: int, scheduler: str | No
 
     with dask.config.set({"distributed.worker.daemon": False}):
         cluster = None if scheduler else LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
             env={"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})
         client = Client(scheduler or cluster)
         try:

@@ -33,3 +33,14 @@ def radius_graph(pos: torch.Tensor, batch: torch.Tensor, cutoff: float) -> torch
     distance = (pos[source] - pos[target]).norm(dim=-1)
     keep = distance < cutoff
     return torch.stack([source[keep], target[keep]])
+
+
+def pyg_interaction_graph(cutoff: float):
+    """An ``interaction_graph`` for ``torch_geometric.nn.SchNet`` built on :func:`radius_graph`
+    (PyG's default needs pyg-lib or torch-cluster): returns (edge_index, edge_weight)."""
+
+    def interaction_graph(pos: torch.Tensor, batch: torch.Tensor):
+        edge_index = radius_graph(pos, batch, cutoff)
+        return edge_index, (pos[edge_index[0]] - pos[edge_index[1]]).norm(dim=-1)
+
+    return interaction_graph

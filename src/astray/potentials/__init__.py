@@ -20,6 +20,7 @@ _REGISTRY: dict[str, str] = {
     "exact": "astray.potentials.exact:ExactPotential",
     "pyscf:": "astray.potentials.pyscf_qc:PyscfPotential",
     "ase:": "astray.potentials.ase_calculator:AseCalculatorPotential",
+    "checkpoint:": "astray.potentials.checkpoint:CheckpointPotential",
 }
 
 

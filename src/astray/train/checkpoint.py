@@ -1,0 +1,118 @@
+"""Checkpoints: a trained model with everything needed to say where its numbers came from.
+
+A checkpoint is a ``torch.save`` of plain containers and tensors only, so it loads with
+``torch.load(..., weights_only=True)``: a corrupt or foreign file is an error, never code that
+runs. Contents (format ``astray-checkpoint/1``)::
+
+    format, code_version          "astray-checkpoint/1", astray's version
+    model_config, state_dict      rebuild with astray.models.build_model, then load the weights
+    dataset, level_of_theory      the training data and the level of theory of its energies
+    target                        "atomization_energy": E - sum of isolated-atom energies
+    subset, split_seed, n_train   which structures were trained on
+    metrics                       validation/test MAE (kcal/mol), epochs, throughput
+    training                      the training configuration
+
+Study checkpoints (a ``torch_geometric.nn.SchNet`` state dict saved by the study's script) load
+too: the architecture is read from the tensor shapes and converted with ``SchNet.from_pyg``.
+"""
+
+from __future__ import annotations
+
+import math
+import pickle
+import zipfile
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from astray.errors import CheckpointError, ModelError
+from astray.units import KCAL_MOL_EV
+
+FORMAT = "astray-checkpoint/1"
+#: The study trained on TAE/25 with TAE in kcal/mol, positive for a bound molecule.
+STUDY_ENERGY_UNIT_EV = -25.0 * KCAL_MOL_EV
+STUDY_CUTOFF = 5.0
+
+
+def save_checkpoint(path: str | Path, model: nn.Module, **metadata) -> None:
+    """Write ``model`` and ``metadata`` (JSON-like values only) atomically to ``path``."""
+    path = Path(path)
+    partial = path.with_name(path.name + ".partial")
+    torch.save({"format": FORMAT, "model_config": model.config,
+                "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+                **metadata}, partial)
+    partial.replace(path)
+
+
+def read_checkpoint(path: str | Path) -> dict:
+    """The checkpoint's contents, loaded with ``weights_only=True``; one-line errors for a
+    missing, corrupt or foreign file."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist")
+    try:
+        contents = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, ValueError,
+            AttributeError, TypeError) as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error)
+        raise CheckpointError(f"{path} is not a readable checkpoint (refused or corrupt: "
+                              f"{first_line})") from None
+    if not isinstance(contents, dict):
+        raise CheckpointError(f"{path} holds a {type(contents).__name__}, not a checkpoint")
+    return contents
+
+
+def load_model(path: str | Path) -> tuple[nn.Module, dict]:
+    """The model of a checkpoint (in eval mode) and the checkpoint's metadata (no weights)."""
+    from astray.models import build_model
+
+    contents = read_checkpoint(path)
+    if contents.get("format") == FORMAT:
+        try:
+            model = build_model(contents["model_config"])
+            model.load_state_dict(contents["state_dict"])
+        except (ModelError, RuntimeError, KeyError) as error:
+            raise CheckpointError(f"{path}: weights do not fit the model configuration "
+                                  f"({str(error).splitlines()[0]})") from None
+        metadata = {k: v for k, v in contents.items() if k != "state_dict"}
+    elif "lin1.weight" in contents and "interactions.0.mlp.0.weight" in contents:
+        model, metadata = _from_study_state_dict(contents, path)
+    else:
+        raise CheckpointError(f"{path} is neither an astray checkpoint nor a torch_geometric "
+                              "SchNet state dict")
+    return model.eval(), metadata
+
+
+def _from_study_state_dict(state: dict, path: Path) -> tuple[nn.Module, dict]:
+    """A PyG SchNet state dict as the study saved it (readout add, cutoff 5 A, TAE/25 target)."""
+    from torch_geometric.nn import SchNet as PygSchNet
+
+    from astray.models import SchNet
+
+    hidden = state["embedding.weight"].shape[1]
+    n_interactions = len({key.split(".")[1] for key in state if key.startswith("interactions.")})
+    pyg = PygSchNet(hidden_channels=hidden, num_filters=state["interactions.0.mlp.0.weight"]
+                    .shape[0], num_interactions=n_interactions,
+                    num_gaussians=state["interactions.0.mlp.0.weight"].shape[1],
+                    cutoff=STUDY_CUTOFF, readout="add")
+    try:
+        pyg.load_state_dict(state)
+    except RuntimeError as error:
+        raise CheckpointError(f"{path}: not a torch_geometric SchNet state dict "
+                              f"({str(error).splitlines()[0]})") from None
+    model = SchNet.from_pyg(pyg, energy_unit_ev=STUDY_ENERGY_UNIT_EV)
+    return model, {"format": "torch_geometric SchNet state dict (the study's script)",
+                   "dataset": "unknown (study checkpoint)", "level_of_theory": "unknown",
+                   "target": "atomization_energy", "model_config": model.config,
+                   "assumed": f"cutoff {STUDY_CUTOFF} A, output TAE/25 in kcal/mol"}
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def finite_or_none(value: float) -> float | None:
+    """A metric for JSON: None instead of NaN or infinity."""
+    return float(value) if value is not None and math.isfinite(value) else None

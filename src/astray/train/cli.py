@@ -1,0 +1,71 @@
+"""``astray train``: fit a SchNet or PaiNN to a data set with the study's recipe."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+
+def train_command(
+    dataset: str = typer.Option("default", "--dataset", help="Data set name or folder."),
+    subset: str = typer.Option("stable", "--subset", help="stable, distorted, all, or one kind "
+                               "(compressed, stretched, normal-mode)."),
+    model: str = typer.Option("schnet", "--model", help="schnet or painn."),
+    hidden: int = typer.Option(128, "--hidden", help="Channels (SchNet: hidden = filters)."),
+    interactions: int = typer.Option(3, "--interactions", help="Interaction blocks."),
+    cutoff: float = typer.Option(5.0, "--cutoff", help="Neighbour cutoff, angstrom."),
+    prior: bool = typer.Option(False, "--prior", help="Add the physics prior (screened nuclear "
+                               "repulsion, exact atomic limit, total charge as input)."),
+    n_train: int = typer.Option(1000, "--n-train"),
+    n_val: int = typer.Option(1000, "--n-val"),
+    n_test: int = typer.Option(1000, "--n-test"),
+    split_seed: int = typer.Option(21, "--split-seed", help="Seed of the test/val/train draw "
+                                   "(the study's: 21)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the initial weights and shuffling."),
+    batch_size: int = typer.Option(50, "--batch-size"),
+    learning_rate: float = typer.Option(5e-4, "--lr"),
+    max_epochs: int = typer.Option(1000, "--max-epochs"),
+    budget_minutes: Optional[float] = typer.Option(None, "--budget-minutes",
+                                                   help="Stop after this much wall-clock time "
+                                                   "(checked after each epoch)."),
+    force_weight: float = typer.Option(0.0, "--force-weight", help="Weight of the force MSE "
+                                       "(needs forces in the data set; 0: energies only, as the "
+                                       "study)."),
+    device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+    out: Path = typer.Option(..., "--out", "-o", help="Run folder (best.pt, last.pt); an "
+                             "interrupted run resumes from it."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Train with the study's recipe (AdamW 5e-4, batch 50, warm-up, plateau, early stopping);
+    resumable, optionally under a wall-clock budget."""
+    from astray.train.trainer import TrainConfig, train
+
+    config = TrainConfig(dataset=dataset, subset=subset, model=model, hidden=hidden,
+                         interactions=interactions, cutoff=cutoff, prior=prior, n_train=n_train,
+                         n_val=n_val, n_test=n_test, split_seed=split_seed, seed=seed,
+                         batch_size=batch_size, learning_rate=learning_rate,
+                         max_epochs=max_epochs, budget_minutes=budget_minutes,
+                         force_weight=force_weight, device=device)
+    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("epochs", total=max_epochs)
+
+        def show(record: dict) -> None:
+            progress.update(task, completed=record["epoch"], description=(
+                f"epoch {record['epoch']}: val MAE {record['val_mae_kcal_mol']:.2f} kcal/mol"))
+
+        try:
+            result = train(config, out, on_epoch=show)
+        except KeyboardInterrupt:
+            Console(stderr=True).print(f"interrupted: {out / 'last.pt'} holds the last finished "
+                                       "epoch; rerun the same command to resume")
+            raise typer.Exit(130) from None
+    summary = result.summary()
+    if as_json:
+        print(json.dumps(summary))
+    else:
+        Console().print_json(json.dumps(summary))

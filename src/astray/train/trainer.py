@@ -1,0 +1,309 @@
+"""The trainer: the study's recipe by default, resumable, with a wall-clock budget.
+
+Recipe (Lee & Dieng, see PAPER.md): target the atomization energy in units of 25 kcal/mol, AdamW
+at 5e-4, batch 50, gradient-norm clip 1000, 10 linear warm-up epochs, then ReduceLROnPlateau
+(factor 0.5, patience 20) on the validation loss, early stopping after 50 epochs without
+improvement, at most 1000 epochs, the best model by validation loss kept. MSE on energies; with
+``force_weight`` > 0 and forces in the data set, plus that weight times the MSE of the forces.
+
+Everything needed to continue is written to ``OUT/last.pt`` after every epoch (model, optimizer,
+scheduler, shuffling generator, history), so a killed run resumed with the same command gives
+the same model as an uninterrupted one. ``OUT/best.pt`` is the checkpoint of the best epoch.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from astray.data.dataset import Dataset, open_dataset
+from astray.errors import CheckpointError, ModelError
+from astray.train.batching import PackedGraphs, concatenated_ranges
+from astray.train.checkpoint import (count_parameters, finite_or_none, read_checkpoint,
+                                     save_checkpoint)
+from astray.train.splits import split_indices
+from astray.units import EV_KCAL_MOL, KCAL_MOL_EV
+
+ARCHITECTURES = ("schnet", "painn")
+#: Settings that may change when a run is resumed (they do not change what an epoch computes).
+RESUMABLE_CHANGES = ("max_epochs", "budget_minutes", "device")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """A training run: data, model, split and recipe (defaults: the study's)."""
+
+    dataset: str = "default"
+    subset: str = "stable"
+    model: str = "schnet"
+    hidden: int = 128
+    interactions: int = 3
+    cutoff: float = 5.0
+    prior: bool = False
+    n_train: int = 1000
+    n_val: int = 1000
+    n_test: int = 1000
+    split_seed: int = 21
+    seed: int = 0
+    batch_size: int = 50
+    learning_rate: float = 5e-4
+    warmup_epochs: int = 10
+    plateau_factor: float = 0.5
+    plateau_patience: int = 20
+    early_stopping: int = 50
+    max_epochs: int = 1000
+    gradient_clip: float = 1000.0
+    target_unit_kcal_mol: float = 25.0
+    force_weight: float = 0.0
+    budget_minutes: float | None = None
+    device: str = "cpu"
+
+    def __post_init__(self):
+        if self.model not in ARCHITECTURES:
+            raise ModelError(f"unknown model {self.model!r}; choose {' or '.join(ARCHITECTURES)}")
+        if min(self.hidden, self.interactions, self.batch_size, self.n_train) < 1:
+            raise ModelError("--hidden, --interactions, --batch-size and --n-train must be >= 1")
+        if self.device.startswith("cuda") and not torch.cuda.is_available():
+            raise ModelError("--device cuda: no CUDA device is available to torch here")
+
+    @property
+    def energy_unit_ev(self) -> float:
+        """eV per model output unit (the study's 25 kcal/mol)."""
+        return self.target_unit_kcal_mol * KCAL_MOL_EV
+
+    def identity(self) -> dict:
+        """What must match for a run to be resumed."""
+        return {k: v for k, v in asdict(self).items() if k not in RESUMABLE_CHANGES}
+
+
+def model_config(config: TrainConfig) -> dict:
+    """The ``model.config`` of the architecture a training configuration asks for."""
+    if config.model == "schnet":
+        base = {"architecture": "schnet", "hidden_channels": config.hidden,
+                "num_filters": config.hidden, "num_interactions": config.interactions,
+                "num_gaussians": 50, "cutoff": config.cutoff, "readout": "add",
+                "energy_unit_ev": config.energy_unit_ev}
+    else:
+        base = {"architecture": "painn", "hidden_channels": config.hidden,
+                "num_interactions": config.interactions, "num_rbf": 20, "cutoff": config.cutoff,
+                "energy_unit_ev": config.energy_unit_ev}
+    return {"architecture": "prior", "base": base} if config.prior else base
+
+
+@dataclass
+class TrainResult:
+    """The outcome of a run (MAE in kcal/mol on atomization energies)."""
+
+    n_train: int
+    n_params: int
+    test_mae_kcal_mol: float | None
+    val_mae_kcal_mol: float | None
+    epochs: int
+    train_molecules_per_s: float
+    checkpoint: str
+    stopped_by: str
+    history: list[dict] = field(default_factory=list, repr=False)
+
+    def summary(self) -> dict:
+        """The JSON that ``astray train --json`` prints."""
+        return {"n_train": self.n_train, "n_params": self.n_params,
+                "test_mae_kcal_mol": finite_or_none(self.test_mae_kcal_mol),
+                "val_mae_kcal_mol": finite_or_none(self.val_mae_kcal_mol),
+                "epochs": self.epochs, "train_molecules_per_s": round(self.train_molecules_per_s, 1),
+                "checkpoint": self.checkpoint, "stopped_by": self.stopped_by}
+
+
+class _Part:
+    """One part of the split, packed, with its targets in model units (and forces, optional)."""
+
+    def __init__(self, dataset: Dataset, indices: np.ndarray, config: TrainConfig,
+                 with_forces: bool):
+        self.graphs = PackedGraphs.from_arrays(dataset.numbers, dataset.positions,
+                                               dataset.offsets, indices, config.cutoff,
+                                               charges=dataset.charge).to(config.device)
+        order = np.argsort(indices)
+        self._sorted_index = torch.as_tensor(np.asarray(indices)[order], device=config.device)
+        targets = np.asarray(dataset.atomization_energy[np.asarray(indices)[order]]) / (
+            config.energy_unit_ev)
+        self._sorted_target = torch.as_tensor(targets, dtype=torch.float32, device=config.device)
+        self._offsets = torch.as_tensor(np.array(dataset.offsets), device=config.device)
+        self._forces = dataset.forces if with_forces else None
+        self._force_scale = 1.0 / config.energy_unit_ev
+
+    def __len__(self) -> int:
+        return len(self.graphs)
+
+    def targets(self, index: torch.Tensor) -> torch.Tensor:
+        """Atomization energies (model units) of the data-set structures ``index``."""
+        return self._sorted_target[torch.searchsorted(self._sorted_index, index)]
+
+    def forces(self, index: torch.Tensor) -> torch.Tensor:
+        """Forces (model units per angstrom) of the atoms of structures ``index``, in batch order."""
+        starts = self._offsets[index]
+        atoms = concatenated_ranges(starts, self._offsets[index + 1] - starts)
+        values = np.asarray(self._forces[atoms.cpu().numpy()]) * self._force_scale
+        return torch.as_tensor(values, dtype=torch.float32, device=index.device)
+
+
+def _loss(model: nn.Module, batch, part: _Part, force_weight: float) -> torch.Tensor:
+    use_forces = force_weight > 0 and part._forces is not None
+    pos = batch.pos.requires_grad_(True) if use_forces else batch.pos
+    energy = model(batch.z, pos, batch.batch, batch.charge, batch.edge_index)
+    loss = torch.mean((energy - part.targets(batch.index)) ** 2)
+    if use_forces:
+        forces = -torch.autograd.grad(energy.sum(), pos, create_graph=True)[0]
+        loss = loss + force_weight * torch.mean((forces - part.forces(batch.index)) ** 2)
+    return loss
+
+
+def evaluate(model: nn.Module, part: _Part, batch_size: int = 500) -> tuple[float, float]:
+    """(MSE in model units squared, MAE in kcal/mol) of the energies of a part."""
+    model.eval()
+    squared, absolute = 0.0, 0.0
+    with torch.no_grad():
+        for batch in part.graphs.batches(batch_size):
+            error = model(batch.z, batch.pos, batch.batch, batch.charge,
+                          batch.edge_index) - part.targets(batch.index)
+            squared += float((error ** 2).sum())
+            absolute += float(error.abs().sum())
+    unit_kcal_mol = model.config["energy_unit_ev"] * EV_KCAL_MOL
+    return squared / len(part), absolute / len(part) * unit_kcal_mol
+
+
+def train(config: TrainConfig, out: str | Path, *, on_epoch=None) -> TrainResult:
+    """Train (or resume) a model; writes ``out/last.pt`` every epoch and ``out/best.pt``.
+
+    ``on_epoch(record)`` is called after each epoch with that epoch's history record.
+    """
+    from astray.models import build_model
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    dataset = open_dataset(config.dataset)
+    split = split_indices(dataset.indices_of(config.subset), config.n_train, n_val=config.n_val,
+                          n_test=config.n_test, seed=config.split_seed)
+    with_forces = config.force_weight > 0 and dataset.forces is not None
+    parts = {name: _Part(dataset, getattr(split, name), config, with_forces)
+             for name in ("train", "val", "test")}
+
+    torch.manual_seed(config.seed)
+    model = build_model(model_config(config)).to(config.device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate)
+    plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        optimizer, factor=config.plateau_factor, patience=config.plateau_patience)
+    shuffle = torch.Generator().manual_seed(config.seed)
+    state = {"epoch": 0, "best_val": float("inf"), "since_best": 0, "history": [],
+             "seconds": 0.0, "train_seconds": 0.0, "molecules": 0}
+    last = out / "last.pt"
+    if last.exists():
+        state = _resume(last, config, model, optimizer, plateau, shuffle)
+    metadata = {"dataset": dataset.name, "level_of_theory": dataset.level_of_theory,
+                "level_of_theory_reference": _reference_method(dataset),
+                "target": "atomization_energy", "subset": config.subset,
+                "split_seed": config.split_seed, "n_train": len(parts["train"]),
+                "training": asdict(config), "code_version": _version()}
+
+    started = time.perf_counter() - state["seconds"]
+    stopped_by = "max-epochs"
+    while state["epoch"] < config.max_epochs:
+        if state["since_best"] >= config.early_stopping:
+            stopped_by = "early-stopping"
+            break
+        if config.budget_minutes is not None and (
+                time.perf_counter() - started) > 60 * config.budget_minutes:
+            stopped_by = "budget"
+            break
+        epoch = state["epoch"]
+        if epoch < config.warmup_epochs:
+            for group in optimizer.param_groups:
+                group["lr"] = config.learning_rate * (epoch + 1) / config.warmup_epochs
+        model.train()
+        tick = time.perf_counter()
+        train_loss = 0.0
+        for batch in parts["train"].graphs.batches(config.batch_size, shuffle=True,
+                                                   generator=shuffle):
+            optimizer.zero_grad(set_to_none=True)
+            loss = _loss(model, batch, parts["train"], config.force_weight)
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), config.gradient_clip)
+            optimizer.step()
+            train_loss += float(loss.detach()) * len(batch)
+        state["train_seconds"] += time.perf_counter() - tick
+        state["molecules"] += len(parts["train"])
+        val_loss, val_mae = evaluate(model, parts["val"])
+        if epoch >= config.warmup_epochs:
+            plateau.step(val_loss)
+        record = {"epoch": epoch + 1, "train_loss": train_loss / len(parts["train"]),
+                  "val_loss": val_loss, "val_mae_kcal_mol": val_mae,
+                  "lr": optimizer.param_groups[0]["lr"]}
+        state["history"].append(record)
+        state["epoch"] = epoch + 1
+        if val_loss < state["best_val"]:
+            state["best_val"], state["since_best"] = val_loss, 0
+            save_checkpoint(out / "best.pt", model, **metadata,
+                            metrics={"epoch": epoch + 1, "val_mae_kcal_mol": val_mae})
+        else:
+            state["since_best"] += 1
+        state["seconds"] = time.perf_counter() - started
+        _save_state(last, config, model, optimizer, plateau, shuffle, state)
+        if on_epoch:
+            on_epoch(record)
+    return _finish(out, parts, metadata, state, stopped_by)
+
+
+def _finish(out: Path, parts: dict, metadata: dict, state: dict, stopped_by: str) -> TrainResult:
+    """Test the best model, write its final checkpoint, and summarise the run."""
+    from astray.train.checkpoint import load_model
+
+    best, _ = load_model(out / "best.pt")
+    best = best.to(parts["train"].graphs.z.device)
+    _, val_mae = evaluate(best, parts["val"])
+    _, test_mae = evaluate(best, parts["test"]) if len(parts["test"]) else (None, float("nan"))
+    throughput = state["molecules"] / state["train_seconds"] if state["train_seconds"] else 0.0
+    result = TrainResult(n_train=len(parts["train"]), n_params=count_parameters(best),
+                         test_mae_kcal_mol=test_mae, val_mae_kcal_mol=val_mae,
+                         epochs=state["epoch"], train_molecules_per_s=throughput,
+                         checkpoint=str(out / "best.pt"), stopped_by=stopped_by,
+                         history=state["history"])
+    save_checkpoint(out / "best.pt", best, **metadata, metrics=result.summary())
+    return result
+
+
+def _save_state(path: Path, config, model, optimizer, plateau, shuffle, state) -> None:
+    partial = path.with_name(path.name + ".partial")
+    torch.save({"identity": config.identity(), "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(), "plateau": plateau.state_dict(),
+                "shuffle": shuffle.get_state(), "state": state}, partial)
+    partial.replace(path)
+
+
+def _resume(path: Path, config, model, optimizer, plateau, shuffle) -> dict:
+    saved = read_checkpoint(path)
+    if saved.get("identity") != config.identity():
+        raise CheckpointError(f"{path} belongs to a run with another configuration; use "
+                              "another --out or delete it")
+    model.load_state_dict(saved["model"])
+    optimizer.load_state_dict(saved["optimizer"])
+    plateau.load_state_dict(saved["plateau"])
+    shuffle.set_state(saved["shuffle"])
+    return saved["state"]
+
+
+def _reference_method(dataset: Dataset) -> str | None:
+    """The astray reference method that recomputes the data set's level of theory on a curve
+    (``dft:FUNCTIONAL/BASIS`` for a DFT-built set), so probes can split model from functional
+    error; None when there is none (xTB, imported data)."""
+    method = dataset.meta.get("build", {}).get("method", "")
+    functional, _, basis = method.partition("/")
+    return f"dft:{method}" if basis and functional != "hf" else None
+
+
+def _version() -> str:
+    from astray import __version__
+
+    return __version__
