@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import statistics
 import time
 
@@ -107,6 +108,8 @@ class StudyTrainer(Trainer):
 class AstrayTrainer(Trainer):
     """astray's SchNet on PackedGraphs batches (neighbour pairs computed once)."""
 
+    compile = False
+
     def __init__(self, dataset, indices, targets, size, cutoff, device, seed):
         hidden, interactions = size
         torch.manual_seed(seed)
@@ -119,11 +122,18 @@ class AstrayTrainer(Trainer):
         epochs = (packed.batches(BATCH_SIZE, shuffle=True, generator=generator)
                   for _ in itertools.count())
         super().__init__(model, itertools.chain.from_iterable(epochs), device)
+        self.forward = torch.compile(self.model, dynamic=True) if self.compile else self.model
 
     def loss(self):
         batch = next(self.batches)
-        energy = self.model(batch.z, batch.pos, batch.batch, edge_index=batch.edge_index)
+        energy = self.forward(batch.z, batch.pos, batch.batch, edge_index=batch.edge_index)
         return torch.nn.functional.mse_loss(energy, self.targets[batch.index]), len(batch)
+
+
+class CompiledAstrayTrainer(AstrayTrainer):
+    """The same, with the model through ``torch.compile`` (compilation is part of the warm-up)."""
+
+    compile = True
 
 
 def synchronize(device: torch.device) -> None:
@@ -176,6 +186,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=4, help="interleaved timed rounds")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps first")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--compile", action="store_true",
+                        help="also measure astray's model through torch.compile")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
 
@@ -188,42 +200,56 @@ def main() -> None:
     # Throughput does not depend on the target values; standard-normal targets stand in for TAE/25.
     targets = rng.standard_normal(len(dataset)).astype(np.float32)
     peak = matmul_peak_flops(device)
+    load_before = os.getloadavg()[0]
     result = {"dataset": args.dataset, "molecules": len(indices), "device": args.device,
               "threads": args.threads, "batch_size": BATCH_SIZE, "cutoff": args.cutoff,
               "matmul_peak_gflops": peak / 1e9, "sizes": []}
     for spec in args.sizes.split(","):
         size = tuple(int(v) for v in spec.lower().split("x"))
+        candidates = [("study", StudyTrainer), ("astray", AstrayTrainer)]
+        if args.compile:
+            candidates.append(("compiled", CompiledAstrayTrainer))
         trainers = {name: cls(dataset, indices, targets, size, args.cutoff, device, args.seed)
-                    for name, cls in (("study", StudyTrainer), ("astray", AstrayTrainer))}
-        flops = {name: trainer.flops_per_molecule() for name, trainer in trainers.items()}
+                    for name, cls in candidates}
+        # The compiled model does the same FLOPs as the eager one (counted eagerly).
+        flops = {name: trainer.flops_per_molecule() for name, trainer in trainers.items()
+                 if name != "compiled"}
+        flops["compiled"] = flops["astray"]
         speeds = measure(trainers, args.steps, args.rounds, args.warmup)
         entry = {"hidden_channels": size[0], "num_interactions": size[1]}
         for name in trainers:
             entry[name] = {**speeds[name], "gflops_per_molecule": flops[name] / 1e9,
                            "peak_fraction": flops[name] * speeds[name]["molecules_per_s"] / peak}
-        entry["speedup"] = entry["astray"]["molecules_per_s"] / entry["study"]["molecules_per_s"]
-        entry["speedup_per_round"] = [a / s for a, s in zip(entry["astray"]["per_round"],
-                                                            entry["study"]["per_round"])]
+        for name in list(trainers)[1:]:
+            entry[name]["speedup"] = (entry[name]["molecules_per_s"]
+                                      / entry["study"]["molecules_per_s"])
+            entry[name]["speedup_per_round"] = [
+                a / s for a, s in zip(entry[name]["per_round"], entry["study"]["per_round"])]
         result["sizes"].append(entry)
         if not args.json:
             report(entry)
+    # A busy machine slows many-threaded steps unevenly: the load says how busy it was.
+    result["load_average"] = [load_before, os.getloadavg()[0]]
     if args.json:
         print(json.dumps(result, indent=1))
     else:
         print(f"matmul peak: {peak / 1e9:.0f} GFLOP/s ({args.device}, {args.threads} threads); "
-              f"{len(indices)} molecules of {args.dataset}, batch {BATCH_SIZE}")
+              f"{len(indices)} molecules of {args.dataset}, batch {BATCH_SIZE}; load average "
+              f"{load_before:.1f} before, {result['load_average'][1]:.1f} after")
 
 
 def report(entry: dict) -> None:
     print(f"SchNet {entry['hidden_channels']} channels x {entry['num_interactions']} interactions")
-    for name in ("study", "astray"):
+    names = [name for name in ("study", "astray", "compiled") if name in entry]
+    for name in names:
         e = entry[name]
-        print(f"  {name:7s} {e['molecules_per_s']:8.1f} molecules/s   "
+        print(f"  {name:8s} {e['molecules_per_s']:8.1f} molecules/s   "
               f"{e['gflops_per_molecule']:.3f} GFLOP/molecule   "
               f"{100 * e['peak_fraction']:.0f}% of matmul peak")
-    rounds = ", ".join(f"{r:.2f}" for r in entry["speedup_per_round"])
-    print(f"  speed-up astray / study: {entry['speedup']:.2f}x  (per round: {rounds}; "
-          f"median {statistics.median(entry['speedup_per_round']):.2f}x)")
+    for name in names[1:]:
+        rounds = ", ".join(f"{r:.2f}" for r in entry[name]["speedup_per_round"])
+        print(f"  speed-up {name} / study: {entry[name]['speedup']:.2f}x  (per round: {rounds}; "
+              f"median {statistics.median(entry[name]['speedup_per_round']):.2f}x)")
 
 
 if __name__ == "__main__":

@@ -181,3 +181,21 @@ def test_one_directional_edge_lists_are_refused():
     model = SchNet(hidden_channels=8, num_filters=8, num_interactions=1, cutoff=CUTOFF)
     with pytest.raises(ValueError, match="both directions"):
         model(z, pos, batch, edge_index=edge_index[:, edge_index[0] < edge_index[1]])
+
+
+@pytest.mark.slow
+def test_compiled_model_gives_the_eager_energies_and_gradients():
+    model = SchNet.from_pyg(pyg_model())
+    compiled = torch.compile(model, dynamic=True)
+    numbers, positions, offsets = embedded_molecules()
+    packed = PackedGraphs.from_arrays(numbers, positions, offsets, np.arange(10), CUTOFF)
+    for molecules_in_batch in ([0, 1, 2, 3], [4, 5, 6, 7, 8, 9]):  # two batch shapes
+        batch = packed.batch(torch.tensor(molecules_in_batch))
+        inputs = (batch.z, batch.pos, batch.batch, None, batch.edge_index)
+        eager = model(*inputs)
+        eager_grads = torch.autograd.grad(eager.square().sum(), list(model.parameters()))
+        energy = compiled(*inputs)
+        grads = torch.autograd.grad(energy.square().sum(), list(model.parameters()))
+        assert_close(energy, eager)
+        for grad, eager_grad in zip(grads, eager_grads):
+            assert_close(grad, eager_grad, rtol=1e-4)

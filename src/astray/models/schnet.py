@@ -2,14 +2,15 @@
 
 The model is ``torch_geometric.nn.SchNet`` (readout over atoms, no atom references): the same
 equations, parameter shapes and initialisation, so a PyG model converts with
-:meth:`SchNet.from_pyg` and gives the same energies. Three rewrites make it cheaper to train,
-none of which changes the function:
+:meth:`SchNet.from_pyg` and gives the same energies. Three rewrites make it cheaper to train
+and change nothing beyond float rounding:
 
 * The continuous filter depends only on the distance of a pair, so it is computed once per
   unordered pair (i, j) and used for both messages j -> i and i -> j: half the filter-network
   work, which dominates at large widths.
-* The filter network of every interaction reads the same Gaussian expansion of the distances;
-  it is computed once per forward pass.
+* The far tails of the Gaussian distance expansion (below 1e-38) are zero instead of subnormal
+  floats, which CPUs multiply up to 100 times slower: PyG's filter network spends most of its
+  CPU time on them.
 * ``ssp(x) = softplus(x) - log 2`` is always followed by a linear layer, so the shift is folded
   into that layer's bias (``W ssp(x) + b = W softplus(x) + (b - log 2 * W 1)``): one pass over
   every activation tensor less, in the forward and in the backward pass.
@@ -241,9 +242,13 @@ def pyg_name(name: str) -> str:
 
 
 def unordered_pairs(edge_index: Tensor) -> tuple[Tensor, Tensor]:
-    """The pairs (a, b) with a < b of a symmetric edge list (every pair in both directions)."""
+    """The pairs (a, b) with a < b of a symmetric edge list (every pair in both directions).
+
+    Raises ValueError when the list cannot be symmetric: self-loops, or not as many edges
+    a -> b with a < b as with a > b (a one-directional list, or one capped per atom).
+    """
     source, target = edge_index
-    forward = source < target
-    if 2 * int(forward.sum()) != source.numel():
+    ascending = source < target
+    if 2 * int(ascending.sum()) != source.numel():
         raise ValueError("edge_index must list every pair of distinct atoms in both directions")
-    return source[forward], target[forward]
+    return source[ascending], target[ascending]
