@@ -32,7 +32,7 @@ LOG_2 = math.log(2.0)
 
 
 def linear_after_shifted_softplus(softplus_x: Tensor, layer: nn.Linear) -> Tensor:
-    """``layer(softplus(x) - log 2)``, given ``softplus(x)``, with the shift folded into the bias."""
+    """``layer(softplus(x) - log 2)`` from ``softplus(x)``, the shift folded into the bias."""
     bias = layer.bias - LOG_2 * layer.weight.sum(dim=1)
     return F.linear(softplus_x, layer.weight, bias)
 
