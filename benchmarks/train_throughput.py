@@ -16,17 +16,23 @@ Warm-up steps are not timed; the timed rounds run the rows in alternating order 
 so that all see the same noise of a shared machine. Prints molecules/s of each row, its ratio to
 ``study`` at each size, and the fraction of the machine's float32 matrix-multiply peak (a large
 matmul on the same threads, measured in this run) each reaches; FLOPs are counted with
-``torch.utils.flop_counter`` on one training step. On a machine busier than its cores, every
-multi-threaded step waits for the scheduler: compare runs only at a low load average (printed).
+``torch.utils.flop_counter`` on one training step. The load average is printed: on a machine
+busier than its cores, rates are lower and noisier.
 
     .venv/bin/python benchmarks/train_throughput.py [--dataset default] [--threads 2] [--json]
 """
 from __future__ import annotations
 
+import os
+
+# Before torch loads GNU OpenMP: idle threads sleep instead of spinning. On cores shared with
+# other processes, spinning makes each parallel region wait milliseconds for the scheduler (a
+# 100x slowdown of small steps measured on a busy 2-core VM); both rows get the same setting.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 import argparse
 import itertools
 import json
-import os
 import statistics
 import time
 
@@ -219,7 +225,8 @@ def main() -> None:
     peak = matmul_peak_flops(device)
     load_before = os.getloadavg()[0]
     result = {"dataset": args.dataset, "molecules": len(indices), "device": args.device,
-              "threads": args.threads, "batch_size": BATCH_SIZE, "cutoff": args.cutoff,
+              "threads": args.threads, "omp_wait_policy": os.environ["OMP_WAIT_POLICY"],
+              "batch_size": BATCH_SIZE, "cutoff": args.cutoff,
               "matmul_peak_gflops": peak / 1e9, "sizes": []}
     for spec in args.sizes.split(","):
         size = tuple(int(v) for v in spec.lower().split("x"))
@@ -253,7 +260,7 @@ def main() -> None:
     else:
         if max(result["load_average"]) > os.cpu_count():
             print(f"warning: load average above the {os.cpu_count()} CPUs: other processes "
-                  "share the cores and multi-threaded timings mostly measure the scheduler")
+                  "share the cores; rates are lower and noisier than on an idle machine")
         print(f"matmul peak: {peak / 1e9:.0f} GFLOP/s ({args.device}, {args.threads} threads); "
               f"{len(indices)} molecules of {args.dataset}, batch {BATCH_SIZE}; load average "
               f"{load_before:.1f} before, {result['load_average'][1]:.1f} after")
