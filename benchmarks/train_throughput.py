@@ -10,14 +10,13 @@ gradient-norm clip 1000, AdamW lr 5e-4, batch 50):
   subnormal floats): the share of the gain that comes from that change alone.
 * ``astray``: ``astray.models.SchNet`` fed by ``astray.train.PackedGraphs`` (neighbour pairs
   computed once, each pair's filter computed once for both directions), AdamW fused.
-* ``compiled`` (with ``--compile``): the same through ``torch.compile``.
 
 Warm-up steps are not timed; the timed rounds run the rows in alternating order (ABC, CBA, ...)
 so that all see the same noise of a shared machine. Prints molecules/s of each row, its ratio to
-``study`` at each size, and the fraction of the machine's float32 matrix-multiply peak (a large
-matmul on the same threads, measured in this run) each reaches; FLOPs are counted with
-``torch.utils.flop_counter`` on one training step. The load average is printed: on a machine
-busier than its cores, rates are lower and noisier.
+``study`` at each size, and the fraction of the machine's float32 matrix-multiply peak (the best
+of large matmuls on the same threads, timed before and after each size) that each reaches, with
+FLOPs counted by ``torch.utils.flop_counter`` on one training step. The load average is printed:
+on a machine busier than its cores, rates are lower and noisier.
 
     .venv/bin/python benchmarks/train_throughput.py [--dataset default] [--threads 2] [--json]
 """
@@ -135,7 +134,6 @@ class StudyZeroTailsTrainer(StudyTrainer):
 class AstrayTrainer(Trainer):
     """astray's SchNet on PackedGraphs batches (neighbour pairs computed once), fused AdamW."""
 
-    compile = False
     fused_optimizer = True
 
     def __init__(self, dataset, indices, targets, size, cutoff, device, seed):
@@ -150,18 +148,11 @@ class AstrayTrainer(Trainer):
         epochs = (packed.batches(BATCH_SIZE, shuffle=True, generator=generator)
                   for _ in itertools.count())
         super().__init__(model, itertools.chain.from_iterable(epochs), device)
-        self.forward = torch.compile(self.model, dynamic=True) if self.compile else self.model
 
     def loss(self):
         batch = next(self.batches)
-        energy = self.forward(batch.z, batch.pos, batch.batch, edge_index=batch.edge_index)
+        energy = self.model(batch.z, batch.pos, batch.batch, edge_index=batch.edge_index)
         return torch.nn.functional.mse_loss(energy, self.targets[batch.index]), len(batch)
-
-
-class CompiledAstrayTrainer(AstrayTrainer):
-    """The same, with the model through ``torch.compile`` (compilation is part of the warm-up)."""
-
-    compile = True
 
 
 def synchronize(device: torch.device) -> None:
@@ -214,8 +205,6 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=4, help="interleaved timed rounds")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps first")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--compile", action="store_true",
-                        help="also measure astray's model through torch.compile")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
 
@@ -227,53 +216,52 @@ def main() -> None:
                                  replace=False))
     # Throughput does not depend on the target values; standard-normal targets stand in for TAE/25.
     targets = rng.standard_normal(len(dataset)).astype(np.float32)
-    peak = matmul_peak_flops(device)
     load_before = os.getloadavg()[0]
-    result = {"dataset": args.dataset, "molecules": len(indices), "device": args.device,
-              "threads": args.threads, "omp_wait_policy": os.environ["OMP_WAIT_POLICY"],
-              "batch_size": BATCH_SIZE, "cutoff": args.cutoff,
-              "matmul_peak_gflops": peak / 1e9, "sizes": []}
+    peaks = [matmul_peak_flops(device)]
+    entries = []
     for spec in args.sizes.split(","):
         size = tuple(int(v) for v in spec.lower().split("x"))
-        candidates = [("study", StudyTrainer), ("study-zero-tails", StudyZeroTailsTrainer),
-                      ("astray", AstrayTrainer)]
-        if args.compile:
-            candidates.append(("compiled", CompiledAstrayTrainer))
         trainers = {name: cls(dataset, indices, targets, size, args.cutoff, device, args.seed)
-                    for name, cls in candidates}
-        # The compiled model does the same FLOPs as the eager one (counted eagerly).
-        flops = {name: trainer.flops_per_molecule() for name, trainer in trainers.items()
-                 if name != "compiled"}
-        flops["compiled"] = flops["astray"]
+                    for name, cls in (("study", StudyTrainer),
+                                      ("study-zero-tails", StudyZeroTailsTrainer),
+                                      ("astray", AstrayTrainer))}
+        flops = {name: trainer.flops_per_molecule() for name, trainer in trainers.items()}
         speeds = measure(trainers, args.steps, args.rounds, args.warmup)
+        peaks.append(matmul_peak_flops(device))
         entry = {"hidden_channels": size[0], "num_interactions": size[1]}
-        for name in trainers:
-            entry[name] = {**speeds[name], "gflops_per_molecule": flops[name] / 1e9,
-                           "peak_fraction": flops[name] * speeds[name]["molecules_per_s"] / peak}
-        for name in list(trainers)[1:]:
-            entry[name]["speedup"] = (entry[name]["molecules_per_s"]
-                                      / entry["study"]["molecules_per_s"])
-            entry[name]["speedup_per_round"] = [
-                a / s for a, s in zip(entry[name]["per_round"], entry["study"]["per_round"])]
-        result["sizes"].append(entry)
-        if not args.json:
-            report(entry)
-    # A busy machine slows many-threaded steps unevenly: the load says how busy it was.
-    result["load_average"] = [load_before, os.getloadavg()[0]]
+        for name, speed in speeds.items():
+            entry[name] = {**speed, "gflops_per_molecule": flops[name] / 1e9}
+            if name != "study":
+                entry[name]["speedup"] = speed["molecules_per_s"] / speeds["study"][
+                    "molecules_per_s"]
+                entry[name]["speedup_per_round"] = [
+                    a / s for a, s in zip(speed["per_round"], speeds["study"]["per_round"])]
+        entries.append(entry)
+    peak = max(peaks)
+    for entry in entries:
+        for name in ("study", "study-zero-tails", "astray"):
+            entry[name]["peak_fraction"] = (entry[name]["gflops_per_molecule"] * 1e9
+                                            * entry[name]["molecules_per_s"] / peak)
+    result = {"dataset": args.dataset, "molecules": len(indices), "device": args.device,
+              "threads": args.threads, "omp_wait_policy": os.environ["OMP_WAIT_POLICY"],
+              "batch_size": BATCH_SIZE, "cutoff": args.cutoff, "matmul_peak_gflops": peak / 1e9,
+              "load_average": [load_before, os.getloadavg()[0]], "sizes": entries}
     if args.json:
         print(json.dumps(result, indent=1))
-    else:
-        if max(result["load_average"]) > os.cpu_count():
-            print(f"warning: load average above the {os.cpu_count()} CPUs: other processes "
-                  "share the cores; rates are lower and noisier than on an idle machine")
-        print(f"matmul peak: {peak / 1e9:.0f} GFLOP/s ({args.device}, {args.threads} threads); "
-              f"{len(indices)} molecules of {args.dataset}, batch {BATCH_SIZE}; load average "
-              f"{load_before:.1f} before, {result['load_average'][1]:.1f} after")
+        return
+    for entry in entries:
+        report(entry)
+    if max(result["load_average"]) > os.cpu_count():
+        print(f"warning: load average above the {os.cpu_count()} CPUs: other processes share "
+              "the cores; rates are lower and noisier than on an idle machine")
+    print(f"matmul peak: {peak / 1e9:.0f} GFLOP/s ({args.device}, {args.threads} threads); "
+          f"{len(indices)} molecules of {args.dataset}, batch {BATCH_SIZE}; load average "
+          f"{load_before:.1f} before, {result['load_average'][1]:.1f} after")
 
 
 def report(entry: dict) -> None:
     print(f"SchNet {entry['hidden_channels']} channels x {entry['num_interactions']} interactions")
-    names = [name for name, value in entry.items() if isinstance(value, dict)]
+    names = ("study", "study-zero-tails", "astray")
     for name in names:
         e = entry[name]
         print(f"  {name:16s} {e['molecules_per_s']:8.1f} molecules/s   "
