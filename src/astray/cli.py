@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -232,6 +233,10 @@ def demo(out: Path = typer.Option(Path("astray-demo"), "--out", "-o", help="Outp
 
 def main() -> None:
     """Entry point: user errors become one line on stderr and exit code 2."""
+    # idle OpenMP threads sleep instead of spinning: on a shared machine spinning threads made
+    # every parallel region of training wait for the scheduler (measured 1.1-1.6x instead of ~5x
+    # in benchmarks/train_throughput.py); set before torch starts its thread pool
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
         app(args=attach_to_preceding_potential(sys.argv[1:]))
     except AstrayError as error:
