@@ -137,7 +137,26 @@ def test_a_build_with_another_configuration_is_refused():
     build_dataset(BuildConfig(method="gfn2-xtb", max_heavy_atoms=1), name="one", workers=1)
     with pytest.raises(DatasetError, match="another configuration"):
         build_dataset(BuildConfig(method="gfn2-xtb", max_heavy_atoms=1, seed=1), name="one",
-                      workers=1, overwrite=False)
+                      workers=1, overwrite=True)
+    # re-packing a finished build reuses its journal: nothing is computed again
+    repacked = build_dataset(BuildConfig(method="gfn2-xtb", max_heavy_atoms=1), name="one",
+                             workers=1, overwrite=True)
+    assert repacked.n_computed_now == 0 and len(repacked.dataset) == 8
+
+
+def test_distortions_that_push_atoms_into_each_other_are_rejected():
+    from astray.data.geometry import clashes, distorted_bond
+
+    water = Atoms("OH2", positions=[[0, 0, 0], [0.96, 0, 0], [-0.24, 0.93, 0]])
+    assert not clashes(water)
+    squeezed = water.copy()
+    squeezed.positions[2] = [0.9, 0.1, 0]  # H onto the other H
+    assert clashes(squeezed)
+    compressed = water.copy()
+    compressed.positions[1] = [0.6, 0, 0]  # the compressed O-H bond itself is allowed
+    assert clashes(compressed) and not clashes(compressed, (0, 1))
+    assert distorted_bond("C1CC1 compressed C0-H5 x0.812") == (0, 5)
+    assert distorted_bond("CCO") is None
 
 
 def test_shipped_tiny_set_is_found_from_any_home():

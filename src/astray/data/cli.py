@@ -139,7 +139,10 @@ def build(
                                             "(e.g. a dask-jobqueue SLURMCluster) instead."),
     out: Optional[Path] = typer.Option(None, "--out", help="Folder to write (default: "
                                        "$ASTRAY_HOME/datasets/NAME)."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Start again from nothing."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output "
+                                   "data set (the journal is kept: finished molecules are reused)."),
+    restart: bool = typer.Option(False, "--restart", help="Discard the build journal and "
+                                 "compute everything again."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Generate molecules with RDKit, optimise them with GFN2-xTB, compute stable and distorted
@@ -160,7 +163,8 @@ def build(
         task = progress.add_task(f"building {name}", total=None)
         summary = build_dataset(
             config, name=name, out=out, workers=workers, scheduler=scheduler,
-            overwrite=overwrite, command=shlex.join(["astray", "data", "build", *sys.argv[3:]]),
+            overwrite=overwrite, restart=restart,
+            command=shlex.join(["astray", "data", "build", *sys.argv[3:]]),
             on_progress=lambda done, total: progress.update(task, completed=done, total=total))
     report = {**summary.dataset.info(), "n_molecules": summary.n_molecules,
               "n_computed_now": summary.n_computed_now, "n_unstable": summary.n_unstable,

@@ -82,7 +82,9 @@ def compute_molecule(smiles: str, config: BuildConfig) -> dict:
                                                          config.normal_mode_temperature)
         else:
             distorted, how = geometry.distort_bond(stable, kind, rng)
-        structures.append((distorted, kind, f"{smiles} {how}"))
+        origin = f"{smiles} {how}"
+        if not geometry.clashes(distorted, geometry.distorted_bond(origin)):
+            structures.append((distorted, kind, origin))
     records = []
     for atoms, kind, origin in structures:
         energy, forces = single_point(atoms, level, broken_symmetry=kind != "stable",
@@ -97,9 +99,9 @@ def compute_molecule(smiles: str, config: BuildConfig) -> dict:
 class Journal:
     """The resumable record of a build: its configuration, isolated atoms and finished molecules."""
 
-    def __init__(self, path: Path, config: BuildConfig, overwrite: bool = False):
+    def __init__(self, path: Path, config: BuildConfig, restart: bool = False):
         path.parent.mkdir(parents=True, exist_ok=True)
-        if overwrite and path.exists():
+        if restart and path.exists():
             path.unlink()
         self._db = sqlite3.connect(path, timeout=60)
         self._db.executescript(
@@ -116,7 +118,7 @@ class Journal:
                 self._db.execute("INSERT INTO config VALUES (?)", (wanted,))
         elif stored[0] != wanted:
             raise DatasetError(f"{path} belongs to a build with another configuration "
-                               f"({stored[0]}); use --overwrite or another --name")
+                               f"({stored[0]}); use --restart or another --name")
 
     def atom_energies(self) -> dict[str, float]:
         return dict(self._db.execute("SELECT symbol, energy_ev FROM atoms"))
@@ -160,19 +162,21 @@ class BuildSummary:
 
 
 def build_dataset(config: BuildConfig, *, name: str, out: Path | None = None, workers: int = 2,
-                  scheduler: str | None = None, overwrite: bool = False, command: str = "",
+                  scheduler: str | None = None, overwrite: bool = False, restart: bool = False,
+                  command: str = "",
                   on_progress: Callable[[int, int], None] | None = None) -> BuildSummary:
     """Run (or resume) a build and pack it into ``out`` (default ``$ASTRAY_HOME/datasets/NAME``).
 
     ``on_progress(done, total)`` is called after each molecule. Interrupting loses at most the
-    molecules in flight; everything finished is in the journal.
+    molecules in flight; everything finished is in the journal. ``overwrite`` replaces an
+    existing output folder (re-packing a finished journal); ``restart`` discards the journal.
     """
     from astray.data.enumerate import candidate_molecules
     from astray.data.single_points import LevelOfTheory, isolated_atom_energies
 
     level = LevelOfTheory.parse(config.method)
     out = Path(out) if out else astray_home() / "datasets" / name
-    journal = Journal(astray_home() / "builds" / name / "journal.sqlite", config, overwrite)
+    journal = Journal(astray_home() / "builds" / name / "journal.sqlite", config, restart)
     if out.exists() and not overwrite:
         journal.close()
         raise DatasetError(f"data set {out} already exists (use --overwrite)")
@@ -239,7 +243,7 @@ def _run_on_dask(pending, config: BuildConfig, workers: int, scheduler: str | No
 def _pack(results, atom_energies: dict[str, float], level, name: str, out: Path,
           config: BuildConfig, command: str, overwrite: bool) -> Dataset:
     records = [r for _, status, rs, _, _ in results if status == "done" for r in rs
-               if np.isfinite(r["energy"])]
+               if np.isfinite(r["energy"]) and not _clashing(r)]
     if not records:
         raise DatasetError("the build produced no structure with an energy")
     writer = DatasetWriter(out, name=name, level_of_theory=level.describe(),
@@ -248,6 +252,17 @@ def _pack(results, atom_energies: dict[str, float], level, name: str, out: Path,
     for start in range(0, len(records), 10_000):
         writer.append(Structures.from_list(records[start:start + 10_000]))
     return writer.close(build=asdict(config), generator=_versions())
+
+
+def _clashing(record: dict) -> bool:
+    """A record whose atoms clash (see :func:`astray.data.geometry.clashes`); journals of
+    earlier versions computed such structures, packing leaves them out."""
+    from ase import Atoms
+
+    from astray.data.geometry import clashes, distorted_bond
+
+    atoms = Atoms(numbers=record["numbers"], positions=record["positions"])
+    return record["kind"] != "stable" and clashes(atoms, distorted_bond(record["origin"]))
 
 
 def _versions() -> dict[str, str]:

@@ -13,6 +13,8 @@ a harmonic energy drawn as at ``temperature`` kelvin (as for the ANI data sets).
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from ase import Atoms
 
@@ -22,6 +24,10 @@ STRETCH_FACTORS = (1.25, 2.50)
 COMPRESS_FACTORS = (0.70, 0.90)
 #: Two atoms are bonded when closer than this times the sum of their covalent radii.
 BOND_TOLERANCE = 1.25
+#: A distorted structure with two atoms (other than the distorted bond) closer than this times
+#: the sum of their covalent radii is unphysical (moving one atom of a ring can push it into
+#: another) and is not kept.
+CLASH_TOLERANCE = 0.7
 
 
 class UnstableMolecule(Exception):
@@ -120,6 +126,25 @@ def distort_bond(atoms: Atoms, kind: str, rng: np.random.Generator) -> tuple[Ato
     distorted.positions[moving] += (factor - 1.0) * vector
     symbols = atoms.get_chemical_symbols()
     return distorted, f"{kind} {symbols[i]}{i}-{symbols[j]}{j} x{factor:.3f}"
+
+
+def clashes(atoms: Atoms, allowed: tuple[int, int] | None = None) -> bool:
+    """True when two atoms other than the pair ``allowed`` (the bond that was compressed) are
+    closer than CLASH_TOLERANCE times the sum of their covalent radii."""
+    from ase.data import covalent_radii
+
+    radii = covalent_radii[atoms.numbers]
+    close = atoms.get_all_distances() < CLASH_TOLERANCE * (radii[:, None] + radii[None, :])
+    np.fill_diagonal(close, False)
+    if allowed is not None:
+        close[allowed[0], allowed[1]] = close[allowed[1], allowed[0]] = False
+    return bool(close.any())
+
+
+def distorted_bond(origin: str) -> tuple[int, int] | None:
+    """The atom pair of a bond distortion from its origin record (``"... stretched C0-H5 x1.43"``)."""
+    match = re.search(r"(?:stretched|compressed) [A-Z][a-z]?(\d+)-[A-Z][a-z]?(\d+) x", origin)
+    return (int(match.group(1)), int(match.group(2))) if match else None
 
 
 def normal_mode_sample(atoms: Atoms, rng: np.random.Generator,
