@@ -170,3 +170,13 @@ def test_cli_train_json_and_probe_the_checkpoint(tmp_path):
                              capture_output=True, text=True)
     assert too_big.returncode == 2 and "too few" in too_big.stderr
     assert "Traceback" not in too_big.stderr
+
+
+def test_a_diverged_run_is_a_clear_error(tmp_path, monkeypatch):
+    import astray.train.trainer as trainer
+
+    monkeypatch.setattr(trainer, "evaluate", lambda model, part: (float("nan"), float("nan")))
+    with pytest.raises(ModelError, match="finite validation loss"):
+        train(TrainConfig(**SMALL, max_epochs=2), tmp_path / "nan")
+    with pytest.raises(ModelError, match="--lr"):
+        TrainConfig(learning_rate=float("nan"))

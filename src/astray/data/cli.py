@@ -161,11 +161,17 @@ def build(
                TimeRemainingColumn())
     with Progress(*columns, console=Console(stderr=True), transient=as_json) as progress:
         task = progress.add_task(f"building {name}", total=None)
-        summary = build_dataset(
-            config, name=name, out=out, workers=workers, scheduler=scheduler,
-            overwrite=overwrite, restart=restart,
-            command=shlex.join(["astray", "data", "build", *sys.argv[3:]]),
-            on_progress=lambda done, total: progress.update(task, completed=done, total=total))
+        try:
+            summary = build_dataset(
+                config, name=name, out=out, workers=workers, scheduler=scheduler,
+                overwrite=overwrite, restart=restart,
+                command=shlex.join(["astray", "data", "build", *sys.argv[3:]]),
+                on_progress=lambda done, total: progress.update(task, completed=done,
+                                                                total=total))
+        except KeyboardInterrupt:
+            Console(stderr=True).print("interrupted: every finished molecule is in the build "
+                                       "journal; rerun the same command to resume")
+            raise typer.Exit(130) from None
     report = {**summary.dataset.info(), "n_molecules": summary.n_molecules,
               "n_computed_now": summary.n_computed_now, "n_unstable": summary.n_unstable,
               "n_failed_molecules": summary.n_failed_molecules,

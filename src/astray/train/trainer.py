@@ -13,6 +13,7 @@ the same model as an uninterrupted one. ``OUT/best.pt`` is the checkpoint of the
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -68,6 +69,8 @@ class TrainConfig:
             raise ModelError(f"unknown model {self.model!r}; choose {' or '.join(ARCHITECTURES)}")
         if min(self.hidden, self.interactions, self.batch_size, self.n_train) < 1:
             raise ModelError("--hidden, --interactions, --batch-size and --n-train must be >= 1")
+        if not self.learning_rate > 0 or not math.isfinite(self.learning_rate):
+            raise ModelError(f"--lr must be a positive number, got {self.learning_rate}")
         if self.device.startswith("cuda") and not torch.cuda.is_available():
             raise ModelError("--device cuda: no CUDA device is available to torch here")
 
@@ -261,6 +264,9 @@ def _finish(out: Path, parts: dict, metadata: dict, state: dict, stopped_by: str
     """Test the best model, write its final checkpoint, and summarise the run."""
     from astray.train.checkpoint import load_model
 
+    if not (out / "best.pt").exists():
+        raise ModelError(f"no epoch of {out} reached a finite validation loss (the training "
+                         "diverged or ran no epoch); lower --lr or raise --max-epochs")
     best, _ = load_model(out / "best.pt")
     best = best.to(parts["train"].graphs.z.device)
     _, val_mae = evaluate(best, parts["val"])
