@@ -36,6 +36,8 @@ def train_command(
                                        "(needs forces in the data set; 0: energies only, as the "
                                        "study)."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads (default: 1 up "
+                                          "to 128 channels, where it is fastest; else all)."),
     out: Path = typer.Option(..., "--out", "-o", help="Run folder (best.pt, last.pt); an "
                              "interrupted run resumes from it."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
@@ -49,7 +51,7 @@ def train_command(
                          n_val=n_val, n_test=n_test, split_seed=split_seed, seed=seed,
                          batch_size=batch_size, learning_rate=learning_rate,
                          max_epochs=max_epochs, budget_minutes=budget_minutes,
-                         force_weight=force_weight, device=device)
+                         force_weight=force_weight, device=device, threads=threads)
     columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("epochs", total=max_epochs)

@@ -32,7 +32,11 @@ from astray.units import EV_KCAL_MOL, KCAL_MOL_EV
 
 ARCHITECTURES = ("schnet", "painn")
 #: Settings that may change when a run is resumed (they do not change what an epoch computes).
-RESUMABLE_CHANGES = ("max_epochs", "budget_minutes", "device")
+RESUMABLE_CHANGES = ("max_epochs", "budget_minutes", "device", "threads")
+#: Up to this width one CPU thread trains faster than two: the operations are too small to
+#: share (benchmarks/train_throughput.py on the default set, 2-core machine: SchNet 64x3 trains
+#: at 6,685 molecules/s on 1 thread against 2,412 on 2; at 500x3, 2 threads win, 555 vs 398).
+SINGLE_THREAD_MAX_CHANNELS = 128
 
 
 @dataclass(frozen=True)
@@ -63,16 +67,26 @@ class TrainConfig:
     force_weight: float = 0.0
     budget_minutes: float | None = None
     device: str = "cpu"
+    threads: int | None = None
 
     def __post_init__(self):
         if self.model not in ARCHITECTURES:
             raise ModelError(f"unknown model {self.model!r}; choose {' or '.join(ARCHITECTURES)}")
-        if min(self.hidden, self.interactions, self.batch_size, self.n_train) < 1:
-            raise ModelError("--hidden, --interactions, --batch-size and --n-train must be >= 1")
+        if min(self.hidden, self.interactions, self.batch_size, self.n_train,
+               1 if self.threads is None else self.threads) < 1:
+            raise ModelError("--hidden, --interactions, --batch-size, --n-train and --threads "
+                             "must be >= 1")
         if not self.learning_rate > 0 or not math.isfinite(self.learning_rate):
             raise ModelError(f"--lr must be a positive number, got {self.learning_rate}")
         if self.device.startswith("cuda") and not torch.cuda.is_available():
             raise ModelError("--device cuda: no CUDA device is available to torch here")
+
+    def cpu_threads(self) -> int:
+        """Intra-op CPU threads: ``threads`` if given, else 1 for narrow models and every
+        available core for wide ones (see SINGLE_THREAD_MAX_CHANNELS)."""
+        if self.threads is not None:
+            return self.threads
+        return 1 if self.hidden <= SINGLE_THREAD_MAX_CHANNELS else torch.get_num_threads()
 
     @property
     def energy_unit_ev(self) -> float:
@@ -194,6 +208,7 @@ def train(config: TrainConfig, out: str | Path, *, on_epoch=None) -> TrainResult
     parts = {name: _Part(dataset, getattr(split, name), config, with_forces)
              for name in ("train", "val", "test")}
 
+    torch.set_num_threads(config.cpu_threads())
     torch.manual_seed(config.seed)
     model = build_model(model_config(config)).to(config.device)
     # the fused kernel applies the same AdamW update in one pass over the parameters
