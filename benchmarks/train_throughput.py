@@ -44,19 +44,11 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from astray.data import open_dataset
 from astray.models import SchNet
-from astray.models.neighbors import radius_graph
+from astray.models.neighbors import pyg_interaction_graph
 from astray.models.schnet import GaussianSmearing
 from astray.train import PackedGraphs
 
 BATCH_SIZE = 50
-
-
-def pyg_interaction_graph(cutoff: float):
-    """PyG's RadiusInteractionGraph contract (edge_index, edge_weight) on astray's radius_graph."""
-    def interaction_graph(pos, batch):
-        edge_index = radius_graph(pos, batch, cutoff)
-        return edge_index, (pos[edge_index[0]] - pos[edge_index[1]]).norm(dim=-1)
-    return interaction_graph
 
 
 class Trainer:

@@ -12,17 +12,15 @@ from test_batching import CUTOFF, embedded_molecules
 
 from astray.errors import ModelError
 from astray.models import build_model
-from astray.models.neighbors import radius_graph
+from astray.models.neighbors import pyg_interaction_graph, radius_graph
 from astray.models.schnet import GaussianSmearing, SchNet, pyg_name, unordered_pairs
 from astray.train import PackedGraphs
 
 RTOL = 1e-5
 
 
-def interaction_graph(pos, batch):
-    """PyG's interaction-graph contract on astray's radius graph (pyg-lib is not installed)."""
-    edge_index = radius_graph(pos, batch, CUTOFF)
-    return edge_index, (pos[edge_index[0]] - pos[edge_index[1]]).norm(dim=-1)
+# PyG's interaction-graph contract on astray's radius graph (pyg-lib is not installed)
+interaction_graph = pyg_interaction_graph(CUTOFF)
 
 
 def pyg_model(readout="add", seed=0):
