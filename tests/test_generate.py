@@ -171,3 +171,14 @@ def test_shipped_tiny_set_is_found_from_any_home():
 
     expected = tiny.energy[0] - sum(atoms[chemical_symbols[z]] for z in numbers)
     assert tiny.atomization_energy[0] == pytest.approx(expected, abs=1e-9)
+
+
+def test_unreachable_scheduler_and_no_workers_are_clear_errors():
+    config = BuildConfig(method="gfn2-xtb", max_heavy_atoms=1)
+    with pytest.raises(DatasetError, match="--workers"):
+        build_dataset(config, name="none", workers=0)
+    import dask
+
+    with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):
+        with pytest.raises(DatasetError, match="cannot reach the Dask scheduler"):
+            build_dataset(config, name="nowhere", scheduler="tcp://127.0.0.1:9")

@@ -175,6 +175,8 @@ def build_dataset(config: BuildConfig, *, name: str, out: Path | None = None, wo
     from astray.data.single_points import LevelOfTheory, isolated_atom_energies
 
     level = LevelOfTheory.parse(config.method)
+    if scheduler is None and workers < 1:
+        raise DatasetError("--workers must be at least 1")
     out = Path(out) if out else astray_home() / "datasets" / name
     journal = Journal(astray_home() / "builds" / name / "journal.sqlite", config, restart)
     if out.exists() and not overwrite:
@@ -221,7 +223,14 @@ def _run_on_dask(pending, config: BuildConfig, workers: int, scheduler: str | No
         cluster = None if scheduler else LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
             env={"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})
-        client = Client(scheduler or cluster)
+        try:
+            client = Client(scheduler or cluster,
+                            timeout=dask.config.get("distributed.comm.timeouts.connect"))
+        except (OSError, TimeoutError) as error:
+            if cluster is not None:
+                cluster.close()
+            raise DatasetError(f"cannot reach the Dask scheduler {scheduler or 'local'}: "
+                               f"{str(error).splitlines()[0]}") from None
         try:
             futures = {client.submit(compute_molecule, smiles, config,
                                      key=f"molecule-{index}", pure=False): (index, smiles)

@@ -125,7 +125,7 @@ def _scf(mol, method: str, restricted: bool, shared=None):
 def _lowest_scf(mol, method: str, broken_symmetry: bool):
     """The converged SCF solution of lowest energy (restricted, or broken-symmetry unrestricted
     when asked and lower); None when nothing converges."""
-    from astray.reference.quantum_chemistry import _broken_symmetry_guess
+    from astray.reference.quantum_chemistry import broken_symmetry_guess
 
     if mol.spin != 0:
         unrestricted = _scf(mol, method, restricted=False)
@@ -136,7 +136,7 @@ def _lowest_scf(mol, method: str, broken_symmetry: bool):
     solutions = [restricted] if restricted.converged else []
     if broken_symmetry and mol.natm > 1:
         unrestricted = _scf(mol, method, restricted=False, shared=restricted)
-        unrestricted.kernel(dm0=np.array(_broken_symmetry_guess(restricted)))
+        unrestricted.kernel(dm0=np.array(broken_symmetry_guess(restricted)))
         if unrestricted.converged:
             solutions.append(unrestricted)
     return min(solutions, key=lambda mf: mf.e_tot) if solutions else None

@@ -718,7 +718,7 @@ def _spin_contamination(mf) -> float:
     return float(s2 - spin * (spin + 1))
 
 
-def _broken_symmetry_guess(restricted_mf) -> tuple[np.ndarray, np.ndarray]:
+def broken_symmetry_guess(restricted_mf) -> tuple[np.ndarray, np.ndarray]:
     """Alpha and beta densities with the HOMO and LUMO of a closed-shell solution mixed in
     opposite senses: for a stretched bond, one electron on each atom with opposite spins."""
     mo, occ = restricted_mf.mo_coeff, restricted_mf.mo_occ
@@ -752,7 +752,7 @@ def scf_solution(mol, xc: str | None = None, *, dm0=None, broken_symmetry: bool 
             if restricted.converged:
                 candidates.append(restricted)
             if broken_symmetry and mol.natm > 1:
-                guesses = [_broken_symmetry_guess(restricted)]
+                guesses = [broken_symmetry_guess(restricted)]
                 if dm0 is not None and np.ndim(dm0) == 3:
                     guesses.insert(0, dm0)
                 for guess in guesses:

@@ -155,6 +155,10 @@ class _Part:
     def __len__(self) -> int:
         return len(self.graphs)
 
+    @property
+    def has_forces(self) -> bool:
+        return self._forces is not None
+
     def targets(self, index: torch.Tensor) -> torch.Tensor:
         """Atomization energies (model units) of the data-set structures ``index``."""
         return self._sorted_target[torch.searchsorted(self._sorted_index, index)]
@@ -168,7 +172,7 @@ class _Part:
 
 
 def _loss(model: nn.Module, batch, part: _Part, force_weight: float) -> torch.Tensor:
-    use_forces = force_weight > 0 and part._forces is not None
+    use_forces = force_weight > 0 and part.has_forces
     pos = batch.pos.requires_grad_(True) if use_forces else batch.pos
     energy = model(batch.z, pos, batch.batch, batch.charge, batch.edge_index)
     loss = torch.mean((energy - part.targets(batch.index)) ** 2)
