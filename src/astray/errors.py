@@ -31,3 +31,7 @@ class ModelError(AstrayError, ValueError):
 
 class CheckpointError(PotentialError):
     """A checkpoint that is missing, corrupt, foreign or refused by the safe loader."""
+
+
+class SweepError(AstrayError):
+    """A scaling sweep that cannot run or be read: an impossible grid, a folder without runs."""
