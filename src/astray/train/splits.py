@@ -9,6 +9,12 @@ is the next ``n_train``. So for one seed and one set of candidates
 - a smaller training set is a prefix of a larger one (training sizes are nested),
 
 which is what a scaling curve over training sizes needs: only the training data change.
+
+``exclude`` holds structures out of the training and validation sets without moving anything
+else: they are skipped where they fall in the permutation. A sweep uses it to keep the fixed
+test sets of *other* subsets (a stable-only model scored on the distorted test set, a model
+trained on all structures scored on the stable one) out of every training set, so that each
+test set is unseen by every model scored on it.
 """
 
 from __future__ import annotations
@@ -36,11 +42,13 @@ class Split:
 
 
 def split_indices(indices, n_train: int | None, *, n_val: int = STUDY_N_VAL,
-                  n_test: int = STUDY_N_TEST, seed: int = STUDY_SEED) -> Split:
+                  n_test: int = STUDY_N_TEST, seed: int = STUDY_SEED,
+                  exclude=None) -> Split:
     """Split the candidate structure ``indices`` (e.g. ``dataset.indices_of("stable")``).
 
     The candidates are taken as a set (sorted first, so their order does not matter);
-    ``n_train=None`` takes every candidate left after the test and validation sets.
+    ``n_train=None`` takes every candidate left after the test and validation sets. Structures
+    in ``exclude`` never enter the validation or training sets (the test set is unaffected).
     """
     candidates = np.asarray(indices)
     if candidates.ndim != 1 or (len(candidates) and candidates.dtype.kind not in "iu"):
@@ -50,12 +58,17 @@ def split_indices(indices, n_train: int | None, *, n_val: int = STUDY_N_VAL,
         raise DatasetError("split: indices contain duplicates")
     if min(n_val, n_test, 0 if n_train is None else n_train) < 0:
         raise DatasetError("split: sizes must not be negative")
-    available = len(candidates) - n_test - n_val
+    order = candidates[np.random.default_rng(seed).permutation(len(candidates))]
+    test, rest = order[:n_test], order[n_test:]
+    if exclude is not None:
+        rest = rest[~np.isin(rest, np.asarray(exclude))]
+    available = len(rest) - n_val if len(order) >= n_test else -1
     if available < 0 or (n_train is not None and n_train > available):
+        held_out = len(order) - n_test - len(rest) if len(order) >= n_test else 0
         raise DatasetError(f"split: {len(candidates)} structures are too few for {n_test} test + "
                            f"{n_val} validation + {n_train if n_train is not None else 0} "
-                           "training structures")
-    order = candidates[np.random.default_rng(seed).permutation(len(candidates))]
+                           "training structures"
+                           + (f" ({held_out} are held out as other subsets' test sets)"
+                              if held_out else ""))
     n_train = available if n_train is None else n_train
-    return Split(test=order[:n_test], val=order[n_test:n_test + n_val],
-                 train=order[n_test + n_val:n_test + n_val + n_train], seed=seed)
+    return Split(test=test, val=rest[:n_val], train=rest[n_val:n_val + n_train], seed=seed)

@@ -23,11 +23,11 @@ import torch
 from torch import nn
 
 from astray.data.dataset import Dataset, open_dataset
-from astray.errors import CheckpointError, ModelError
+from astray.errors import CheckpointError, DatasetError, ModelError
 from astray.train.batching import PackedGraphs, concatenated_ranges
 from astray.train.checkpoint import (count_parameters, finite_or_none, read_checkpoint,
                                      save_checkpoint)
-from astray.train.splits import split_indices
+from astray.train.splits import Split, split_indices
 from astray.units import EV_KCAL_MOL, KCAL_MOL_EV
 
 ARCHITECTURES = ("schnet", "painn")
@@ -68,6 +68,9 @@ class TrainConfig:
     budget_minutes: float | None = None
     device: str = "cpu"
     threads: int | None = None
+    #: Other subsets whose fixed test sets (same seed and size as this run's) are held out of
+    #: the training and validation sets and scored at the end: out-of-distribution error.
+    test_subsets: tuple[str, ...] = ()
 
     def __post_init__(self):
         if self.model not in ARCHITECTURES:
@@ -125,11 +128,16 @@ class TrainResult:
     checkpoint: str
     stopped_by: str
     history: list[dict] = field(default_factory=list, repr=False)
+    #: MAE (kcal/mol) on the fixed test set of the training subset and of each ``test_subsets``.
+    test_mae_by_subset: dict[str, float] = field(default_factory=dict)
+    train_seconds: float = 0.0  # wall-clock seconds of the whole run (epochs and validation)
 
     def summary(self) -> dict:
         """The JSON that ``astray train --json`` prints."""
         return {"n_train": self.n_train, "n_params": self.n_params,
                 "test_mae_kcal_mol": finite_or_none(self.test_mae_kcal_mol),
+                "test_mae_by_subset": {k: finite_or_none(v)
+                                       for k, v in self.test_mae_by_subset.items()},
                 "val_mae_kcal_mol": finite_or_none(self.val_mae_kcal_mol),
                 "epochs": self.epochs, "train_molecules_per_s": round(self.train_molecules_per_s, 1),
                 "checkpoint": self.checkpoint, "stopped_by": self.stopped_by}
@@ -196,6 +204,34 @@ def evaluate(model: nn.Module, part: _Part, batch_size: int = 500) -> tuple[floa
     return squared / len(part), absolute / len(part) * unit_kcal_mol
 
 
+def test_sets(dataset: Dataset, config: TrainConfig) -> dict[str, np.ndarray]:
+    """The fixed test set of the training subset and of each of ``config.test_subsets``: for
+    each subset the first ``n_test`` of its seeded permutation, exactly the test set a run
+    trained on that subset uses (so every model of a sweep is scored on the same structures)."""
+    sets = {}
+    for subset in dict.fromkeys((config.subset, *config.test_subsets)):
+        candidates = dataset.indices_of(subset)
+        if len(candidates) < config.n_test:
+            raise DatasetError(f"subset {subset!r} of data set {dataset.name!r} has "
+                               f"{len(candidates)} structures, too few for a test set of "
+                               f"{config.n_test} (lower --n-test)")
+        sets[subset] = split_indices(candidates, 0, n_val=0, n_test=config.n_test,
+                                     seed=config.split_seed).test
+    return sets
+
+
+def plan_split(dataset: Dataset, config: TrainConfig) -> tuple[Split, dict[str, np.ndarray]]:
+    """The run's train/validation/test split and the test sets it is scored on; the other
+    subsets' test sets are held out of its training and validation sets. Raises DatasetError
+    (before any work) when the subset is too small for the sizes asked for."""
+    tests = test_sets(dataset, config)
+    held_out = [indices for subset, indices in tests.items() if subset != config.subset]
+    split = split_indices(dataset.indices_of(config.subset), config.n_train, n_val=config.n_val,
+                          n_test=config.n_test, seed=config.split_seed,
+                          exclude=np.concatenate(held_out) if held_out else None)
+    return split, tests
+
+
 def train(config: TrainConfig, out: str | Path, *, on_epoch=None) -> TrainResult:
     """Train (or resume) a model; writes ``out/last.pt`` every epoch and ``out/best.pt``.
 
@@ -206,11 +242,12 @@ def train(config: TrainConfig, out: str | Path, *, on_epoch=None) -> TrainResult
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     dataset = open_dataset(config.dataset)
-    split = split_indices(dataset.indices_of(config.subset), config.n_train, n_val=config.n_val,
-                          n_test=config.n_test, seed=config.split_seed)
+    split, tests = plan_split(dataset, config)
     with_forces = config.force_weight > 0 and dataset.forces is not None
     parts = {name: _Part(dataset, getattr(split, name), config, with_forces)
              for name in ("train", "val", "test")}
+    parts.update({f"test:{subset}": _Part(dataset, indices, config, False)
+                  for subset, indices in tests.items() if subset != config.subset})
 
     torch.set_num_threads(config.cpu_threads())
     torch.manual_seed(config.seed)
@@ -290,12 +327,16 @@ def _finish(out: Path, parts: dict, metadata: dict, state: dict, stopped_by: str
     best = best.to(parts["train"].graphs.z.device)
     _, val_mae = evaluate(best, parts["val"])
     _, test_mae = evaluate(best, parts["test"]) if len(parts["test"]) else (None, float("nan"))
+    by_subset = {metadata["subset"]: test_mae}
+    by_subset.update({name.split(":", 1)[1]: evaluate(best, part)[1]
+                      for name, part in parts.items() if name.startswith("test:")})
     throughput = state["molecules"] / state["train_seconds"] if state["train_seconds"] else 0.0
     result = TrainResult(n_train=len(parts["train"]), n_params=count_parameters(best),
                          test_mae_kcal_mol=test_mae, val_mae_kcal_mol=val_mae,
                          epochs=state["epoch"], train_molecules_per_s=throughput,
                          checkpoint=str(out / "best.pt"), stopped_by=stopped_by,
-                         history=state["history"])
+                         history=state["history"], test_mae_by_subset=by_subset,
+                         train_seconds=state["seconds"])
     save_checkpoint(out / "best.pt", best, **metadata, metrics=result.summary())
     return result
 
