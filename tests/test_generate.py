@@ -12,6 +12,7 @@ from astray.data.enumerate import enumerate_molecules
 from astray.data.generate import BuildConfig, build_dataset
 from astray.data.geometry import bond_graph, distort_bond, embed, optimise
 from astray.data.single_points import LevelOfTheory, single_point, total_energy
+from astray.cluster import ClusterError
 from astray.errors import DatasetError
 from astray.units import HARTREE_EV
 
@@ -175,10 +176,10 @@ def test_shipped_tiny_set_is_found_from_any_home():
 
 def test_unreachable_scheduler_and_no_workers_are_clear_errors():
     config = BuildConfig(method="gfn2-xtb", max_heavy_atoms=1)
-    with pytest.raises(DatasetError, match="--workers"):
+    with pytest.raises(ClusterError, match="--workers"):
         build_dataset(config, name="none", workers=0)
     import dask
 
     with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):
-        with pytest.raises(DatasetError, match="cannot reach the Dask scheduler"):
+        with pytest.raises(ClusterError, match="cannot reach the Dask scheduler"):
             build_dataset(config, name="nowhere", scheduler="tcp://127.0.0.1:9")

@@ -1,6 +1,6 @@
 """The results store: one SQLite database under ``$ASTRAY_HOME`` where every result lives.
 
-Two tables:
+Three tables:
 
 - ``reference_points``: total energies (eV) of a reference method, one row per structure, keyed by
   (system spec, method, bond length in angstrom rounded to 1e-6; fragments are stored with the
@@ -8,6 +8,8 @@ Two tables:
   computation keeps what it finished.
 - ``curves``: one evaluated curve per key, the SHA-256 of its full configuration (potential name
   and version, system, grid, reference method), so the same run is never computed twice.
+- ``runs``: one finished training run of a scaling sweep per key (the SHA-256 of its training
+  configuration and probe), with the folder holding its checkpoint and its ``result.json``.
 
 Every write is committed at once (SQLite's journal keeps the file consistent if the process is
 killed mid-write).
@@ -31,6 +33,9 @@ CREATE TABLE IF NOT EXISTS reference_points (
     PRIMARY KEY (system, method, r));
 CREATE TABLE IF NOT EXISTS curves (
     key TEXT PRIMARY KEY, potential TEXT NOT NULL, system TEXT NOT NULL,
+    result TEXT NOT NULL, created TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP);
+CREATE TABLE IF NOT EXISTS runs (
+    key TEXT PRIMARY KEY, run_id TEXT NOT NULL, folder TEXT NOT NULL,
     result TEXT NOT NULL, created TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP);
 """
 
@@ -104,3 +109,14 @@ class Store:
             self._db.execute("INSERT OR REPLACE INTO curves (key, potential, system, result) "
                              "VALUES (?, ?, ?, ?)",
                              (key, potential, system, json.dumps(result, default=str)))
+
+    def run(self, key: str) -> tuple[str, dict] | None:
+        """A finished training run of a sweep by configuration key: (its folder, its result)."""
+        row = self._db.execute("SELECT folder, result FROM runs WHERE key=?", (key,)).fetchone()
+        return (row[0], json.loads(row[1])) if row else None
+
+    def put_run(self, key: str, run_id: str, folder: str | Path, result: dict) -> None:
+        with self._db:
+            self._db.execute("INSERT OR REPLACE INTO runs (key, run_id, folder, result) "
+                             "VALUES (?, ?, ?, ?)", (key, run_id, str(folder),
+                                                     json.dumps(result, default=str)))

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from astray.cluster import check_local_workers
 from astray.data.dataset import DISTORTED_KINDS, Dataset, DatasetWriter, Structures
 from astray.errors import DatasetError
 from astray.store import astray_home
@@ -175,8 +176,8 @@ def build_dataset(config: BuildConfig, *, name: str, out: Path | None = None, wo
     from astray.data.single_points import LevelOfTheory, isolated_atom_energies
 
     level = LevelOfTheory.parse(config.method)
-    if scheduler is None and workers < 1:
-        raise DatasetError("--workers must be at least 1")
+    if scheduler is None:
+        check_local_workers(workers)
     out = Path(out) if out else astray_home() / "datasets" / name
     journal = Journal(astray_home() / "builds" / name / "journal.sqlite", config, restart)
     if out.exists() and not overwrite:
@@ -216,37 +217,22 @@ def _run_on_dask(pending, config: BuildConfig, workers: int, scheduler: str | No
     """Yield (index, smiles, result) as tasks finish, on a local cluster or at ``scheduler``."""
     if not pending:
         return
-    import dask
-    from dask.distributed import Client, LocalCluster, as_completed
+    from dask.distributed import as_completed
 
-    with dask.config.set({"distributed.worker.daemon": False}):
-        cluster = None if scheduler else LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-            env={"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})
-        try:
-            client = Client(scheduler or cluster,
-                            timeout=dask.config.get("distributed.comm.timeouts.connect"))
-        except (OSError, TimeoutError) as error:
-            if cluster is not None:
-                cluster.close()
-            raise DatasetError(f"cannot reach the Dask scheduler {scheduler or 'local'}: "
-                               f"{str(error).splitlines()[0]}") from None
-        try:
-            futures = {client.submit(compute_molecule, smiles, config,
-                                     key=f"molecule-{index}", pure=False): (index, smiles)
-                       for index, smiles in pending}
-            for future in as_completed(futures):
-                index, smiles = futures.pop(future)
-                try:
-                    result = future.result()
-                except Exception as error:  # a crash in one molecule is recorded, not fatal
-                    result = {"status": "failed", "records": [], "seconds": 0.0,
-                              "note": f"{type(error).__name__}: {str(error).splitlines()[0]}"}
-                yield index, smiles, result
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+    from astray.cluster import dask_client
+
+    with dask_client(workers=workers, scheduler=scheduler) as client:
+        futures = {client.submit(compute_molecule, smiles, config,
+                                 key=f"molecule-{index}", pure=False): (index, smiles)
+                   for index, smiles in pending}
+        for future in as_completed(futures):
+            index, smiles = futures.pop(future)
+            try:
+                result = future.result()
+            except Exception as error:  # a crash in one molecule is recorded, not fatal
+                result = {"status": "failed", "records": [], "seconds": 0.0,
+                          "note": f"{type(error).__name__}: {str(error).splitlines()[0]}"}
+            yield index, smiles, result
 
 
 def _pack(results, atom_energies: dict[str, float], level, name: str, out: Path,
