@@ -12,7 +12,9 @@ Three tables:
   configuration and probe), with the folder holding its checkpoint and its ``result.json``.
 
 Every write is committed at once (SQLite's journal keeps the file consistent if the process is
-killed mid-write).
+killed mid-write). A store that SQLite cannot read (a damaged disk page, a file that is not a
+database, a folder in its place) is a :class:`StoreError` of one line that names the file and
+says to move it aside: the file is kept for rescue, and a new store recomputes what is missing.
 """
 
 from __future__ import annotations
@@ -22,9 +24,14 @@ import json
 import math
 import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from platformdirs import user_data_dir
+
+from astray.errors import AstrayError
+from astray.paths import writable_folder
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS reference_points (
@@ -41,6 +48,8 @@ CREATE TABLE IF NOT EXISTS runs (
 
 #: Bond lengths are keyed to this many decimals of an angstrom.
 R_DECIMALS = 6
+#: Seconds a writer waits for another process's transaction before giving up.
+LOCK_TIMEOUT_S = 60.0
 
 
 def astray_home() -> Path:
@@ -53,14 +62,49 @@ def config_key(config: dict) -> str:
     return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()
 
 
+class StoreError(AstrayError):
+    """The results store cannot be opened or read; the message names the file and the remedy."""
+
+
+def store_error(path: Path, error: sqlite3.Error) -> StoreError:
+    """One line for a database error: who holds a locked store, or how to set a damaged one
+    aside without deleting anything."""
+    if "locked" in str(error):
+        return StoreError(f"the results store {path} stayed locked by another process for "
+                          f"{LOCK_TIMEOUT_S:g} s; rerun when it has finished")
+    what, rescue = ("is a folder, not a database file", "") if path.is_dir() else (
+        f"cannot be read ({error})", "; sqlite3's .recover can rescue its rows")
+    return StoreError(f"the results store {path} {what}: move it aside (mv {path} "
+                      f"{path}.broken{rescue}) and rerun: a new store is started and only what "
+                      "is missing is recomputed")
+
+
 class Store:
     """The results database (SQLite at ``path``, default ``$ASTRAY_HOME/store.sqlite``)."""
 
     def __init__(self, path: str | Path | None = None):
         self.path = Path(path) if path else astray_home() / "store.sqlite"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=60)
-        self._db.executescript(_SCHEMA)
+        writable_folder(self.path.parent, "ASTRAY_HOME" if path is None else "store folder")
+        with self._reading():
+            self._db = sqlite3.connect(self.path, timeout=LOCK_TIMEOUT_S)
+            self._db.executescript(_SCHEMA)
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Turn SQLite's errors (corrupt page, not a database, locked) into a StoreError."""
+        try:
+            yield
+        except sqlite3.DatabaseError as error:
+            raise store_error(self.path, error) from None
+
+    def _rows(self, sql: str, parameters: tuple) -> list[tuple]:
+        with self._reading():
+            return self._db.execute(sql, parameters).fetchall()
+
+    def _write(self, sql: str, rows: list[tuple]) -> None:
+        """Run ``sql`` for every row in one committed transaction."""
+        with self._reading(), self._db:
+            self._db.executemany(sql, rows)
 
     def close(self) -> None:
         self._db.close()
@@ -76,9 +120,9 @@ class Store:
         (angstrom), as {rounded r: energy}; missing points are absent, points where the method
         failed (stored as NULL) are NaN."""
         wanted = {round(float(r), R_DECIMALS) for r in r_values}
-        rows = self._db.execute(
+        rows = self._rows(
             "SELECT r, total_energy_ev FROM reference_points WHERE system=? AND method=?",
-            (system, method)).fetchall()
+            (system, method))
         return {r: float("nan") if e is None else e for r, e in rows if r in wanted}
 
     def put_reference_energies(self, system: str, method: str, energies: dict[float, float],
@@ -86,37 +130,33 @@ class Store:
         """Store total energies (eV) keyed by bond length (angstrom), with their provenance; a
         NaN (the method failed there) is stored as NULL, so it is not recomputed every time."""
         text = json.dumps(provenance, sort_keys=True, default=str)
-        with self._db:
-            self._db.executemany(
-                "INSERT OR REPLACE INTO reference_points VALUES (?, ?, ?, ?, ?)",
-                [(system, method, round(float(r), R_DECIMALS),
-                  float(e) if math.isfinite(e) else None, text)
-                 for r, e in energies.items()])
+        self._write("INSERT OR REPLACE INTO reference_points VALUES (?, ?, ?, ?, ?)",
+                    [(system, method, round(float(r), R_DECIMALS),
+                      float(e) if math.isfinite(e) else None, text)
+                     for r, e in energies.items()])
 
     def reference_provenance(self, system: str, method: str) -> dict | None:
-        row = self._db.execute(
+        rows = self._rows(
             "SELECT provenance FROM reference_points WHERE system=? AND method=? LIMIT 1",
-            (system, method)).fetchone()
-        return json.loads(row[0]) if row else None
+            (system, method))
+        return json.loads(rows[0][0]) if rows else None
 
     def curve(self, key: str) -> dict | None:
         """A stored curve result by configuration key, or None."""
-        row = self._db.execute("SELECT result FROM curves WHERE key=?", (key,)).fetchone()
-        return json.loads(row[0]) if row else None
+        rows = self._rows("SELECT result FROM curves WHERE key=?", (key,))
+        return json.loads(rows[0][0]) if rows else None
 
     def put_curve(self, key: str, potential: str, system: str, result: dict) -> None:
-        with self._db:
-            self._db.execute("INSERT OR REPLACE INTO curves (key, potential, system, result) "
-                             "VALUES (?, ?, ?, ?)",
-                             (key, potential, system, json.dumps(result, default=str)))
+        self._write("INSERT OR REPLACE INTO curves (key, potential, system, result) "
+                    "VALUES (?, ?, ?, ?)",
+                    [(key, potential, system, json.dumps(result, default=str))])
 
     def run(self, key: str) -> tuple[str, dict] | None:
         """A finished training run of a sweep by configuration key: (its folder, its result)."""
-        row = self._db.execute("SELECT folder, result FROM runs WHERE key=?", (key,)).fetchone()
-        return (row[0], json.loads(row[1])) if row else None
+        rows = self._rows("SELECT folder, result FROM runs WHERE key=?", (key,))
+        return (rows[0][0], json.loads(rows[0][1])) if rows else None
 
     def put_run(self, key: str, run_id: str, folder: str | Path, result: dict) -> None:
-        with self._db:
-            self._db.execute("INSERT OR REPLACE INTO runs (key, run_id, folder, result) "
-                             "VALUES (?, ?, ?, ?)", (key, run_id, str(folder),
-                                                     json.dumps(result, default=str)))
+        self._write("INSERT OR REPLACE INTO runs (key, run_id, folder, result) "
+                    "VALUES (?, ?, ?, ?)",
+                    [(key, run_id, str(folder), json.dumps(result, default=str))])
