@@ -235,12 +235,28 @@ def plan_split(dataset: Dataset, config: TrainConfig) -> tuple[Split, dict[str, 
 def train(config: TrainConfig, out: str | Path, *, on_epoch=None) -> TrainResult:
     """Train (or resume) a model; writes ``out/last.pt`` every epoch and ``out/best.pt``.
 
-    ``on_epoch(record)`` is called after each epoch with that epoch's history record.
+    ``on_epoch(record)`` is called after each epoch with that epoch's history record. Before
+    any work: a --device torch cannot use, --n-val 0 (the plateau, early stopping and the best
+    model are all chosen on the validation set), an ``out`` that cannot be written and one that
+    another run holds (a lock the kernel drops when that process ends) are one-line errors.
     """
+    from astray.paths import folder_lock, writable_folder
+
+    if config.n_val < 1:
+        raise ModelError("--n-val must be >= 1: the validation set chooses the best model")
+    try:
+        device_type = torch.device(config.device).type
+    except RuntimeError:
+        device_type = None
+    if device_type not in ("cpu", "cuda"):
+        raise ModelError(f"--device {config.device!r}: use cpu, cuda or cuda:N")
+    with folder_lock(writable_folder(out), "astray train"):
+        return _train_in(config, Path(out), on_epoch)
+
+
+def _train_in(config: TrainConfig, out: Path, on_epoch) -> TrainResult:
     from astray.models import build_model
 
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     dataset = open_dataset(config.dataset)
     split, tests = plan_split(dataset, config)
     with_forces = config.force_weight > 0 and dataset.forces is not None
