@@ -22,7 +22,7 @@ TABLE_COLUMNS = [
     ("coulomb_prefactor_kcal_mol_angstrom", "Coulomb k (exact 332.06)", 1.0, "{:.1f}"),
 ]
 
-_STYLE = """
+PAGE_STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em;max-width:1500px;color:#222}
 table{border-collapse:collapse;margin:0.5em 0 1.5em 0;font-size:0.9em}
 th,td{border:1px solid #ccc;padding:0.3em 0.6em;text-align:right}
@@ -30,6 +30,11 @@ th{background:#f0f0f0} td.l{text-align:left}
 .pass{color:#1a7f37;font-weight:bold}.fail{color:#c62828;font-weight:bold}
 img{max-width:100%} code{background:#f6f6f6;padding:0 0.2em}
 """
+
+
+def png_data_uri(png: bytes) -> str:
+    """A PNG as a ``data:`` URI, so a page carries its figures and opens offline."""
+    return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
 def _cell(value, scale, fmt) -> str:
@@ -40,7 +45,8 @@ def _cell(value, scale, fmt) -> str:
     return fmt.format(value * scale)
 
 
-def _metrics_table(records: list[dict]) -> str:
+def metrics_table(records: list[dict]) -> str:
+    """The verdicts, failures and metrics of curves.json records, one row per potential."""
     head = "".join(f"<th>{h}</th>" for _, h, _, _ in TABLE_COLUMNS)
     rows = []
     for rec in records:
@@ -67,12 +73,12 @@ def write_html(result: dict, figures: dict[str, Path], path: Path) -> Path:
     sections = []
     for system, figure in figures.items():
         records = [c for c in result["curves"] if c["system"] == system]
-        image = base64.b64encode(figure.read_bytes()).decode()
         sections.append(f"<h2>{html.escape(system)}</h2>"
-                        f"<img alt='{html.escape(system)} curves' src='data:image/png;base64,{image}'>"
-                        + _metrics_table(records))
+                        f"<img alt='{html.escape(system)} curves' "
+                        f"src='{png_data_uri(figure.read_bytes())}'>"
+                        + metrics_table(records))
     page = f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>astray: diatomic curves</title>
-<style>{_STYLE}</style></head><body>
+<style>{PAGE_STYLE}</style></head><body>
 <h1>astray: does the model get bond breaking right?</h1>
 <p>Energies are E(AB) − E(A) − E(B), each potential relative to its own fragments.
 Generated {html.escape(result['created'])} by astray {html.escape(result['astray_version'])}.</p>
