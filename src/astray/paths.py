@@ -43,18 +43,7 @@ def writable_folder(path: str | Path, option: str = "--out", *, create: bool = T
     path = Path(path).expanduser()
     if path.exists() and not path.is_dir():
         raise OutputPathError(f"{option} {path} is a file, not a folder: give a folder")
-    if not create:
-        existing = next(p for p in (path, *path.parents) if p.exists())
-        if not existing.is_dir():
-            raise OutputPathError(f"{option} {path}: {existing} is a file, not a folder")
-        _try_writing(existing, option, path)
-        return path
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise OutputPathError(f"{option} {path}: cannot create the folder "
-                              f"({error.strerror or error})") from None
-    _try_writing(path, option, path)
+    _prepare(path, option, path, create)
     return path
 
 
@@ -64,16 +53,28 @@ def writable_file(path: str | Path, option: str = "OUT") -> Path:
     if path.is_dir():
         raise OutputPathError(f"{option} {path} is a folder: give a file name, e.g. "
                               f"{path / 'structures.extxyz'}")
-    writable_folder(path.parent, option)
+    _prepare(path.parent, option, path, create=True)
     return path
 
 
-def _try_writing(folder: Path, option: str, wanted: Path) -> None:
+def _prepare(folder: Path, option: str, wanted: Path, create: bool) -> None:
+    """Create ``folder`` (if asked) and write a temporary file in it, or in its nearest existing
+    parent; errors name ``option`` and ``wanted``, the path the user gave."""
+    existing = next(p for p in (folder, *folder.parents) if p.exists())
+    if not existing.is_dir():
+        raise OutputPathError(f"{option} {wanted}: {existing} is a file, not a folder")
+    if create:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise OutputPathError(f"{option} {wanted}: cannot create the folder {folder} "
+                                  f"({error.strerror or error})") from None
+        existing = folder
     try:
-        with tempfile.TemporaryFile(dir=folder):
+        with tempfile.TemporaryFile(dir=existing):
             pass
     except OSError as error:
-        raise OutputPathError(f"{option} {wanted}: cannot write in {folder} "
+        raise OutputPathError(f"{option} {wanted}: cannot write in {existing} "
                               f"({error.strerror or error})") from None
 
 
@@ -83,7 +84,8 @@ def check_dataset_name(name: str) -> str:
     from astray.data.dataset import shipped_root
 
     if not DATASET_NAME.fullmatch(name):
-        raise DatasetError(f"data set name {name!r}: use letters, digits, '.', '_' and '-'")
+        raise DatasetError(f"data set name {name!r}: use letters, digits, '.', '_' and '-', "
+                           "starting with a letter or digit")
     if (shipped_root() / name).exists():
         raise DatasetError(f"{name!r} is a data set shipped with astray; choose another name")
     return name

@@ -87,7 +87,9 @@ def export(name: str = typer.Argument(..., help="Data set name or folder."),
     """Write a data set as extended XYZ: energy, atomization_energy (eV), forces (eV/A),
     charge, multiplicity, kind and origin per structure."""
     from astray.data.export import export_extxyz
+    from astray.paths import writable_file
 
+    out = writable_file(out, "OUT")
     dataset = open_dataset(name)
     with _counter(f"exporting {dataset.name}", total=len(dataset)) as advance:
         count = export_extxyz(dataset, out, overwrite=overwrite, progress=advance)

@@ -19,8 +19,6 @@ too: the architecture is read from the tensor shapes and converted with ``SchNet
 from __future__ import annotations
 
 import math
-import pickle
-import zipfile
 from pathlib import Path
 
 import torch
@@ -30,6 +28,8 @@ from astray.errors import CheckpointError, ModelError
 from astray.units import KCAL_MOL_EV
 
 FORMAT = "astray-checkpoint/1"
+#: The checkpoints ``astray train`` writes into its run folder, the best first.
+RUN_FILES = ("best.pt", "last.pt")
 #: The study trained on TAE/25 with TAE in kcal/mol, positive for a bound molecule.
 STUDY_ENERGY_UNIT_EV = -25.0 * KCAL_MOL_EV
 STUDY_CUTOFF = 5.0
@@ -49,18 +49,36 @@ def read_checkpoint(path: str | Path) -> dict:
     """The checkpoint's contents, loaded with ``weights_only=True``; one-line errors for a
     missing, corrupt or foreign file."""
     path = Path(path)
+    if path.is_dir():
+        inside = [str(path / name) for name in RUN_FILES if (path / name).is_file()]
+        hint = f"; did you mean {inside[0]}?" if inside else ""
+        raise CheckpointError(f"checkpoint {path} is a folder, not a checkpoint file{hint}")
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist")
     try:
         contents = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, ValueError,
-            AttributeError, TypeError) as error:
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error)
+    except Exception as error:  # noqa: BLE001  the safe loader runs no code, so any failure
+        # means a file that is not a torch.save of weights (text gives KeyError, IndexError...)
+        detail = _loader_reason(error)
+        if "global" in detail.lower():
+            why = (f"it holds Python objects the safe loader refuses to build, not only "
+                   f"tensors and plain containers: {detail}")
+        else:
+            why = f"not a torch.save file: {type(error).__name__} {detail[:80]}"
         raise CheckpointError(f"{path} is not a readable checkpoint (refused or corrupt: "
-                              f"{first_line})") from None
+                              f"{' '.join(why.split())})") from None
     if not isinstance(contents, dict):
         raise CheckpointError(f"{path} holds a {type(contents).__name__}, not a checkpoint")
     return contents
+
+
+def _loader_reason(error: Exception) -> str:
+    """The line of torch.load's message that says what it met (it wraps that line in advice,
+    some of it to load unsafely, which astray never does)."""
+    text = str(error).rpartition("WeightsUnpickler error:")[2]
+    lines = [line.strip() for line in text.splitlines() if line.strip()
+             and not line.startswith(("Weights only load failed", "Check the documentation"))]
+    return lines[0] if lines else ""
 
 
 def load_model(path: str | Path) -> tuple[nn.Module, dict]:
