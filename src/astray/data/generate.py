@@ -171,24 +171,28 @@ def build_dataset(config: BuildConfig, *, name: str, out: Path | None = None, wo
     ``on_progress(done, total)`` is called after each molecule. Interrupting loses at most the
     molecules in flight; everything finished is in the journal. ``overwrite`` replaces an
     existing output folder (re-packing a finished journal); ``restart`` discards the journal.
+    Every input is checked before any work: the name (one folder, as ``data import`` wants),
+    the method, the workers, the elements (by enumerating) and that ``out`` can be written.
     """
     from astray.data.enumerate import candidate_molecules
     from astray.data.single_points import LevelOfTheory, isolated_atom_energies
+    from astray.paths import check_dataset_name, writable_folder
 
+    check_dataset_name(name)
     level = LevelOfTheory.parse(config.method)
     if scheduler is None:
         check_local_workers(workers)
-    out = Path(out) if out else astray_home() / "datasets" / name
-    journal = Journal(astray_home() / "builds" / name / "journal.sqlite", config, restart)
+    candidates = candidate_molecules(config.max_heavy_atoms, config.elements,
+                                     config.max_molecules, config.seed)
+    out = writable_folder(out or astray_home() / "datasets" / name,
+                          "--out" if out else "ASTRAY_HOME", create=False)
     if out.exists() and not overwrite:
-        journal.close()
         raise DatasetError(f"data set {out} already exists (use --overwrite)")
+    journal = Journal(astray_home() / "builds" / name / "journal.sqlite", config, restart)
     start = time.perf_counter()
     try:
         if not journal.atom_energies():
             journal.save_atoms(isolated_atom_energies(("H",) + config.elements, level))
-        candidates = candidate_molecules(config.max_heavy_atoms, config.elements,
-                                         config.max_molecules, config.seed)
         done = journal.finished()
         pending = [(i, s) for i, s in enumerate(candidates) if s not in done]
         if on_progress:
