@@ -4,14 +4,16 @@ The worker (:mod:`astray.potentials.worker`, protocol ``astray-worker/1``) is st
 the potential is created, and loads the model once; each :meth:`RemotePotential.evaluate` is
 one request over its pipes. The worker's standard error goes to a temporary file, whose last
 lines are quoted when something goes wrong. A worker that crashes, exits, does not answer in
-time or writes something that is not the protocol is stopped and gives a
-:class:`PotentialError` of one line naming the potential.
+time or writes something that is not the protocol is stopped, with every process it started
+(it leads its own process group), and gives a :class:`PotentialError` of one line naming the
+potential.
 """
 
 from __future__ import annotations
 
 import os
 import select
+import signal
 import subprocess
 import tempfile
 import time
@@ -45,7 +47,8 @@ class WorkerChannel:
         try:
             self.process = subprocess.Popen(
                 [python, str(script)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=self.stderr, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                stderr=self.stderr, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                start_new_session=True)
         except OSError as error:
             raise PotentialError(f"{name}: cannot start the worker with {python}: "
                                  f"{error.strerror}") from None
@@ -116,10 +119,13 @@ class WorkerChannel:
 
 
 def _stop(process: subprocess.Popen, stderr=None) -> None:
-    """Kill the worker if it still runs and reap it."""
-    if process.poll() is None:
-        process.kill()
-        process.wait()
+    """Kill the worker and every process it started (its own process group: model libraries
+    start data loaders and compilers that would outlive it), then reap it."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:  # the group is gone: the worker and its children have all exited
+        pass
+    process.wait()
     for stream in (process.stdin, process.stdout, stderr):
         if stream is not None and not stream.closed:
             try:
