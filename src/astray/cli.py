@@ -22,6 +22,7 @@ from rich.table import Table
 
 from astray.data.cli import data_app
 from astray.errors import AstrayError
+from astray.scaling.cli import scale_command
 from astray.train.cli import train_command
 from astray.units import EV_KCAL_MOL
 
@@ -29,6 +30,7 @@ app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_
                   help="Does a machine-learned potential get the physics of bond breaking right?")
 app.add_typer(data_app, name="data")
 app.command("train")(train_command)
+app.command("scale")(scale_command)
 stderr = Console(stderr=True)
 #: Piped output (CI logs, files) gets a fixed wide table instead of rich's 80 columns.
 stdout = Console() if sys.stdout.isatty() else Console(width=180)

@@ -101,6 +101,10 @@ def dask_client(*, workers: int = 2, scheduler: str | None = None,
                                        dashboard_address=":0", env=dict(SINGLE_THREAD_ENV))
             client = Client(scheduler or cluster,
                             timeout=dask.config.get("distributed.comm.timeouts.connect"))
+            if cluster is not None and slurm is None:
+                from astray.worker_plugin import DieWithParent
+
+                client.register_plugin(DieWithParent())
         except (OSError, TimeoutError, ValueError) as error:
             if cluster is not None:
                 cluster.close()
@@ -113,3 +117,4 @@ def dask_client(*, workers: int = 2, scheduler: str | None = None,
             client.close()
             if cluster is not None:
                 cluster.close()
+

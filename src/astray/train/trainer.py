@@ -28,6 +28,7 @@ from astray.train.batching import PackedGraphs, concatenated_ranges
 from astray.train.checkpoint import (count_parameters, finite_or_none, read_checkpoint,
                                      save_checkpoint)
 from astray.train.splits import Split, split_indices
+from astray.train.step import PaddedForward, training_step
 from astray.units import EV_KCAL_MOL, KCAL_MOL_EV
 
 ARCHITECTURES = ("schnet", "painn")
@@ -179,27 +180,23 @@ class _Part:
         return torch.as_tensor(values, dtype=torch.float32, device=index.device)
 
 
-def _loss(model: nn.Module, batch, part: _Part, force_weight: float) -> torch.Tensor:
-    use_forces = force_weight > 0 and part.has_forces
-    pos = batch.pos.requires_grad_(True) if use_forces else batch.pos
-    energy = model(batch.z, pos, batch.batch, batch.charge, batch.edge_index)
-    loss = torch.mean((energy - part.targets(batch.index)) ** 2)
-    if use_forces:
-        forces = -torch.autograd.grad(energy.sum(), pos, create_graph=True)[0]
-        loss = loss + force_weight * torch.mean((forces - part.forces(batch.index)) ** 2)
-    return loss
-
-
-def evaluate(model: nn.Module, part: _Part, batch_size: int = 500) -> tuple[float, float]:
-    """(MSE in model units squared, MAE in kcal/mol) of the energies of a part."""
+def evaluate(model: nn.Module, part: _Part, batch_size: int = 500,
+             forward: PaddedForward | None = None) -> tuple[float, float]:
+    """(MSE in model units squared, MAE in kcal/mol) of the energies of a part; ``forward``:
+    the model's evaluation on padded batches (the trainer's CUDA graphs), kept between calls."""
     model.eval()
-    squared, absolute = 0.0, 0.0
+    # Summed in float64 on the part's device and read once: a read per batch waits for the GPU.
+    sums = torch.zeros(2, dtype=torch.float64, device=part.graphs.z.device)
     with torch.no_grad():
         for batch in part.graphs.batches(batch_size):
-            error = model(batch.z, batch.pos, batch.batch, batch.charge,
-                          batch.edge_index) - part.targets(batch.index)
-            squared += float((error ** 2).sum())
-            absolute += float(error.abs().sum())
+            targets = part.targets(batch.index)
+            if forward is None:
+                error = model(batch.z, batch.pos, batch.batch, batch.charge,
+                              batch.edge_index) - targets
+                sums += torch.stack([(error ** 2).sum(), error.abs().sum()]).double()
+            else:
+                sums += forward(batch, targets, batch_size).double()
+    squared, absolute = sums.tolist()
     unit_kcal_mol = model.config["energy_unit_ev"] * EV_KCAL_MOL
     return squared / len(part), absolute / len(part) * unit_kcal_mol
 
@@ -220,13 +217,17 @@ def test_sets(dataset: Dataset, config: TrainConfig) -> dict[str, np.ndarray]:
     return sets
 
 
-def plan_split(dataset: Dataset, config: TrainConfig) -> tuple[Split, dict[str, np.ndarray]]:
+def plan_split(dataset: Dataset, config: TrainConfig, *, every_structure: bool = False
+               ) -> tuple[Split, dict[str, np.ndarray]]:
     """The run's train/validation/test split and the test sets it is scored on; the other
     subsets' test sets are held out of its training and validation sets. Raises DatasetError
-    (before any work) when the subset is too small for the sizes asked for."""
+    (before any work) when the subset is too small for the sizes asked for.
+    ``every_structure``: the training set takes every structure left (how many a subset allows).
+    """
     tests = test_sets(dataset, config)
     held_out = [indices for subset, indices in tests.items() if subset != config.subset]
-    split = split_indices(dataset.indices_of(config.subset), config.n_train, n_val=config.n_val,
+    split = split_indices(dataset.indices_of(config.subset),
+                          None if every_structure else config.n_train, n_val=config.n_val,
                           n_test=config.n_test, seed=config.split_seed,
                           exclude=np.concatenate(held_out) if held_out else None)
     return split, tests
@@ -278,8 +279,12 @@ def _train_in(config: TrainConfig, out: Path, on_epoch) -> TrainResult:
     last = out / "last.pt"
     if last.exists():
         state = _resume(last, config, model, optimizer, plateau, shuffle)
+    # On CUDA (SchNet, PaiNN): padded batches, each step and evaluation replayed as a CUDA graph
+    step, forward = training_step(model, optimizer, gradient_clip=config.gradient_clip,
+                                  force_weight=config.force_weight, cutoff=config.cutoff,
+                                  molecule_slots=config.batch_size)
     metadata = {"dataset": dataset.name, "level_of_theory": dataset.level_of_theory,
-                "level_of_theory_reference": _reference_method(dataset),
+                "level_of_theory_reference": level_of_theory_method(dataset),
                 "target": "atomization_energy", "subset": config.subset,
                 "split_seed": config.split_seed, "n_train": len(parts["train"]),
                 "training": asdict(config), "code_version": _version()}
@@ -300,18 +305,19 @@ def _train_in(config: TrainConfig, out: Path, on_epoch) -> TrainResult:
                 group["lr"] = config.learning_rate * (epoch + 1) / config.warmup_epochs
         model.train()
         tick = time.perf_counter()
-        train_loss = 0.0
-        for batch in parts["train"].graphs.batches(config.batch_size, shuffle=True,
-                                                   generator=shuffle):
-            optimizer.zero_grad(set_to_none=True)
-            loss = _loss(model, batch, parts["train"], config.force_weight)
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), config.gradient_clip)
-            optimizer.step()
-            train_loss += float(loss.detach()) * len(batch)
+        training = parts["train"]
+        # Summed on the device in float64, as Python floats would be; read once per epoch
+        # (reading every step's loss would make the host wait for each step on a GPU).
+        loss_sum = torch.zeros((), dtype=torch.float64, device=training.graphs.z.device)
+        for batch in training.graphs.batches(config.batch_size, shuffle=True,
+                                             generator=shuffle):
+            loss = step(batch, training.targets(batch.index),
+                        training.forces(batch.index) if with_forces else None)
+            loss_sum += loss.double() * len(batch)
+        train_loss = float(loss_sum)
         state["train_seconds"] += time.perf_counter() - tick
-        state["molecules"] += len(parts["train"])
-        val_loss, val_mae = evaluate(model, parts["val"])
+        state["molecules"] += len(training)
+        val_loss, val_mae = evaluate(model, parts["val"], forward=forward)
         if epoch >= config.warmup_epochs:
             plateau.step(val_loss)
         record = {"epoch": epoch + 1, "train_loss": train_loss / len(parts["train"]),
@@ -377,7 +383,7 @@ def _resume(path: Path, config, model, optimizer, plateau, shuffle) -> dict:
     return saved["state"]
 
 
-def _reference_method(dataset: Dataset) -> str | None:
+def level_of_theory_method(dataset: Dataset) -> str | None:
     """The astray reference method that recomputes the data set's level of theory on a curve
     (``dft:FUNCTIONAL/BASIS`` for a DFT-built set), so probes can split model from functional
     error; None when there is none (xTB, imported data)."""

@@ -1,0 +1,141 @@
+"""``astray scale``: the study's scaling sweep as one resumable command."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+
+def scale_command(
+    dataset: list[str] = typer.Option(["default"], "--dataset", help="Data set name or folder "
+                                      "(repeat for several)."),
+    subset: list[str] = typer.Option(["stable"], "--subset", help="Training subset (repeat): "
+                                     "stable, all (stable + compressed/stretched), distorted ..."),
+    n_train: str = typer.Option("100,300,1000", "--n-train", help="Training sizes, comma-separated."),
+    hidden: str = typer.Option("64", "--hidden", help="Widths (channels), comma-separated."),
+    interactions: str = typer.Option("3", "--interactions", help="Depths, comma-separated."),
+    seeds: str = typer.Option("0", "--seeds", help="Seeds of weights and shuffling, comma-separated."),
+    model: list[str] = typer.Option(["schnet"], "--model", help="schnet or painn (repeat)."),
+    prior: str = typer.Option("off", "--prior", help="off, on, or off,on (the physics prior)."),
+    n_val: int = typer.Option(1000, "--n-val"),
+    n_test: int = typer.Option(1000, "--n-test"),
+    split_seed: int = typer.Option(21, "--split-seed", help="Seed of the test/val/train draw."),
+    max_epochs: int = typer.Option(1000, "--max-epochs"),
+    budget_minutes: Optional[float] = typer.Option(None, "--budget-minutes",
+                                                   help="Wall-clock limit of each run."),
+    force_weight: float = typer.Option(0.0, "--force-weight"),
+    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads per run "
+                                          "(default 1: the workers are the parallelism)."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Local worker processes "
+                                          "(default: one per core, or --runs-per-gpu per GPU)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Address of an existing "
+                                            "Dask scheduler (tcp://host:8786)."),
+    slurm: bool = typer.Option(False, "--slurm", help="Run workers as SLURM jobs "
+                               "(dask-jobqueue: pip install 'astray[cluster]')."),
+    slurm_partition: Optional[str] = typer.Option(None, "--slurm-partition"),
+    slurm_gpus: int = typer.Option(0, "--slurm-gpus", help="GPUs per SLURM job."),
+    slurm_memory: str = typer.Option("16GB", "--slurm-memory", help="Memory per SLURM job."),
+    slurm_walltime: str = typer.Option("24:00:00", "--slurm-walltime"),
+    slurm_account: Optional[str] = typer.Option(None, "--slurm-account"),
+    max_jobs: int = typer.Option(8, "--max-jobs", help="SLURM jobs at most at once."),
+    device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+    runs_per_gpu: int = typer.Option(1, "--runs-per-gpu", help="Runs sharing each GPU at once "
+                                     "(workers per GPU; per SLURM job with --slurm)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Sweep folder (runs/<id>/result.json, "
+                             "sweep.json); rerun the same command to resume."),
+    report: bool = typer.Option(True, "--report/--no-report", help="Write scaling.json and "
+                                "report.html when the sweep is done."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Train SchNet/PaiNN over a grid of data variants, training sizes, widths, depths, priors
+    and seeds (the study's recipe), score each on in- and out-of-distribution test sets, probe
+    each on H2, H2+ and H2++, and fit scaling laws. Resumable: rerun to finish."""
+    from astray.cluster import SlurmOptions
+    from astray.scaling.execute import run_sweep
+    from astray.scaling.grid import SweepGrid, parse_ints, parse_priors
+    from astray.store import Store
+
+    command = shlex.join(["astray", "scale", *sys.argv[2:]])
+    training = {"n_val": n_val, "n_test": n_test, "split_seed": split_seed,
+                "max_epochs": max_epochs, "budget_minutes": budget_minutes,
+                "force_weight": force_weight, "threads": threads}
+    grid = SweepGrid(datasets=tuple(dataset), subsets=tuple(subset),
+                     n_train=parse_ints(n_train, "--n-train"), models=tuple(model),
+                     hidden=parse_ints(hidden, "--hidden"),
+                     interactions=parse_ints(interactions, "--interactions"),
+                     priors=parse_priors(prior), seeds=parse_ints(seeds, "--seeds"),
+                     training=training)
+    cluster = SlurmOptions(partition=slurm_partition, processes=runs_per_gpu if slurm_gpus else 1,
+                           memory=slurm_memory, gpus=slurm_gpus, walltime=slurm_walltime,
+                           max_jobs=max_jobs, account=slurm_account) if slurm else None
+    stderr = Console(stderr=True)
+    with Store() as store, _StatusDisplay(stderr) as display:
+        try:
+            outcome = run_sweep(grid, out, store=store, workers=workers, scheduler=scheduler,
+                                slurm=cluster, device=device, runs_per_gpu=runs_per_gpu,
+                                command=command, on_status=display.update)
+        except KeyboardInterrupt:
+            stderr.print("interrupted: every finished run is in its folder; rerun the same "
+                          "command to finish the sweep")
+            raise typer.Exit(130) from None
+    summary = {"folder": str(out), "runs": len(outcome.skipped) + len(outcome.reused)
+               + len(outcome.trained) + len(outcome.failed),
+               "trained": len(outcome.trained), "skipped": len(outcome.skipped),
+               "reused": len(outcome.reused), "failed": outcome.failed,
+               "wall_seconds": round(outcome.seconds, 1)}
+    if report:
+        from astray.report.study import write_report
+
+        summary["report"] = str(write_report(out))
+    if as_json:
+        print(json.dumps(summary))
+        return
+    Console().print_json(json.dumps(summary))
+    if report:
+        stderr.print(f"report: {summary['report']}")
+
+
+class _StatusDisplay:
+    """A live bar (done, running, failed, ETA) on a terminal; one plain line per finished run
+    otherwise (logs, CI, batch jobs)."""
+
+    def __init__(self, console: Console):
+        self.console = console
+        self.progress = None
+        self.task = None
+
+    def __enter__(self):
+        if self.console.is_terminal:
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                       TimeElapsedColumn, TimeRemainingColumn)
+
+            self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
+                                     MofNCompleteColumn(), TimeElapsedColumn(),
+                                     TextColumn("ETA"), TimeRemainingColumn(),
+                                     console=self.console, transient=True)
+            self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if self.progress is not None:
+            self.progress.__exit__(*exc)
+
+    def update(self, status) -> None:
+        finished = status.done + status.failed
+        if self.progress is None:
+            if status.message:
+                self.console.print(f"[{finished}/{status.total}] {status.message}",
+                                   highlight=False, soft_wrap=True)
+            return
+        description = f"runs: {status.running} running, {status.failed} failed"
+        if self.task is None:
+            self.task = self.progress.add_task(description, total=status.total)
+        self.progress.update(self.task, completed=finished, description=description)
+        if status.message:
+            self.progress.console.print(status.message, highlight=False)

@@ -1,0 +1,170 @@
+"""The grid of a scaling sweep: data set x subset x training size x architecture x width x depth
+x prior x seed, each point one training run with the study's recipe.
+
+The whole grid is checked before any work starts: every data set opens, every subset is big
+enough for its largest training size once its test and validation sets and the other subsets'
+test sets are taken out (see :func:`astray.train.trainer.plan_split`), every model configuration
+is valid. A run's identity (``RunSpec.key``) is the SHA-256 of everything that determines its
+numbers, so a re-run of the sweep, or another sweep asking for the same run, skips it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import asdict, dataclass, field, replace
+
+from astray.errors import AstrayError, SweepError
+from astray.train.trainer import ARCHITECTURES, TrainConfig
+
+#: Probed by every run: H2 (the study's extrapolation test), H2+ and two bare protons.
+PROBE_SYSTEMS = ("H2", "H2+", "H2++")
+#: Test sets every run is scored on besides its own subset's: in- and out-of-distribution error.
+STANDARD_TEST_SUBSETS = ("stable", "distorted")
+#: Training options of ``astray train`` that pass through to every run of a sweep unchanged.
+PASS_THROUGH = ("n_val", "n_test", "split_seed", "max_epochs", "budget_minutes", "force_weight",
+                "threads", "cutoff", "batch_size", "learning_rate", "device")
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One point of the grid: a training configuration plus what the run is probed on."""
+
+    config: TrainConfig
+    probe_systems: tuple[str, ...] = PROBE_SYSTEMS
+
+    @property
+    def run_id(self) -> str:
+        """A readable, file-name-safe name, unique within a sweep."""
+        c = self.config
+        dataset = re.sub(r"[^A-Za-z0-9_.-]+", "_", c.dataset.rstrip("/").split("/")[-1])
+        return (f"{dataset}-{c.subset}-{c.model}-h{c.hidden}-i{c.interactions}"
+                f"-prior{int(c.prior)}-n{c.n_train}-s{c.seed}")
+
+    @property
+    def key(self) -> str:
+        """SHA-256 of the run's identity: everything that changes its numbers (the training
+        configuration without device and threads, the epoch limits, the probed systems,
+        astray's version)."""
+        from astray import __version__
+        from astray.store import config_key
+
+        c = self.config
+        return config_key({"training": c.identity(), "max_epochs": c.max_epochs,
+                           "budget_minutes": c.budget_minutes, "probe": self.probe_systems,
+                           "astray": __version__})
+
+
+@dataclass(frozen=True)
+class SweepGrid:
+    """The axes of a sweep; ``runs()`` is their product. ``training`` holds the pass-through
+    options of ``astray train`` (``n_val``, ``max_epochs``, ...), the same for every run."""
+
+    datasets: tuple[str, ...]
+    subsets: tuple[str, ...]
+    n_train: tuple[int, ...]
+    models: tuple[str, ...] = ("schnet",)
+    hidden: tuple[int, ...] = (64,)
+    interactions: tuple[int, ...] = (3,)
+    priors: tuple[bool, ...] = (False,)
+    seeds: tuple[int, ...] = (0,)
+    training: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        for axis in ("datasets", "subsets", "n_train", "models", "hidden", "interactions",
+                     "priors", "seeds"):
+            values = getattr(self, axis)
+            if not values:
+                raise SweepError(f"the sweep grid is empty: no value for {axis.replace('_', '-')}")
+            if len(set(values)) != len(values):
+                raise SweepError(f"{axis.replace('_', '-')} lists a value twice: {values}")
+        unknown = [m for m in self.models if m not in ARCHITECTURES]
+        if unknown:
+            raise SweepError(f"unknown model {unknown[0]!r}; choose from {', '.join(ARCHITECTURES)}")
+        for axis in ("n_train", "hidden", "interactions"):
+            if min(getattr(self, axis)) < 1:
+                raise SweepError(f"--{axis.replace('_', '-')} values must be at least 1")
+        if min(self.seeds) < 0:
+            raise SweepError("--seeds must be 0 or more")
+        extra = set(self.training) - set(PASS_THROUGH)
+        if extra:
+            raise SweepError(f"not a training option of a sweep: {sorted(extra)[0]}")
+
+    def test_subsets(self) -> tuple[str, ...]:
+        """Every run's test subsets: stable, distorted and every subset of the sweep."""
+        return tuple(dict.fromkeys(STANDARD_TEST_SUBSETS + self.subsets))
+
+    def runs(self) -> list[RunSpec]:
+        """Every run of the grid, smallest first (so results arrive early), without checks
+        against the data (see :func:`validate`)."""
+        specs = []
+        for dataset, subset, model, hidden, interactions, prior, n_train, seed in (
+                itertools.product(self.datasets, self.subsets, self.models, self.hidden,
+                                  self.interactions, self.priors, self.n_train, self.seeds)):
+            try:
+                config = TrainConfig(dataset=dataset, subset=subset, model=model, hidden=hidden,
+                                     interactions=interactions, prior=prior, n_train=n_train,
+                                     seed=seed, **self.training)
+            except AstrayError as error:
+                raise SweepError(str(error)) from None
+            specs.append(RunSpec(config))
+        return sorted(specs, key=lambda s: (s.config.n_train * s.config.hidden ** 2, s.run_id))
+
+    def describe(self) -> dict:
+        """The grid as JSON (``sweep.json``)."""
+        return {**asdict(self), "test_subsets": list(self.test_subsets())}
+
+
+def validate(grid: SweepGrid) -> list[RunSpec]:
+    """Check the whole grid against the data sets before any work: returns the runs, each
+    with the test subsets it is scored on, or raises SweepError (one line)."""
+    from astray.data.dataset import open_dataset
+    from astray.train.trainer import plan_split
+
+    runs = grid.runs()
+    checked = {}
+    for dataset_name in grid.datasets:
+        try:
+            dataset = open_dataset(dataset_name)
+        except AstrayError as error:
+            raise SweepError(f"--dataset {dataset_name}: {error}") from None
+        # the distorted test set exists only where the data set has distorted structures
+        tests = tuple(s for s in grid.test_subsets()
+                      if s in grid.subsets or len(dataset.indices_of(s)) > 0)
+        for subset in grid.subsets:
+            largest = max(grid.n_train)
+            config = replace(runs[0].config, dataset=dataset_name, subset=subset, n_train=largest,
+                             test_subsets=tuple(s for s in tests if s != subset))
+            try:
+                split, _ = plan_split(dataset, config, every_structure=True)
+            except AstrayError as error:
+                raise SweepError(f"--dataset {dataset_name} --subset {subset}: {error}") from None
+            if largest > len(split.train):
+                raise SweepError(
+                    f"--n-train {largest} is more than subset {subset!r} of data set "
+                    f"{dataset_name!r} allows: {len(split.train)} structures are left after "
+                    f"{config.n_test} test, {config.n_val} validation and the other subsets' "
+                    "test sets (lower --n-train, --n-val or --n-test)")
+        checked[dataset_name] = tests
+    return [replace(spec, config=replace(spec.config, test_subsets=tuple(
+        s for s in checked[spec.config.dataset] if s != spec.config.subset))) for spec in runs]
+
+
+def parse_ints(text: str, option: str) -> tuple[int, ...]:
+    """``"100,300,1000"`` as integers; anything else is a SweepError naming the option."""
+    try:
+        values = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise SweepError(f"{option} must be comma-separated whole numbers, got {text!r}") from None
+    return values
+
+
+def parse_priors(text: str) -> tuple[bool, ...]:
+    """``"off,on"`` as (False, True)."""
+    words = {"off": False, "on": True, "false": False, "true": True, "0": False, "1": True}
+    values = []
+    for word in text.split(","):
+        if word.strip().lower() not in words:
+            raise SweepError(f"--prior takes off, on or off,on; got {text!r}")
+        values.append(words[word.strip().lower()])
+    return tuple(values)

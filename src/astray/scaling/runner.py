@@ -1,0 +1,117 @@
+"""One run of a sweep, as a worker executes it: train, score, probe, write ``result.json``.
+
+The run trains with :func:`astray.train.trainer.train` (the study's recipe; resumable from the
+run folder's ``last.pt``), is scored on the fixed test set of every test subset of the sweep,
+and its best checkpoint is put on the diatomic probe (H2, H2+, H2++) against the exact
+references and the data set's own level of theory. The references are computed once by the
+process that plans the sweep and handed to every run, so workers never compute or store a
+reference (they may run on machines that do not share ``$ASTRAY_HOME``).
+
+``result.json`` is written atomically, last: a run folder holds a result or does not, never
+half of one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+from astray.jsonio import write_json_atomic
+from astray.reference.methods import ReferenceCurve
+from astray.scaling.grid import RunSpec
+
+RESULT_SCHEMA = "astray-run/1"
+#: The parts of a probe record a run keeps (the metrics keys are those of ``curves.json``).
+PROBE_FIELDS = ("metrics", "failures", "verdict", "error", "blind_to_this_system", "r_angstrom",
+                "energy_ev", "reference_method", "reference_energy_ev", "level_of_theory")
+
+
+@dataclass(frozen=True)
+class ProbeReferences:
+    """What a run's probe is compared with, per system: the best reference and the data set's
+    level of theory on the same grid (None where astray cannot compute it)."""
+
+    reference: dict[str, ReferenceCurve]
+    level_of_theory: dict[str, ReferenceCurve | None]
+
+
+def execute_run(spec: RunSpec, run_dir: str | Path, references: ProbeReferences, *,
+                device: str = "cpu", command: str = "") -> dict:
+    """Train, score and probe one run in ``run_dir``; write and return its result.
+
+    ``device`` is where this worker trains (``cpu``, ``cuda`` or ``cuda:N``; ``cuda`` picks the
+    worker's share of the visible GPUs). Raises whatever the training raises: the sweep records
+    the failure.
+    """
+    from astray.potentials.checkpoint import CheckpointPotential
+    from astray.probes.curves import probe
+    from astray.systems import get_system
+    from astray.train.trainer import train
+
+    run_dir = Path(run_dir)
+    config = replace(spec.config, device=_worker_device(device))
+    outcome = train(config, run_dir)
+    potential = CheckpointPotential(str(run_dir / "best.pt"))
+    probes = {}
+    for name in spec.probe_systems:
+        record = probe(potential, get_system(name), references.reference[name],
+                       references.level_of_theory.get(name))
+        probes[name] = {key: record.get(key) for key in PROBE_FIELDS}
+    c = spec.config
+    result = {
+        "schema": RESULT_SCHEMA, "status": "done", "run_id": spec.run_id, "key": spec.key,
+        "dataset": potential.metadata.get("dataset"),
+        "level_of_theory": potential.metadata.get("level_of_theory"),
+        "subset": c.subset, "model": c.model, "hidden": c.hidden,
+        "interactions": c.interactions, "prior": c.prior, "n_train": outcome.n_train,
+        "n_params": outcome.n_params, "seed": c.seed, "epochs": outcome.epochs,
+        "stopped_by": outcome.stopped_by, "train_seconds": round(outcome.train_seconds, 2),
+        "train_molecules_per_s": round(outcome.train_molecules_per_s, 1),
+        "val_mae_kcal_mol": outcome.summary()["val_mae_kcal_mol"],
+        "test_mae_kcal_mol": outcome.summary()["test_mae_by_subset"],
+        "probe": probes, "training": {**asdict(c), "test_subsets": list(c.test_subsets)},
+        "checkpoint": "best.pt", "device": config.device, "command": command,
+        "astray_version": _version(), "created": _now(),
+    }
+    write_json_atomic(run_dir / "result.json", result)
+    return result
+
+
+def failed_result(spec: RunSpec, error: str, *, command: str = "") -> dict:
+    """The ``result.json`` of a run that failed twice: its configuration and the error."""
+    c = spec.config
+    return {"schema": RESULT_SCHEMA, "status": "failed", "run_id": spec.run_id, "key": spec.key,
+            "error": error, "dataset": c.dataset, "subset": c.subset, "model": c.model,
+            "hidden": c.hidden, "interactions": c.interactions, "prior": c.prior,
+            "n_train": c.n_train, "seed": c.seed,
+            "training": {**asdict(c), "test_subsets": list(c.test_subsets)},
+            "command": command, "astray_version": _version(), "created": _now()}
+
+
+def _worker_device(device: str) -> str:
+    """``cuda`` becomes this worker's GPU: workers share the visible GPUs round-robin by their
+    number (``--runs-per-gpu K`` starts K workers per GPU)."""
+    if device != "cuda":
+        return device
+    import re
+
+    import torch
+    from dask.distributed import get_worker
+
+    try:
+        name = str(get_worker().name)
+    except ValueError:  # not inside a Dask worker (a direct call)
+        return "cuda:0"
+    digits = re.findall(r"\d+", name)
+    return f"cuda:{int(digits[-1]) % max(torch.cuda.device_count(), 1) if digits else 0}"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _version() -> str:
+    from astray import __version__
+
+    return __version__
