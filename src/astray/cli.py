@@ -35,6 +35,30 @@ stderr = Console(stderr=True)
 #: Piped output (CI logs, files) gets a fixed wide table instead of rich's 80 columns.
 stdout = Console() if sys.stdout.isatty() else Console(width=180)
 
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        from astray import __version__
+
+        print(f"astray {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _astray(version: bool = typer.Option(False, "--version", callback=_print_version,
+                                         is_eager=True, help="Print astray's version and exit.")
+            ) -> None:
+    """Does a machine-learned potential get the physics of bond breaking right?"""
+
+
+class _ProgressLines(logging.Handler):
+    """Prints astray's progress messages (logger ``astray.progress``) on stderr, one line each:
+    off a terminal they are the only sign of a long computation. It writes to the current
+    ``sys.stderr``, which rich redirects above its progress bar on a terminal."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"astray: {record.getMessage()}", file=sys.stderr)
+
 #: Potentials of ``astray demo``: the offline foundation models, xTB and the exact baseline.
 DEMO_POTENTIALS = ("chgnet", "sevennet-0", "xtb", "exact")
 
@@ -239,6 +263,10 @@ def main() -> None:
     # every parallel region of training wait for the scheduler (measured 1.1-1.6x instead of ~5x
     # in benchmarks/train_throughput.py); set before torch starts its thread pool
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    progress_log = logging.getLogger("astray.progress")
+    progress_log.setLevel(logging.INFO)
+    progress_log.propagate = False  # the root logger's handlers would print it a second time
+    progress_log.addHandler(_ProgressLines())
     try:
         app(args=attach_to_preceding_potential(sys.argv[1:]))
     except AstrayError as error:

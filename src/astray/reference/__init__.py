@@ -8,6 +8,8 @@ each stored as soon as it is done, so an interrupted computation loses at most o
 from __future__ import annotations
 
 import json
+import logging
+import time
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from importlib import resources
@@ -15,21 +17,31 @@ from pathlib import Path
 
 import numpy as np
 
-from astray.reference.methods import ReferenceCurve, compute_reference, default_method
+from astray.reference.methods import (ReferenceCurve, compute_reference, default_method,
+                                      parse_method)
 from astray.store import R_DECIMALS, Store
 from astray.systems import Diatomic, Fragment, file_stem
 
 #: Points computed (and stored) together when a reference is missing.
 CHUNK_POINTS = 8
+#: Seconds between two progress lines of one computation.
+PROGRESS_EVERY_S = 10.0
+#: What a long computation is doing, for people (the ``astray`` command prints it on stderr).
+progress_log = logging.getLogger("astray.progress")
 _SHIPPED_PACKAGE = "astray.reference.shipped"
 SHIPPED_DIR = Path(__file__).parent / "shipped"
 
 
 def resolve_method(system: Diatomic, method: str | None) -> str:
-    """The method key used for caching: the best method for the system, or the user's, lowercased."""
+    """The method key used for caching: the best method for the system, or the user's, lowercased.
+
+    Without electrons (H2++) every method's energy is Coulomb's law, so any valid method
+    resolves to ``coulomb``: a checkpoint trained on B3LYP data gets its level of theory for two
+    protons at once instead of minutes of SCF on an empty molecule."""
     if method is None or method.strip().lower() in ("", "best", "exact"):
         return default_method(system)
-    return method.strip().lower()
+    parse_method(method)  # an unknown method is an error for bare nuclei too
+    return "coulomb" if system.n_electrons == 0 else method.strip().lower()
 
 
 def fragment_key(fragment: Fragment) -> str:
@@ -86,9 +98,17 @@ def reference_curve(system: Diatomic, r_angstrom: Iterable[float] | None = None,
             missing = list(r[:1])  # fragment energies were never stored: recompute one chunk
         provenance = (shipped or {}).get("provenance") or store.reference_provenance(
             system.spec, method_key)
+        if missing:
+            progress_log.info("computing the %s curve of %s at %d bond lengths (kept in %s)",
+                              method_key, system.name, len(missing), store.path)
+        started = said = time.perf_counter()
         for start in range(0, len(missing), CHUNK_POINTS):
             if on_progress:
                 on_progress(start, len(missing))
+            if start and time.perf_counter() - said > PROGRESS_EVERY_S:
+                said = time.perf_counter()
+                progress_log.info("%s of %s: %d of %d points in %.0f s", method_key,
+                                  system.name, start, len(missing), said - started)
             computed = compute_reference(system, missing[start:start + CHUNK_POINTS], method_key)
             provenance = {**computed.provenance, "method": computed.method,
                           "description": computed.description}

@@ -70,6 +70,21 @@ with p at its lower bound (at most 200); the Legendre series needs about p + 20 
 600 and 1.5 p + 60 terms change E_el by less than 2e-13 of itself for 0.001 <= R <= 300 bohr
 and 0.3 <= Z <= 10.
 
+Long range
+----------
+The series grow with R (about R (Z1 + Z2) / 2 Legendre terms: 10^6 at R = 10^6 bohr, which ran
+for over 400 s) and lose digits beyond ~1000 bohr. From ``LONG_RANGE_FROM_BOHR`` = 300 bohr
+(159 angstrom) on, the energy is the multipole expansion: the electron on the nucleus of the
+larger charge Zb (a hydrogen-like ion, -Zb^2/2), the other nucleus Zs seeing its net charge
+Zb - 1, and the ion polarised by the field Zs / R^2 (dipole polarisability 9 / (2 Zb^4))::
+
+    E(R) = -Zb^2/2 + Zs (Zb - 1) / R - 9 Zs^2 / (4 Zb^4 R^4) + O(R^-6)
+
+(for H2+, -1/2 - 9/(4 R^4); the g-u splitting, ~ R exp(-R), is below 1e-100 there). The next
+term, -15 Zs^2 / (2 Zb^6 R^6), is below 1.1e-14 hartree at 300 bohr; measured against the
+series at 300 bohr the two agree within 4e-14 hartree for (Z1, Z2) = (1, 1), (2, 1), (3, 1) and
+(2, 2).
+
 Literature
 ----------
 G. Jaffe, Z. Phys. 87, 535 (1934): the radial expansion.
@@ -86,6 +101,8 @@ from scipy.optimize import brentq
 
 #: Most terms kept in Jaffe's radial series (reached for p < 0.025: R < 0.05 bohr for H2+).
 _MAX_JAFFE_TERMS = 200
+#: From this separation (bohr) on, the long-range expansion replaces the series (docstring).
+LONG_RANGE_FROM_BOHR = 300.0
 
 
 def one_electron_energy(z1: float, z2: float, r_bohr) -> np.ndarray | float:
@@ -93,7 +110,8 @@ def one_electron_energy(z1: float, z2: float, r_bohr) -> np.ndarray | float:
 
     One electron and two nuclei of charges ``z1``, ``z2`` (> 0, need not be integers) at
     separations ``r_bohr`` (bohr, > 0). Symmetric in z1 and z2. A scalar separation gives a float,
-    an array gives an array of the same shape. See the module docstring for the method.
+    an array gives an array of the same shape. See the module docstring for the method; from
+    LONG_RANGE_FROM_BOHR on, the long-range expansion (exact to 1e-14 hartree there).
     """
     z1, z2 = float(z1), float(z2)
     if not (np.isfinite(z1) and np.isfinite(z2) and z1 > 0.0 and z2 > 0.0):
@@ -101,9 +119,17 @@ def one_electron_energy(z1: float, z2: float, r_bohr) -> np.ndarray | float:
     r = np.asarray(r_bohr, dtype=float)
     if not np.all(np.isfinite(r) & (r > 0.0)):
         raise ValueError(f"separations must be finite and > 0 bohr, got min {np.min(r)}")
-    e_el = np.array([_electronic_energy(z1, z2, ri) for ri in r.ravel()]).reshape(r.shape)
-    total = e_el + z1 * z2 / r
+    total = np.array([_long_range_energy(z1, z2, ri) if ri >= LONG_RANGE_FROM_BOHR
+                      else _electronic_energy(z1, z2, ri) + z1 * z2 / ri
+                      for ri in r.ravel()]).reshape(r.shape)
     return float(total) if total.ndim == 0 else total
+
+
+def _long_range_energy(z1, z2, r):
+    """Total energy (hartree) at separations of LONG_RANGE_FROM_BOHR and more: the electron on
+    the larger charge, its ion polarised by the other nucleus (module docstring)."""
+    big, small = max(z1, z2), min(z1, z2)
+    return -0.5 * big**2 + small * (big - 1.0) / r - 2.25 * small**2 / (big**4 * r**4)
 
 
 def _electronic_energy(z1, z2, r):
