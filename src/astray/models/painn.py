@@ -155,8 +155,8 @@ class PaiNN(nn.Module):
         _reset_linear(self.readout[2])
 
     def forward(self, z: torch.Tensor, pos: torch.Tensor, batch: torch.Tensor,
-                charge: torch.Tensor | None = None,
-                edge_index: torch.Tensor | None = None) -> torch.Tensor:
+                charge: torch.Tensor | None = None, edge_index: torch.Tensor | None = None, *,
+                num_molecules: int | None = None) -> torch.Tensor:
         """Energies of a batch of molecules, in units of ``energy_unit_ev`` eV.
 
         Args:
@@ -166,6 +166,9 @@ class PaiNN(nn.Module):
             charge: total charges [n_molecules]; ignored (PaiNN is charge-blind).
             edge_index: [2, n_edges] (source j, target i) pairs within ``cutoff``; computed
                 with :func:`radius_graph` when None.
+            num_molecules: the length of the output (at least ``batch[-1] + 1``; molecules
+                without atoms get 0). Given, with ``edge_index``, the forward pass reads
+                nothing back from the device, as a CUDA graph capture needs.
 
         Returns:
             energies [n_molecules].
@@ -186,5 +189,6 @@ class PaiNN(nn.Module):
             s, v = update(s, v)
 
         atom_energy = self.readout(s).squeeze(-1)
-        n_molecules = int(batch[-1]) + 1 if batch.numel() else 0
-        return atom_energy.new_zeros(n_molecules).index_add(0, batch, atom_energy)
+        if num_molecules is None:
+            num_molecules = int(batch[-1]) + 1 if batch.numel() else 0
+        return atom_energy.new_zeros(num_molecules).index_add(0, batch, atom_energy)

@@ -27,8 +27,9 @@ class GraphBatch:
 
     ``z`` [n_atoms] atomic numbers, ``pos`` [n_atoms, 3] angstrom, ``batch`` [n_atoms] molecule
     of each atom (sorted), ``edge_index`` [2, n_edges] every pair within the cutoff in both
-    directions (row 0 source, row 1 target), ``charge`` [n_molecules] total charge in e (or
-    None), ``index`` [n_molecules] the data-set index of each molecule (to gather targets).
+    directions (row 0 source, row 1 target): the unordered pairs (a < b) first, then the same
+    pairs reversed; ``charge`` [n_molecules] total charge in e (or None), ``index``
+    [n_molecules] the data-set index of each molecule (to gather targets).
     """
 
     z: Tensor
@@ -46,9 +47,12 @@ class GraphBatch:
                             for value in (getattr(self, f.name) for f in fields(self))))
 
 
-def concatenated_ranges(starts: Tensor, lengths: Tensor) -> Tensor:
-    """``cat([arange(s, s + n) for s, n in zip(starts, lengths)])`` without a Python loop."""
-    total = int(lengths.sum())
+def concatenated_ranges(starts: Tensor, lengths: Tensor, total: int | None = None) -> Tensor:
+    """``cat([arange(s, s + n) for s, n in zip(starts, lengths)])`` without a Python loop.
+
+    ``total`` (``lengths.sum()``, when the caller knows it) spares reading the sum back from a GPU.
+    """
+    total = int(lengths.sum()) if total is None else total
     ends = torch.cumsum(lengths, 0)
     shift = torch.repeat_interleave(starts - (ends - lengths), lengths, output_size=total)
     return torch.arange(total, device=starts.device) + shift
@@ -68,6 +72,9 @@ class PackedGraphs:
         self.z, self.pos, self.atom_offsets = z, pos, atom_offsets
         self.pairs, self.pair_offsets = pairs, pair_offsets
         self.index, self.cutoff, self.charge = index, cutoff, charge
+        # Batch sizes are looked up on the host, so cutting a batch on a GPU reads nothing back
+        # from it: a read-back would wait for the previous training step to finish.
+        self._host_atom_offsets, self._host_pair_offsets = atom_offsets.cpu(), pair_offsets.cpu()
 
     @classmethod
     def from_arrays(cls, numbers, positions, offsets, indices, cutoff: float,
@@ -119,17 +126,25 @@ class PackedGraphs:
 
     def batch(self, molecules: Tensor) -> GraphBatch:
         """The batch of the packed structures at positions ``molecules`` (0 .. len - 1)."""
-        molecules = molecules.to(self.atom_offsets.device)
-        atom_start = self.atom_offsets[molecules]
-        atom_count = self.atom_offsets[molecules + 1] - atom_start
-        pair_start = self.pair_offsets[molecules]
-        pair_count = self.pair_offsets[molecules + 1] - pair_start
-        atoms = concatenated_ranges(atom_start, atom_count)
+        molecules = molecules.cpu()
+        atom_start = self._host_atom_offsets[molecules]
+        atom_count = self._host_atom_offsets[molecules + 1] - atom_start
+        pair_start = self._host_pair_offsets[molecules]
+        pair_count = self._host_pair_offsets[molecules + 1] - pair_start
+        n_atoms, n_pairs = int(atom_count.sum()), int(pair_count.sum())
+        device = self.z.device
+        if device.type != "cpu":
+            lookups = torch.stack([molecules, atom_start, atom_count, pair_start, pair_count])
+            if device.type == "cuda":  # pinned, so the copy does not wait for the GPU
+                lookups = lookups.pin_memory()
+            molecules, atom_start, atom_count, pair_start, pair_count = lookups.to(
+                device, non_blocking=True)
+        atoms = concatenated_ranges(atom_start, atom_count, n_atoms)
         batch_atom_start = torch.cumsum(atom_count, 0) - atom_count
-        pairs = self.pairs[:, concatenated_ranges(pair_start, pair_count)].long()
-        pairs += torch.repeat_interleave(batch_atom_start, pair_count, output_size=pairs.shape[1])
-        batch = torch.repeat_interleave(torch.arange(len(molecules), device=atoms.device),
-                                        atom_count, output_size=atoms.numel())
+        pairs = self.pairs[:, concatenated_ranges(pair_start, pair_count, n_pairs)].long()
+        pairs += torch.repeat_interleave(batch_atom_start, pair_count, output_size=n_pairs)
+        batch = torch.repeat_interleave(torch.arange(len(molecules), device=device),
+                                        atom_count, output_size=n_atoms)
         return GraphBatch(z=self.z[atoms], pos=self.pos[atoms], batch=batch,
                           edge_index=torch.cat([pairs, pairs.flip(0)], dim=1),
                           charge=None if self.charge is None else self.charge[molecules],

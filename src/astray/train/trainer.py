@@ -317,7 +317,8 @@ def _train_in(config: TrainConfig, out: Path, on_epoch) -> TrainResult:
         train_loss = float(loss_sum)
         state["train_seconds"] += time.perf_counter() - tick
         state["molecules"] += len(training)
-        val_loss, val_mae = evaluate(model, parts["val"], forward=forward)
+        val_loss, val_mae = (evaluate(model, parts["val"]) if forward is None
+                             else evaluate(model, parts["val"], forward=forward))
         if epoch >= config.warmup_epochs:
             plateau.step(val_loss)
         record = {"epoch": epoch + 1, "train_loss": train_loss / len(parts["train"]),
