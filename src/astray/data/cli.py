@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import shlex
 import sys
+import time
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -65,7 +67,7 @@ def import_(
     from astray.data.readers import import_dataset
     from astray.data.readers.common import SkippedStructuresWarning
 
-    with _counter(f"importing {path}") as advance, \
+    with stderr_progress(f"importing {path}", unit="structures") as advance, \
             warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         dataset = import_dataset(
@@ -91,7 +93,8 @@ def export(name: str = typer.Argument(..., help="Data set name or folder."),
 
     out = writable_file(out, "OUT")
     dataset = open_dataset(name)
-    with _counter(f"exporting {dataset.name}", total=len(dataset)) as advance:
+    with stderr_progress(f"exporting {dataset.name}", total=len(dataset),
+                         unit="structures") as advance:
         count = export_extxyz(dataset, out, overwrite=overwrite, progress=advance)
     print(f"wrote {count} structures to {out}", file=sys.stderr)
 
@@ -106,16 +109,39 @@ def _print_summary(summary: dict, as_json: bool) -> None:
     Console().print(table)
 
 
+#: Off a terminal, seconds between two progress lines of a long command.
+PROGRESS_LINE_EVERY_S = 30.0
+
+
 @contextmanager
-def _counter(description: str, total: int | None = None):
-    """A progress bar on stderr (a terminal only); yields ``advance(done)`` for the number of
-    structures done."""
+def stderr_progress(description: str, *columns, total: int | None = None, unit: str = ""):
+    """Progress of a long command on stderr: a rich bar on a terminal; elsewhere (logs, batch
+    jobs) a line on the ``astray.progress`` logger at most every PROGRESS_LINE_EVERY_S seconds.
+
+    Yields ``update(done, total=None, description=None)``. ``columns``: rich columns of the bar
+    (default: spinner, description, bar, count of ``unit``, time elapsed)."""
     console = Console(stderr=True)
-    with Progress(SpinnerColumn(), TextColumn(description), BarColumn(),
-                  TextColumn("{task.completed} structures"), TimeElapsedColumn(),
-                  console=console, transient=True, disable=not console.is_terminal) as progress:
+    if not console.is_terminal:
+        said = [time.monotonic()]
+
+        def say(done, total=total, description=description):
+            if time.monotonic() - said[0] >= PROGRESS_LINE_EVERY_S:
+                said[0] = time.monotonic()
+                count = f"{done} of {total}" if total else f"{done}"
+                logging.getLogger("astray.progress").info("%s: %s %s", description, count, unit)
+
+        yield say
+        return
+    columns = columns or (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                          TextColumn(f"{{task.completed}} {unit}"), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task(description, total=total)
-        yield lambda done: progress.update(task, completed=done)
+
+        def update(done, total=None, description=None):
+            changes = {k: v for k, v in (("total", total), ("description", description)) if v}
+            progress.update(task, completed=done, **changes)
+
+        yield update
 
 
 @data_app.command()
@@ -149,8 +175,7 @@ def build(
 ) -> None:
     """Generate molecules with RDKit, optimise them with GFN2-xTB, compute stable and distorted
     structures at METHOD on Dask. Re-running a killed build resumes it."""
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn,
-                               TimeRemainingColumn)
+    from rich.progress import MofNCompleteColumn, TimeRemainingColumn
 
     from astray.data.generate import BuildConfig, build_dataset
 
@@ -161,15 +186,13 @@ def build(
                          max_molecules=max_molecules, seed=seed, forces=forces)
     columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=as_json) as progress:
-        task = progress.add_task(f"building {name}", total=None)
+    with stderr_progress(f"building {name}", *columns, unit="molecules") as update:
         try:
             summary = build_dataset(
                 config, name=name, out=out, workers=workers, scheduler=scheduler,
                 overwrite=overwrite, restart=restart,
                 command=shlex.join(["astray", "data", "build", *sys.argv[3:]]),
-                on_progress=lambda done, total: progress.update(task, completed=done,
-                                                                total=total))
+                on_progress=lambda done, total: update(done, total=total))
         except KeyboardInterrupt:
             Console(stderr=True).print("interrupted: every finished molecule is in the build "
                                        "journal; rerun the same command to resume")

@@ -7,7 +7,9 @@ from typing import Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TimeElapsedColumn
+
+from astray.data.cli import stderr_progress
 
 
 def train_command(
@@ -53,12 +55,12 @@ def train_command(
                          max_epochs=max_epochs, budget_minutes=budget_minutes,
                          force_weight=force_weight, device=device, threads=threads)
     columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task("epochs", total=max_epochs)
+    with stderr_progress(f"training {out}", *columns, total=max_epochs,
+                         unit="epochs") as update:
 
         def show(record: dict) -> None:
-            progress.update(task, completed=record["epoch"], description=(
-                f"epoch {record['epoch']}: val MAE {record['val_mae_kcal_mol']:.2f} kcal/mol"))
+            update(record["epoch"], description=(f"epoch {record['epoch']}: val MAE "
+                                                 f"{record['val_mae_kcal_mol']:.2f} kcal/mol"))
 
         try:
             result = train(config, out, on_epoch=show)
