@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import shlex
-import sys
 from pathlib import Path
 from typing import Optional
 
@@ -57,11 +55,8 @@ def scale_command(
     and seeds (the study's recipe), score each on in- and out-of-distribution test sets, probe
     each on H2, H2+ and H2++, and fit scaling laws. Resumable: rerun to finish."""
     from astray.cluster import SlurmOptions
-    from astray.scaling.execute import run_sweep
     from astray.scaling.grid import SweepGrid, parse_ints, parse_priors
-    from astray.store import Store
 
-    command = shlex.join(["astray", "scale", *sys.argv[2:]])
     training = {"n_val": n_val, "n_test": n_test, "split_seed": split_seed,
                 "max_epochs": max_epochs, "budget_minutes": budget_minutes,
                 "force_weight": force_weight, "threads": threads}
@@ -74,12 +69,31 @@ def scale_command(
     cluster = SlurmOptions(partition=slurm_partition, processes=runs_per_gpu if slurm_gpus else 1,
                            memory=slurm_memory, gpus=slurm_gpus, walltime=slurm_walltime,
                            max_jobs=max_jobs, account=slurm_account) if slurm else None
+    summary = sweep_and_report(grid, out, workers=workers, scheduler=scheduler, slurm=cluster,
+                               device=device, runs_per_gpu=runs_per_gpu, report=report)
+    if as_json:
+        print(json.dumps(summary))
+    else:
+        Console().print_json(json.dumps(summary))
+
+
+def sweep_and_report(grid, out: Path, *, report: bool = True, **execution) -> dict:
+    """Run the sweep (``execution``: workers, scheduler, slurm, device, runs_per_gpu) with a
+    live status on stderr, then write scaling.json and report.html; returns the summary.
+    Shared by ``astray scale`` and ``astray demo``."""
+    import logging
+
+    from astray.scaling.execute import run_sweep
+    from astray.store import Store
+
+    # Dask's own chatter (nanny restarts, closing workers) is not the user's business here;
+    # failures reach the user as failed runs with their error
+    logging.getLogger("distributed").setLevel(logging.ERROR)
     stderr = Console(stderr=True)
     with Store() as store, _StatusDisplay(stderr) as display:
         try:
-            outcome = run_sweep(grid, out, store=store, workers=workers, scheduler=scheduler,
-                                slurm=cluster, device=device, runs_per_gpu=runs_per_gpu,
-                                command=command, on_status=display.update)
+            outcome = run_sweep(grid, out, store=store, command=grid.command(out),
+                                on_status=display.update, **execution)
         except KeyboardInterrupt:
             stderr.print("interrupted: every finished run is in its folder; rerun the same "
                           "command to finish the sweep")
@@ -93,12 +107,8 @@ def scale_command(
         from astray.report.study import write_report
 
         summary["report"] = str(write_report(out))
-    if as_json:
-        print(json.dumps(summary))
-        return
-    Console().print_json(json.dumps(summary))
-    if report:
         stderr.print(f"report: {summary['report']}")
+    return summary
 
 
 class _StatusDisplay:

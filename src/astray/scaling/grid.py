@@ -23,7 +23,7 @@ PROBE_SYSTEMS = ("H2", "H2+", "H2++")
 STANDARD_TEST_SUBSETS = ("stable", "distorted")
 #: Training options of ``astray train`` that pass through to every run of a sweep unchanged.
 PASS_THROUGH = ("n_val", "n_test", "split_seed", "max_epochs", "budget_minutes", "force_weight",
-                "threads", "cutoff", "batch_size", "learning_rate", "device")
+                "threads")
 
 
 @dataclass(frozen=True)
@@ -109,6 +109,25 @@ class SweepGrid:
                 raise SweepError(str(error)) from None
             specs.append(RunSpec(config))
         return sorted(specs, key=lambda s: (s.config.n_train * s.config.hidden ** 2, s.run_id))
+
+    def command(self, out) -> str:
+        """The ``astray scale`` command line that runs this grid into ``out`` (execution options
+        such as --workers left out: they do not change the numbers)."""
+        import shlex
+
+        words = ["astray", "scale"]
+        for option, values in (("--dataset", self.datasets), ("--subset", self.subsets),
+                               ("--model", self.models)):
+            for value in values:
+                words += [option, value]
+        for option, values in (("--n-train", self.n_train), ("--hidden", self.hidden),
+                               ("--interactions", self.interactions), ("--seeds", self.seeds)):
+            words += [option, ",".join(str(v) for v in values)]
+        words += ["--prior", ",".join("on" if p else "off" for p in self.priors)]
+        for name, value in sorted(self.training.items()):
+            if value is not None:
+                words += [f"--{name.replace('_', '-')}", str(value)]
+        return shlex.join(words + ["--out", str(out)])
 
     def describe(self) -> dict:
         """The grid as JSON (``sweep.json``)."""
