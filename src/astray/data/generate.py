@@ -172,7 +172,7 @@ def build_dataset(config: BuildConfig, *, name: str, out: Path | None = None, wo
     molecules in flight; everything finished is in the journal. ``overwrite`` replaces an
     existing output folder (re-packing a finished journal); ``restart`` discards the journal.
     Every input is checked before any work: the name (one folder, as ``data import`` wants),
-    the method, the workers, the elements (by enumerating) and that ``out`` can be written.
+    the method, the workers, that ``out`` can be written, the elements (by enumerating).
     """
     from astray.data.enumerate import candidate_molecules
     from astray.data.single_points import LevelOfTheory, isolated_atom_energies
@@ -182,12 +182,12 @@ def build_dataset(config: BuildConfig, *, name: str, out: Path | None = None, wo
     level = LevelOfTheory.parse(config.method)
     if scheduler is None:
         check_local_workers(workers)
-    candidates = candidate_molecules(config.max_heavy_atoms, config.elements,
-                                     config.max_molecules, config.seed)
     out = writable_folder(out or astray_home() / "datasets" / name,
                           "--out" if out else "ASTRAY_HOME", create=False)
     if out.exists() and not overwrite:
         raise DatasetError(f"data set {out} already exists (use --overwrite)")
+    candidates = candidate_molecules(config.max_heavy_atoms, config.elements,
+                                     config.max_molecules, config.seed)
     journal = Journal(astray_home() / "builds" / name / "journal.sqlite", config, restart)
     start = time.perf_counter()
     try:
