@@ -306,3 +306,82 @@ def test_a_rejected_worker_is_killed_with_its_children(tmp_path):
 def test_version(capsys, monkeypatch):
     code, captured = run_main(capsys, monkeypatch, "--version")
     assert code == 0 and captured.out == f"astray {version('astray')}\n"
+
+
+# --- item 14: what the terminal table and the HTML report show ---------------------------------
+
+@pytest.fixture(scope="module")
+def h2_plus_result(tmp_path_factory):
+    """A curves.json result of the exact potential on H2+, with the shipped PBE curve (which
+    has no energy at 4.938 A) as its level of theory, and every failure name on it."""
+    from astray.potentials import load_potential
+    from astray.probes.curves import probe
+    from astray.probes.verdict import FAILURES
+    from astray.reference import reference_curve
+    from astray.store import Store
+    from astray.systems import get_system
+
+    system = get_system("H2+")
+    potential = load_potential("exact")
+    with Store(tmp_path_factory.mktemp("home") / "store.sqlite") as store:
+        reference = reference_curve(system, store=store)
+        pbe = reference_curve(system, reference.r_angstrom, "dft:pbe/def2-tzvp", store=store)
+    record = probe(potential, system, reference, pbe)
+    record["failures"], record["verdict"] = list(FAILURES), "fail"
+    return {"astray_version": version("astray"), "created": "2026-01-01T00:00:00+00:00",
+            "command": "astray curves -p exact -s H2+", "potentials": [potential.describe()],
+            "systems": [{"name": "H2+", "spec": system.spec}],
+            "references": [{"system": "H2+", "method": reference.method,
+                            "description": reference.description,
+                            "provenance": reference.provenance}],
+            "curves": [record]}
+
+
+def test_the_terminal_table_fits_80_columns_with_every_failure_name_whole(h2_plus_result):
+    from rich.console import Console
+
+    from astray.cli import _summary_table
+    from astray.probes.verdict import FAILURES
+
+    console = Console(width=80, record=True)
+    console.print(_summary_table(h2_plus_result))
+    lines = console.export_text().splitlines()
+    assert max(len(line) for line in lines) <= 80
+    words = {word for line in lines for word in line.split()}
+    assert set(FAILURES) <= words  # whole names, none cut to "wrong-…"
+    text = "\n".join(lines)
+    assert "asymp." in text  # no column pushed out
+    # the reference's own constants: exact H2+ r_e 1.0569 A (2.00 bohr), D_e 2.79 eV
+    assert "1.0569" in text and "64.40" in text
+    assert "model vs level" in text and "dft:pbe/def2-" in text
+    assert "no energy at r = 4.938" in text
+    assert "wrong-bond-length: |r_e_error_angstrom| > R_E_TOLERANCE_ANGSTROM (0.05 Å)" in text
+
+
+def test_the_glossary_names_every_failure_with_its_thresholds():
+    import importlib
+
+    from astray.report.html import failure_glossary
+
+    thresholds = importlib.import_module("astray.probes.thresholds")
+    glossary = failure_glossary()
+    assert list(glossary) == list(importlib.import_module("astray.probes.verdict").FAILURES)
+    assert all(glossary.values())
+    assert f"({thresholds.LARGE_MAE_EV:g} eV" in glossary["large-error"]
+    assert f"({thresholds.OMEGA_RELATIVE_TOLERANCE:g})" in glossary["wrong-frequency"]
+
+
+def test_the_html_report_shows_the_split_constants_glossary_gap_and_provenance(h2_plus_result,
+                                                                             tmp_path):
+    from astray.report.html import write_html
+
+    png = tmp_path / "H2p.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n")
+    page = write_html(h2_plus_result, {"H2+": png}, tmp_path / "curves.html").read_text()
+    assert "model vs its level of theory" in page and "level of theory vs reference" in page
+    assert "<td>1.0569</td>" in page and "64.40 (2.79)" in page  # r_e, D_e kcal/mol (eV)
+    assert "MAE kcal/mol (eV)" in page and "in eV in the\nfigures" in page
+    assert "no energy at r = 4.938 Å" in page
+    assert "<code>coulomb-law-violated</code>" in page and "0.05 Å" in page
+    assert "potential exact (" in page and "reference H2+: exact-one-electron" in page
+    assert "&quot;code&quot;" in page  # the reference's code versions, from its provenance

@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
+from rich import box
+from rich.console import Console, Group
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from astray.data.cli import data_app
 from astray.errors import AstrayError
@@ -79,19 +81,86 @@ def _fmt(value, scale: float = 1.0, spec: str = "{:.2f}") -> str:
     return "–" if value is None else spec.format(value * scale)
 
 
-def _summary_table(result: dict) -> Table:
-    table = Table(title="astray curves: verdicts (errors against the reference)")
-    for header in ("potential", "system", "verdict", "failures", "MAE kcal/mol",
-                   "ΔD_e kcal/mol", "Δr_e Å", "asymptote kcal/mol"):
-        table.add_column(header)
-    for curve in result["curves"]:
+def _kcal(value_ev, spec: str = "{:.2f}") -> str:
+    """An energy (eV) in kcal/mol; 10,000 and more in exponent form, to keep columns narrow."""
+    if value_ev is not None and abs(value_ev * EV_KCAL_MOL) >= 1e4:
+        spec = "{:.2e}"
+    return _fmt(value_ev, EV_KCAL_MOL, spec)
+
+
+def _table(title: str) -> Table:
+    """A table for 80 columns: a rule under the header, columns two spaces apart, no frame."""
+    return Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 1, 0, 0))
+
+
+def _summary_table(result: dict) -> Group:
+    """What ``astray curves`` prints: verdicts and errors, the references' own constants, each
+    model against its own level of theory, gaps in the drawn curves, and the meaning of every
+    failure name shown. Fits 80 columns: long names wrap, failure names are never cut."""
+    from astray.report.html import curve_gaps, failure_glossary
+
+    curves = result["curves"]
+    verdicts = _table("verdicts; errors against the reference in kcal/mol (figures and "
+                      "curves.json: eV)")
+    verdicts.add_column("potential", overflow="fold", min_width=10)
+    verdicts.add_column("system", overflow="fold", min_width=6)
+    longest = max((len(name) for curve in curves for name in curve["failures"]), default=4)
+    verdicts.add_column("verdict: failures", min_width=longest, no_wrap=True)
+    for header in ("MAE", "ΔD_e", "Δr_e Å", "asymp."):
+        verdicts.add_column(header, justify="right", no_wrap=True)
+    for curve in curves:
         m = curve["metrics"]
-        colour = "green" if curve["verdict"] == "pass" else "red"
-        table.add_row(curve["potential"], curve["system"], f"[{colour}]{curve['verdict']}[/]",
-                      ", ".join(curve["failures"]) or "–",
-                      _fmt(m.get("mae_ev"), EV_KCAL_MOL), _fmt(m.get("d_e_error_ev"), EV_KCAL_MOL),
-                      _fmt(m.get("r_e_error_angstrom"), 1.0, "{:+.3f}"),
-                      _fmt(m.get("asymptote_error_ev"), EV_KCAL_MOL))
+        outcome = ("[green]pass[/]" if curve["verdict"] == "pass"
+                   else "[red]" + "\n".join(curve["failures"] or ["fail"]) + "[/]")
+        verdicts.add_row(curve["potential"], curve["system"], outcome, _kcal(m.get("mae_ev")),
+                         _kcal(m.get("d_e_error_ev"), "{:+.1f}"),
+                         _fmt(m.get("r_e_error_angstrom"), 1.0, "{:+.3f}"),
+                         _kcal(m.get("asymptote_error_ev"), "{:+.1f}"))
+    parts = [verdicts, _reference_table(result), _level_of_theory_table(curves)]
+    notes = [gap for system in result["systems"] for gap in curve_gaps(
+        [c for c in curves if c["system"] == system["name"]]) if any(
+        c["system"] == system["name"] for c in curves)]
+    glossary = failure_glossary()
+    shown = [name for name in glossary if any(name in c["failures"] for c in curves)]
+    notes += [f"{name}: {glossary[name]}" for name in shown]
+    return Group(*(part for part in parts if part is not None),
+                 *(Text(note, overflow="fold") for note in notes))
+
+
+def _reference_table(result: dict) -> Table:
+    """Each system's reference method and its own r_e, D_e and omega_e."""
+    table = _table("references (errors above are measured from these)")
+    for header, justify in (("system", "left"), ("method", "left"), ("r_e Å", "right"),
+                            ("D_e kcal/mol", "right"), ("ω_e cm⁻¹", "right")):
+        table.add_column(header, justify=justify, overflow="fold")
+    for system in result["systems"]:
+        curve = next((c for c in result["curves"] if c["system"] == system["name"]), None)
+        if curve is not None:
+            m = curve["metrics"]
+            table.add_row(system["name"], curve["reference_method"],
+                          _fmt(m.get("reference_r_e_angstrom"), 1.0, "{:.4f}"),
+                          _kcal(m.get("reference_d_e_ev")),
+                          _fmt(m.get("reference_omega_e_cm1"), 1.0, "{:.0f}"))
+    return table
+
+
+def _level_of_theory_table(curves: list[dict]) -> Table | None:
+    """MAE (kcal/mol) of each model against the reference and against its own training level
+    of theory, and of that level against the reference: model or functional at fault?"""
+    split = [c for c in curves if c.get("level_of_theory")]
+    if not split:
+        return None
+    table = _table("model against its own level of theory (MAE, kcal/mol)")
+    for header in ("potential", "system", "level of theory"):
+        table.add_column(header, overflow="fold")
+    for header in ("model vs ref.", "model vs level", "level vs ref."):
+        table.add_column(header, justify="right")
+    for curve in split:
+        lot = curve["level_of_theory"]
+        table.add_row(curve["potential"], curve["system"], lot["method"],
+                      _kcal(curve["metrics"].get("mae_ev")),
+                      _kcal(lot["metrics_model_vs_level_of_theory"].get("mae_ev")),
+                      _kcal(lot["metrics_level_of_theory_vs_reference"].get("mae_ev")))
     return table
 
 
@@ -243,7 +312,8 @@ def potentials(as_json: bool = typer.Option(False, "--json", help="Print JSON to
     for header in ("name", "family", "charge", "spin", "how charge/spin are passed", "weights"):
         table.add_column(header)
     for entry in catalog:
-        found = "[green]found[/]" if entry["weights_found"] else f"[red]missing[/]: {entry['weights_hint']}"
+        found = ("[green]found[/]" if entry["weights_found"]
+                 else f"[red]missing[/]: {entry['weights_hint']}")
         table.add_row(entry["name"], entry["family"], "yes" if entry["charge_aware"] else "no",
                       "yes" if entry["spin_aware"] else "no", entry.get("charge_spin", ""), found)
     stdout.print(table)

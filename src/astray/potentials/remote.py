@@ -99,7 +99,8 @@ class WorkerChannel:
             raise self.fail(f"wrote something that is not the {protocol.PROTOCOL} protocol "
                             f"(starting {first!r}: {error})") from None
         if header["type"] == "error":
-            raise PotentialError(f"{self.name}: {header.get('error')} (in the worker, {self.python})")
+            raise PotentialError(f"{self.name}: {header.get('error')} "
+                                 f"(in the worker, {self.python})")
         return header, arrays
 
     def expect(self, kind: str, timeout: float) -> tuple[dict, dict[str, np.ndarray]]:

@@ -1,26 +1,39 @@
 """``curves.html``: one self-contained page (figures inlined as base64 PNG, no external asset) with
-the figures, the metrics table, the verdicts and the provenance; it opens offline."""
+the figures, the reference's own r_e, D_e and omega_e, the metrics and verdicts, each model
+against its own training level of theory, a glossary of the failure names with their thresholds,
+and the provenance (versions, weights hashes, reference methods); it opens offline.
+
+Energies in the tables are in kcal/mol with eV beside them (eV is the unit of the figures and of
+``curves.json``). The glossary is read from the verdict's own documentation and thresholds, so it
+cannot drift from what the verdict does.
+"""
 
 from __future__ import annotations
 
 import base64
 import html
+import importlib
+import json
+import re
 from pathlib import Path
 
 from astray.units import EV_KCAL_MOL
 
-#: Metric columns of the table: (JSON key, header, scale, format).
+#: Metric columns of the table: (JSON key, header, scale, format); energies (eV in the JSON)
+#: are shown in kcal/mol with eV beside them.
 TABLE_COLUMNS = [
-    ("mae_ev", "MAE (kcal/mol)", EV_KCAL_MOL, "{:.2f}"),
+    ("mae_ev", "MAE", "energy", "{:.2f}"),
     ("r_e_error_angstrom", "Δr<sub>e</sub> (Å)", 1.0, "{:+.3f}"),
-    ("d_e_error_ev", "ΔD<sub>e</sub> (kcal/mol)", EV_KCAL_MOL, "{:+.1f}"),
+    ("d_e_error_ev", "ΔD<sub>e</sub>", "energy", "{:+.1f}"),
     ("omega_e_error_cm1", "Δω<sub>e</sub> (cm⁻¹)", 1.0, "{:+.0f}"),
-    ("asymptote_error_ev", "asymptote error (kcal/mol)", EV_KCAL_MOL, "{:+.2f}"),
+    ("asymptote_error_ev", "asymptote error", "energy", "{:+.2f}"),
     ("n_minima", "minima", 1, "{}"),
     ("repulsive_wall_monotonic", "monotonic wall", 1, "{}"),
     ("coulomb_exponent", "Coulomb n (exact −1)", 1.0, "{:.3f}"),
     ("coulomb_prefactor_kcal_mol_angstrom", "Coulomb k (exact 332.06)", 1.0, "{:.1f}"),
 ]
+#: Header suffix of an energy column.
+ENERGY_UNITS = " kcal/mol (eV)"
 
 PAGE_STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em;max-width:1500px;color:#222}
@@ -42,16 +55,23 @@ def _cell(value, scale, fmt) -> str:
         return "–"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if scale == "energy":
+        return f"{fmt.format(value * EV_KCAL_MOL)} ({value:{'+' if '+' in fmt else ''}.3g})"
     return fmt.format(value * scale)
+
+
+def _header(title: str, scale) -> str:
+    return f"<th>{title}{ENERGY_UNITS if scale == 'energy' else ''}</th>"
 
 
 def metrics_table(records: list[dict]) -> str:
     """The verdicts, failures and metrics of curves.json records, one row per potential."""
-    head = "".join(f"<th>{h}</th>" for _, h, _, _ in TABLE_COLUMNS)
+    head = "".join(_header(h, s) for _, h, s, _ in TABLE_COLUMNS)
     rows = []
     for rec in records:
         blind = " (charge/spin-blind here)" if rec["blind_to_this_system"] else ""
-        cells = "".join(f"<td>{_cell(rec['metrics'].get(k), s, f)}</td>" for k, _, s, f in TABLE_COLUMNS)
+        cells = "".join(f"<td>{_cell(rec['metrics'].get(k), s, f)}</td>"
+                        for k, _, s, f in TABLE_COLUMNS)
         failures = ", ".join(rec["failures"]) or "–"
         rows.append(f"<tr><td class=l>{html.escape(rec['potential'])}{blind}</td>"
                     f"<td class={rec['verdict']}>{rec['verdict']}</td>"
@@ -60,33 +80,139 @@ def metrics_table(records: list[dict]) -> str:
             + "".join(rows) + "</table>")
 
 
+def reference_table(records: list[dict]) -> str:
+    """The reference curve's own r_e, D_e and omega_e (what the errors are measured from)."""
+    metrics = records[0]["metrics"]
+    return ("<table><tr><th>reference</th><th>r<sub>e</sub> (Å)</th>"
+            f"{_header('D<sub>e</sub>', 'energy')}<th>ω<sub>e</sub> (cm⁻¹)</th></tr>"
+            f"<tr><td class=l><code>{html.escape(records[0]['reference_method'])}</code></td>"
+            f"<td>{_cell(metrics.get('reference_r_e_angstrom'), 1.0, '{:.4f}')}</td>"
+            f"<td>{_cell(metrics.get('reference_d_e_ev'), 'energy', '{:.2f}')}</td>"
+            f"<td>{_cell(metrics.get('reference_omega_e_cm1'), 1.0, '{:.0f}')}</td></tr></table>")
+
+
+def level_of_theory_table(records: list[dict]) -> str:
+    """Each model against its own training level of theory, and that level against the
+    reference: whether the model or its functional is at fault ("" when none was computed)."""
+    rows = []
+    for rec in records:
+        lot = rec.get("level_of_theory")
+        if not lot:
+            continue
+        own, functional = (lot["metrics_model_vs_level_of_theory"],
+                           lot["metrics_level_of_theory_vs_reference"])
+        cells = "".join(f"<td>{_cell(m.get(key), 'energy', fmt)}</td>"
+                        for m in (rec["metrics"], own, functional)
+                        for key, fmt in (("mae_ev", "{:.2f}"), ("d_e_error_ev", "{:+.1f}")))
+        rows.append(f"<tr><td class=l>{html.escape(rec['potential'])}</td>"
+                    f"<td class=l><code>{html.escape(lot['method'])}</code></td>{cells}</tr>")
+    if not rows:
+        return ""
+    heads = "".join(_header(f"{what} {pair}", "energy") for pair in (
+        "model vs reference", "model vs its level of theory", "level of theory vs reference")
+        for what in ("MAE", "ΔD<sub>e</sub>"))
+    return ("<table><tr><th>potential</th><th>level of theory (dashed)</th>"
+            f"{heads}</tr>{''.join(rows)}</table>")
+
+
+def curve_gaps(records: list[dict]) -> list[str]:
+    """Sentences naming the bond lengths (angstrom) where the reference or a level-of-theory
+    curve has no energy (its method did not converge there: a gap in the drawn curve)."""
+    r = records[0]["r_angstrom"]
+    curves = [(f"reference {records[0]['reference_method']}", records[0]["reference_energy_ev"])]
+    curves += list({rec["level_of_theory"]["method"]: (
+        f"level of theory {rec['level_of_theory']['method']} (dashed)",
+        rec["level_of_theory"]["energy_ev"]) for rec in records
+        if rec.get("level_of_theory")}.values())
+    sentences = []
+    for label, energies in curves:
+        missing = [x for x, e in zip(r, energies) if e is None]
+        if missing:
+            where = ", ".join(f"{x:.3f}" for x in missing)
+            sentences.append(f"{label}: no energy at r = {where} Å (the method did not "
+                             "converge there; the gap in its curve is that point)")
+    return sentences
+
+
+def failure_glossary() -> dict[str, str]:
+    """Each failure name with its definition, read from :mod:`astray.probes.verdict`, every
+    threshold constant of :mod:`astray.probes.thresholds` followed by its value."""
+    verdict = importlib.import_module("astray.probes.verdict")
+    thresholds = importlib.import_module("astray.probes.thresholds")
+    entries = {match[1]: " ".join(match[2].split()).replace("``", "")
+               for match in re.finditer(r"^``([a-z-]+)``\n((?:    .*\n?)+)", verdict.__doc__,
+                                        re.MULTILINE)}
+
+    def value(match: re.Match) -> str:
+        name = match[0]
+        number = getattr(thresholds, name, None)
+        if not isinstance(number, (int, float)):
+            return name
+        if name.endswith("_EV"):
+            return f"{name} ({number:g} eV, {number * EV_KCAL_MOL:.3g} kcal/mol)"
+        unit = " Å" if name.endswith("_ANGSTROM") else ""
+        return f"{name} ({number:g}{unit})"
+
+    return {name: re.sub(r"\b[A-Z][A-Z0-9_]{3,}\b", value, entries.get(name, ""))
+            for name in verdict.FAILURES}
+
+
+def _glossary_html() -> str:
+    items = "".join(f"<dt><code>{name}</code></dt><dd>{html.escape(text)}</dd>"
+                    for name, text in failure_glossary().items())
+    return f"<h2>Failure names</h2><dl>{items}</dl>"
+
+
+def _provenance_html(result: dict) -> str:
+    """Versions, weights hashes and settings of every potential, and every reference method
+    with its code versions, basis and timings, as the JSON they came from."""
+    def block(title: str, data: dict) -> str:
+        text = html.escape(json.dumps(data, indent=1, sort_keys=True, default=str))
+        return f"<details><summary>{html.escape(title)}</summary><pre>{text}</pre></details>"
+
+    return ("<h2>Provenance</h2><p>Command:</p>"
+            f"<pre>{html.escape(result['command'])}</pre>"
+            + "".join(block(f"potential {p['name']} ({p['version']})", p)
+                      for p in result["potentials"])
+            + "".join(block(f"reference {r['system']}: {r['method']}", r)
+                      for r in result["references"]))
+
+
 def write_html(result: dict, figures: dict[str, Path], path: Path) -> Path:
     """Write the report of a ``curves.json`` result, with one PNG per system from ``figures``."""
     potentials = "".join(
-        f"<tr><td class=l>{html.escape(p['name'])}</td><td class=l>{html.escape(str(p['version']))}</td>"
-        f"<td class=l>{html.escape(p.get('family', ''))}</td><td>{_cell(p['charge_aware'], 1, '{}')}</td>"
-        f"<td>{_cell(p['spin_aware'], 1, '{}')}</td><td class=l>{html.escape(p.get('level_of_theory', ''))}</td></tr>"
+        f"<tr><td class=l>{html.escape(p['name'])}</td>"
+        f"<td class=l>{html.escape(str(p['version']))}</td>"
+        f"<td class=l>{html.escape(p.get('family', ''))}</td>"
+        f"<td>{_cell(p['charge_aware'], 1, '{}')}</td><td>{_cell(p['spin_aware'], 1, '{}')}</td>"
+        f"<td class=l>{html.escape(p.get('level_of_theory', ''))}</td></tr>"
         for p in result["potentials"])
     references = "".join(
-        f"<tr><td class=l>{html.escape(r['system'])}</td><td class=l><code>{html.escape(r['method'])}</code></td>"
+        f"<tr><td class=l>{html.escape(r['system'])}</td>"
+        f"<td class=l><code>{html.escape(r['method'])}</code></td>"
         f"<td class=l>{html.escape(r['description'])}</td></tr>" for r in result["references"])
     sections = []
     for system, figure in figures.items():
         records = [c for c in result["curves"] if c["system"] == system]
+        gaps = "".join(f"<p class=l>{html.escape(gap)}</p>" for gap in curve_gaps(records))
         sections.append(f"<h2>{html.escape(system)}</h2>"
                         f"<img alt='{html.escape(system)} curves' "
-                        f"src='{png_data_uri(figure.read_bytes())}'>"
-                        + metrics_table(records))
-    page = f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>astray: diatomic curves</title>
-<style>{PAGE_STYLE}</style></head><body>
+                        f"src='{png_data_uri(figure.read_bytes())}'>{gaps}"
+                        + reference_table(records) + metrics_table(records)
+                        + level_of_theory_table(records))
+    page = f"""<!DOCTYPE html><html><head><meta charset="utf-8">
+<title>astray: diatomic curves</title><style>{PAGE_STYLE}</style></head><body>
 <h1>astray: does the model get bond breaking right?</h1>
-<p>Energies are E(AB) − E(A) − E(B), each potential relative to its own fragments.
+<p>Energies are E(AB) − E(A) − E(B), each potential relative to its own fragments: in eV in the
+figures and in kcal/mol (eV in parentheses) in the tables; 1 eV = {EV_KCAL_MOL:.4f} kcal/mol.
 Generated {html.escape(result['created'])} by astray {html.escape(result['astray_version'])}.</p>
 <h2>Potentials</h2><table><tr><th>name</th><th>version</th><th>family</th><th>charge-aware</th>
 <th>spin-aware</th><th>level of theory</th></tr>{potentials}</table>
-<h2>References</h2><table><tr><th>system</th><th>method</th><th>description</th></tr>{references}</table>
+<h2>References</h2><table><tr><th>system</th><th>method</th><th>description</th></tr>
+{references}</table>
 {''.join(sections)}
-<h2>Provenance</h2><pre>{html.escape(result['command'])}</pre>
+{_glossary_html()}
+{_provenance_html(result)}
 </body></html>"""
     path.write_text(page, encoding="utf-8")
     return path
