@@ -129,6 +129,18 @@ def test_a_damaged_store_names_the_file_and_how_to_set_it_aside(capsys, monkeypa
     assert f"mv {store} {store}.broken" in line and store.exists()  # the advice deletes nothing
 
 
+def test_a_damaged_build_journal_is_one_line(capsys, monkeypatch, isolated_home):
+    journal = isolated_home / "builds" / "small" / "journal.sqlite"
+    journal.parent.mkdir(parents=True)
+    _random_bytes(journal)
+    tripwire(monkeypatch, "astray.data.single_points.isolated_atom_energies",
+             "astray.data.generate._run_on_dask")
+    assert_one_line_error(capsys, monkeypatch, ["data", "build", "--name", "small", "--method",
+                                                "gfn2-xtb", "--max-heavy-atoms", "1"],
+                          f"the build journal {journal}", "move it aside")
+    assert journal.exists()
+
+
 @pytest.mark.parametrize("home", ["/proc/astray-home", "{tmp}/a-regular-file/home"])
 def test_an_astray_home_that_cannot_be_created_is_one_line(capsys, monkeypatch, tmp_path, a_file,
                                                            home):

@@ -66,17 +66,18 @@ class StoreError(AstrayError):
     """The results store cannot be opened or read; the message names the file and the remedy."""
 
 
-def store_error(path: Path, error: sqlite3.Error) -> StoreError:
-    """One line for a database error: who holds a locked store, or how to set a damaged one
-    aside without deleting anything."""
+def store_error(path: Path, error: sqlite3.Error, what: str = "the results store") -> StoreError:
+    """One line for an error of an SQLite file astray keeps (``what``: the results store, a
+    build journal): who holds it locked, or how to set a damaged one aside without deleting
+    anything."""
     if "locked" in str(error):
-        return StoreError(f"the results store {path} stayed locked by another process for "
+        return StoreError(f"{what} {path} stayed locked by another process for "
                           f"{LOCK_TIMEOUT_S:g} s; rerun when it has finished")
-    what, rescue = ("is a folder, not a database file", "") if path.is_dir() else (
+    problem, rescue = ("is a folder, not a database file", "") if path.is_dir() else (
         f"cannot be read ({error})", "; sqlite3's .recover can rescue its rows")
-    return StoreError(f"the results store {path} {what}: move it aside (mv {path} "
-                      f"{path}.broken{rescue}) and rerun: a new store is started and only what "
-                      "is missing is recomputed")
+    return StoreError(f"{what} {path} {problem}: move it aside (mv {path} {path}.broken"
+                      f"{rescue}) and rerun: a new one is started and only what is missing is "
+                      "computed again")
 
 
 class Store:

@@ -27,7 +27,7 @@ import numpy as np
 from astray.cluster import check_local_workers
 from astray.data.dataset import DISTORTED_KINDS, Dataset, DatasetWriter, Structures
 from astray.errors import DatasetError
-from astray.store import astray_home
+from astray.store import astray_home, store_error
 
 
 @dataclass(frozen=True)
@@ -188,7 +188,11 @@ def build_dataset(config: BuildConfig, *, name: str, out: Path | None = None, wo
         raise DatasetError(f"data set {out} already exists (use --overwrite)")
     candidates = candidate_molecules(config.max_heavy_atoms, config.elements,
                                      config.max_molecules, config.seed)
-    journal = Journal(astray_home() / "builds" / name / "journal.sqlite", config, restart)
+    journal_path = astray_home() / "builds" / name / "journal.sqlite"
+    try:
+        journal = Journal(journal_path, config, restart)
+    except sqlite3.DatabaseError as error:
+        raise store_error(journal_path, error, "the build journal") from None
     start = time.perf_counter()
     try:
         if not journal.atom_energies():
