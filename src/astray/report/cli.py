@@ -1,0 +1,29 @@
+"""``astray report DIR``: rebuild a sweep's fits, findings, figures and HTML report from its
+run folders alone."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+
+def report_command(
+    sweep_dir: Path = typer.Argument(..., help="Sweep folder (the --out of astray scale)."),
+    as_json: bool = typer.Option(False, "--json", help="Print scaling.json (runs, fits, "
+                                 "findings) to stdout."),
+) -> None:
+    """(Re)build DIR/scaling.json (fits with 95% intervals, findings) and DIR/report.html (one
+    self-contained page with the figures) from DIR/runs/*/result.json."""
+    from astray.report.study import write_report
+
+    path = write_report(sweep_dir)
+    scaling = json.loads((sweep_dir / "scaling.json").read_text())
+    if as_json:
+        print(json.dumps(scaling))
+        return
+    for finding in scaling.get("findings") or []:
+        state = {True: "holds", False: "does not hold"}.get(finding.get("holds"), "undetermined")
+        print(f"[{state}] {finding.get('text', '')}")
+    print(f"report: {path}")

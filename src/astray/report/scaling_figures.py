@@ -1,0 +1,416 @@
+"""Figures of a scaling sweep: learning curves with their fitted laws, the predicted H2 curves
+against the exact one, and H2++ against Coulomb's law.
+
+Every function takes the summary of :func:`astray.scaling.summary.summarise` (``runs`` are the
+sweep's ``result.json`` records, ``fits`` the fitted laws) and returns a
+:class:`matplotlib.figure.Figure` built without pyplot, so no backend or other global state is
+touched. The same encoding runs through all of them, so one legend reads them all:
+
+* colour = model size (architecture, width x depth), from the Okabe-Ito palette, which stays
+  distinguishable under the common colour-vision deficiencies;
+* marker (points) and line style (curves) = architecture;
+* panel columns or rows = data variant (the training subset) and physics prior on/off;
+* energies in eV, distances in angstrom, test errors in kcal/mol, as in ``result.json``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
+
+from astray.report.figures import EQUILIBRIUM_WINDOW, LONG_RANGE_START, values_array, window_limits
+from astray.scaling.fits import H2_TARGETS, run_targets
+from astray.systems import get_system
+from astray.units import COULOMB_EV_ANGSTROM
+
+#: Okabe & Ito (2008) colours, strongest contrast on white first; yellow last (faint on white).
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000",
+             "#F0E442")
+#: Marker and line style per architecture (any other model cycles through the spares).
+MODEL_MARKERS = {"schnet": "o", "painn": "s"}
+MODEL_LINESTYLES = {"schnet": "-", "painn": "-."}
+SPARE_MARKERS, SPARE_LINESTYLES = ("^", "D", "v", "P"), (":", (0, (5, 1)), (0, (3, 1, 1, 1)))
+MODEL_NAMES = {"schnet": "SchNet", "painn": "PaiNN"}
+#: The fitted law drawn through the learning curves: the form every group can carry (two
+#: parameters); its exponent alpha is the number the findings quote.
+DRAWN_FORM = "a*N^-alpha"
+#: Bootstrap resamples of the drawn band: 1,000 put 25 resamples beyond each 95% end, as in
+#: :mod:`astray.scaling.fits`; closed-form, they cost about a millisecond per law.
+BAND_RESAMPLES = 1000
+#: Subset containment, to tell in-distribution test sets from out-of-distribution ones.
+SUBSET_PARTS = {"all": {"stable", "distorted", "compressed", "stretched", "normal-mode"},
+                "distorted": {"compressed", "stretched", "normal-mode"}}
+#: Axis labels of the fitted targets (units as in scaling.json).
+TARGET_LABELS = {
+    "h2_mae_bonding": "H₂ MAE, bonding region (eV)",
+    "h2_d_e_error": "H₂ |ΔDₑ| (eV)",
+    "h2_r_e_error": "H₂ |Δrₑ| (Å)",
+    "h2pp_coulomb_exponent_error": "H₂⁺⁺ |n + 1| (E ∝ rⁿ; exact n = −1)",
+}
+#: Windows of the H2 grids: name -> (lower, upper) bound as fractions of the nominal bond
+#: length; None: the grid's own end.
+H2_WINDOWS = {"full": (None, None), "equilibrium": EQUILIBRIUM_WINDOW,
+              "long-range": (LONG_RANGE_START, None)}
+#: A zoomed panel shows at most this many well depths beyond the reference's own range, so one
+#: wild model (walls of +100 eV at 0.2 A) does not flatten every other curve.
+ZOOM_CLIP_DEPTHS = 1.0
+#: Panel (axes box) sizes and gaps in inches (at figures.PNG_DPI): 10-point labels stay legible
+#: at natural width, and four columns fit a 1,500-pixel page.
+PANEL_WIDTH, PANEL_HEIGHT, PANEL_GAP = 3.3, 2.3, 0.22
+#: Fixed margins in inches (two-line y labels and ticks on the left; title and column titles on
+#: top; ticks and x label at the bottom, above the legend). Fixed margins instead of matplotlib's
+#: constrained layout, which took half the drawing time of a 28-panel figure (measured 5.7 of
+#: 12 s).
+MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 1.05, 0.15, 0.75, 0.6
+LEGEND_COLUMNS, LEGEND_ROW_HEIGHT = 3, 0.25
+
+
+@dataclass(frozen=True)
+class SizeStyle:
+    """How one model size (architecture, width, depth) is drawn everywhere."""
+
+    label: str
+    color: str
+    marker: str
+    linestyle: str | tuple
+
+
+def done_runs(summary: dict) -> list[dict]:
+    """The finished runs of a summary (failed ones have no numbers to draw)."""
+    return [run for run in summary["runs"] if run.get("status", "done") == "done"]
+
+
+def variant_key(run: dict) -> tuple[str, bool]:
+    """(training subset, prior) of a run: the data variant and physics prior it was trained with."""
+    return run["subset"], bool(run["prior"])
+
+
+def variant_label(variant: tuple[str, bool]) -> str:
+    subset, prior = variant
+    return f"trained on {subset}, prior {'on' if prior else 'off'}"
+
+
+def size_key(run: dict) -> tuple[str, int, int]:
+    return run["model"], int(run["hidden"]), int(run["interactions"])
+
+
+def parameter_count_text(count: float) -> str:
+    """12345 -> '12.3k', 3258241 -> '3.26M'."""
+    for scale, suffix in ((1e6, "M"), (1e3, "k")):
+        if count >= scale:
+            return f"{count / scale:.3g}{suffix}"
+    return f"{count:.0f}"
+
+
+def size_styles(runs: Iterable[dict]) -> dict[tuple[str, int, int], SizeStyle]:
+    """One style per model size, coloured in order of parameter count."""
+    params: dict[tuple, list[float]] = {}
+    for run in runs:
+        params.setdefault(size_key(run), []).append(run.get("n_params") or 0)
+    order = sorted(params, key=lambda key: (np.median(params[key]), key))
+    models = sorted({key[0] for key in order})
+    spare = {model: i for i, model in enumerate(m for m in models if m not in MODEL_MARKERS)}
+    styles = {}
+    for index, key in enumerate(order):
+        model, hidden, interactions = key
+        marker = MODEL_MARKERS.get(model) or SPARE_MARKERS[spare[model] % len(SPARE_MARKERS)]
+        linestyle = (MODEL_LINESTYLES.get(model)
+                     or SPARE_LINESTYLES[spare[model] % len(SPARE_LINESTYLES)])
+        label = (f"{MODEL_NAMES.get(model, model)} {hidden}×{interactions} "
+                 f"(P = {parameter_count_text(float(np.median(params[key])))})")
+        styles[key] = SizeStyle(label, OKABE_ITO[index % len(OKABE_ITO)], marker, linestyle)
+    return styles
+
+
+def plain_number(value: float, _position=None) -> str:
+    """Tick label without exponents: 0.02, 5, 1,000."""
+    return f"{value:,.0f}" if value >= 1 and value == round(value) else f"{value:g}"
+
+
+def readable_log_axes(ax: Axes) -> None:
+    """Plain-number ticks on both log axes of ``ax``: at 1, 2 and 5 per decade where the axis
+    spans under three decades (else one per decade), and no minor ticks, whose labels overlap
+    on short axes (and whose layout took most of the drawing time: 60% of 39 s, measured)."""
+    for axis, limits in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+        decades = np.log10(max(limits) / max(min(limits), 1e-300))
+        axis.set_major_locator(LogLocator(base=10, subs=(1, 2, 5) if decades < 3 else (1,)))
+        axis.set_major_formatter(FuncFormatter(plain_number))
+        axis.set_minor_locator(NullLocator())
+
+
+def target_label(target: str) -> str:
+    """Axis label of a fitted target, with its unit."""
+    if target.startswith("test_mae:"):
+        return f"test MAE, {target.split(':', 1)[1]} set (kcal/mol)"
+    return TARGET_LABELS.get(target, target)
+
+
+def ordered_targets(summary: dict) -> list[str]:
+    """Targets of the fits: the molecule test sets first, then the H2 and H2++ errors."""
+    names = {fit["target"] for fit in summary["fits"]}
+    tests = sorted(t for t in names if t.startswith("test_mae:"))
+    others = sorted(names - set(tests) - set(H2_TARGETS))
+    return tests + [t for t in H2_TARGETS if t in names] + others
+
+
+def in_distribution(train_subset: str, test_subset: str) -> bool:
+    """Whether every structure kind of the test subset is among the training subset's."""
+    return test_subset == train_subset or test_subset in SUBSET_PARTS.get(train_subset, ())
+
+
+def power_law_band(n_train, values, n_grid, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Pointwise 95% band (low, high) of the law L = a N^-alpha at ``n_grid``.
+
+    The same estimator and resampling as the ``a*N^-alpha`` fit of :mod:`astray.scaling.fits`
+    (least squares on log L; pairs bootstrap over runs, conditioned on at least two distinct N),
+    evaluated as a curve instead of per parameter: the envelope of the parameters' own intervals
+    would be far too wide, because a and alpha are strongly correlated (a is L at N = 1, decades
+    left of the data). A straight line in log-log space has a closed-form least-squares fit, so
+    all resamples are solved at once. scipy.stats.bootstrap cannot skip the resamples with a
+    single N (undefined slope), hence the explicit draw.
+    """
+    log_n, log_l = np.log(np.asarray(n_train, float)), np.log(np.asarray(values, float))
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, log_n.size, (BAND_RESAMPLES, log_n.size))
+    x, y = log_n[picks], log_l[picks]
+    x_mean, y_mean = x.mean(axis=1, keepdims=True), y.mean(axis=1, keepdims=True)
+    spread = ((x - x_mean) ** 2).sum(axis=1)
+    keep = spread > 1e-12
+    slope = ((x - x_mean) * (y - y_mean)).sum(axis=1)[keep] / spread[keep]
+    curves = y_mean[keep] + slope[:, None] * (np.log(np.asarray(n_grid, float)) - x_mean[keep])
+    low, high = np.percentile(curves, [2.5, 97.5], axis=0)
+    return np.exp(low), np.exp(high)
+
+
+def _fit_of(summary: dict, target: str, variant: tuple[str, bool], size: tuple) -> dict | None:
+    subset, prior = variant
+    model, hidden, interactions = size
+    for fit in summary["fits"]:
+        if (fit["target"], fit["subset"], bool(fit["prior"]), fit["model"], fit["hidden"],
+                fit["interactions"], fit["form"]) == (target, subset, prior, model, hidden,
+                                                       interactions, DRAWN_FORM):
+            return fit if fit.get("status", "ok") == "ok" else None
+    return None
+
+
+def _learning_panel(ax: Axes, summary: dict, runs: list[dict], target: str,
+                    variant: tuple[str, bool], styles: dict) -> None:
+    missing = 0
+    for size, style in styles.items():
+        members = [run for run in runs if size_key(run) == size]
+        points = [(run["n_train"], run_targets(run).get(target)) for run in members]
+        missing += sum(v is None or not v > 0 for _, v in points)
+        points = [(n, v) for n, v in points if v is not None and v > 0]
+        if not points:
+            continue
+        n, v = np.array(points, float).T
+        ax.scatter(n, v, s=14, color=style.color, marker=style.marker, alpha=0.35, lw=0)
+        sizes = np.unique(n)
+        groups = [v[n == size_n] for size_n in sizes]
+        mean = np.array([g.mean() for g in groups])
+        spread = np.array([[m - g.min(), g.max() - m] for m, g in zip(mean, groups)]).T
+        ax.errorbar(sizes, mean, yerr=spread, color=style.color, marker=style.marker, ms=6,
+                    ls="none", capsize=3, lw=1.2)
+        fit = _fit_of(summary, target, variant, size)
+        if fit is None or len(sizes) < 2:
+            continue
+        grid = np.geomspace(sizes.min() / 1.3, sizes.max() * 1.3, 40)
+        a, alpha = fit["params"]["a"], fit["params"]["alpha"]
+        low, high = fit["ci95"]["alpha"]
+        ax.plot(grid, a * grid ** -alpha, color=style.color, lw=1.5,
+                label=f"α = {alpha:.2f} [{low:.2f}, {high:.2f}]")
+        ax.fill_between(grid, *power_law_band(n, v, grid), color=style.color, alpha=0.15, lw=0)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.grid(True, which="major", alpha=0.3)
+    notes = [f"{missing} runs without a value"] if missing else []
+    if target.startswith("test_mae:"):
+        test_subset = target.split(":", 1)[1]
+        notes.insert(0, "in-distribution" if in_distribution(variant[0], test_subset)
+                     else "out-of-distribution")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8, loc="best", title="\n".join([*notes, "fit a·N^−α, 95%"]),
+                  title_fontsize=8, alignment="left")
+    elif notes:
+        ax.text(0.03, 0.04, "\n".join(notes), transform=ax.transAxes, fontsize=8, color="#444")
+
+
+def _panel_grid(rows: int, cols: int, title: str, styles: dict,
+                extra: list[tuple[Line2D, str]], sharey) -> tuple[Figure, np.ndarray]:
+    """A figure of rows x cols panels of PANEL_WIDTH x PANEL_HEIGHT inches, sharing x (and y as
+    ``sharey`` says), titled, with one legend below: the model sizes, then ``extra``."""
+    entries = [(Line2D([], [], color=s.color, marker=s.marker, ls=s.linestyle, lw=1.5), s.label)
+               for s in styles.values()] + extra
+    bottom = MARGIN_BOTTOM + LEGEND_ROW_HEIGHT * -(-len(entries) // LEGEND_COLUMNS)
+    width = MARGIN_LEFT + MARGIN_RIGHT + cols * PANEL_WIDTH + (cols - 1) * PANEL_GAP
+    height = MARGIN_TOP + bottom + rows * PANEL_HEIGHT + (rows - 1) * PANEL_GAP
+    fig = Figure(figsize=(width, height))
+    fig.subplots_adjust(left=MARGIN_LEFT / width, right=1 - MARGIN_RIGHT / width,
+                        top=1 - MARGIN_TOP / height, bottom=bottom / height,
+                        wspace=PANEL_GAP / PANEL_WIDTH, hspace=PANEL_GAP / PANEL_HEIGHT)
+    axes = fig.subplots(rows, cols, sharex=True, sharey=sharey, squeeze=False)
+    fig.suptitle(title, fontsize=12, y=1 - 0.12 / height, va="top")
+    fig.legend([h for h, _ in entries], [label for _, label in entries], loc="lower center",
+               bbox_to_anchor=(0.5, 0.05 / height), ncol=LEGEND_COLUMNS, fontsize=9,
+               frameon=False)
+    return fig, axes
+
+
+def learning_curves_figure(summary: dict) -> Figure:
+    """Log-log learning curves: rows = targets, columns = data variant x prior.
+
+    Faint markers are single runs (seeds); bold markers their mean with the min-max range over
+    seeds; lines the fitted a N^-alpha with its 95% bootstrap band (:func:`power_law_band`).
+    Rows share the error axis, so the variants compare at a glance.
+    """
+    runs = done_runs(summary)
+    targets = ordered_targets(summary)
+    variants = sorted({variant_key(run) for run in runs})
+    styles = size_styles(runs)
+    extra = [(Line2D([], [], color="grey", marker="o", alpha=0.35, ls="none"), "one run (seed)"),
+             (Line2D([], [], color="grey", marker="o", ls="none"), "mean, bar: min–max of seeds"),
+             (Line2D([], [], color="grey", lw=6, alpha=0.3), "fit a·N^−α, band: 95% bootstrap")]
+    fig, axes = _panel_grid(len(targets), len(variants),
+                            "Learning curves: error against training-set size (log-log)",
+                            styles, extra, sharey="row")
+    for row, target in enumerate(targets):
+        for col, variant in enumerate(variants):
+            ax = axes[row][col]
+            members = [run for run in runs if variant_key(run) == variant]
+            _learning_panel(ax, summary, members, target, variant, styles)
+            if row == 0:
+                ax.set_title(variant_label(variant), fontsize=10)
+            if col == 0:
+                ax.set_ylabel(target_label(target), fontsize=9)
+            if row == len(targets) - 1:
+                ax.set_xlabel("training structures N")
+    for ax in axes.flat:
+        readable_log_axes(ax)
+    return fig
+
+
+def _reference_curves(runs: list[dict], system: str) -> tuple[np.ndarray, np.ndarray, str,
+                                                               list[tuple[str, np.ndarray]]]:
+    """(r, reference energy, reference method, [(label, level-of-theory energy)]) of a system,
+    from the runs' probes (one curve per distinct level of theory)."""
+    probes = [run["probe"][system] for run in runs if (run.get("probe") or {}).get(system)]
+    first = probes[0]
+    levels = {}
+    for run in runs:
+        lot = ((run.get("probe") or {}).get(system) or {}).get("level_of_theory")
+        if lot and lot.get("energy_ev"):
+            label = f"{lot['method']}: level of theory of the training data"
+            levels.setdefault(label, values_array(lot["energy_ev"]))
+    return (values_array(first["r_angstrom"]), values_array(first["reference_energy_ev"]),
+            first.get("reference_method", "reference"), list(levels.items()))
+
+
+def _variant_by_n_grid(summary: dict, system: str, title: str, axis_labels: tuple[str, str],
+                       draw: Callable[[Axes, list[dict], dict], None],
+                       reference_handles: list[tuple[Line2D, str]]) -> Figure:
+    """Rows = data variant x prior, columns = N; ``draw(ax, runs_of_the_cell, styles)``;
+    ``axis_labels``: (x label, y label) with units."""
+    runs = [run for run in done_runs(summary) if (run.get("probe") or {}).get(system)]
+    variants = sorted({variant_key(run) for run in runs})
+    sizes_n = sorted({run["n_train"] for run in runs})
+    styles = size_styles(runs)
+    fig, axes = _panel_grid(len(variants), len(sizes_n), title, styles, reference_handles,
+                            sharey=True)
+    for row, variant in enumerate(variants):
+        for col, n_train in enumerate(sizes_n):
+            ax = axes[row][col]
+            cell = [run for run in runs if variant_key(run) == variant
+                    and run["n_train"] == n_train]
+            draw(ax, cell, styles)
+            passed = sum(run["probe"][system]["verdict"] == "pass" for run in cell)
+            ax.text(0.97, 0.95, f"{system} pass: {passed}/{len(cell)}", transform=ax.transAxes,
+                    ha="right", va="top", fontsize=8,
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8})
+            if row == 0:
+                ax.set_title(f"N = {n_train:,}", fontsize=10)
+            if col == 0:
+                ax.set_ylabel(f"{variant_label(variant)}\n{axis_labels[1]}", fontsize=9)
+            if row == len(variants) - 1:
+                ax.set_xlabel(axis_labels[0])
+    return fig
+
+
+def h2_curves_figure(summary: dict, window: str = "full") -> Figure:
+    """Predicted H2 curves of every run (seeds share their size's colour) against the exact
+    reference (black) and the training data's level of theory (dashed), in one of
+    :data:`H2_WINDOWS`; rows = data variant x prior, columns = N."""
+    system = get_system("H2")
+    runs = [run for run in done_runs(summary) if (run.get("probe") or {}).get("H2")]
+    r, reference, method, levels = _reference_curves(runs, "H2")
+    depth = max(abs(np.nanmin(reference)), 0.5)
+    low_factor, high_factor = H2_WINDOWS[window]
+    r_low = r.min() if low_factor is None else low_factor * system.r_nominal
+    r_high = r.max() if high_factor is None else high_factor * system.r_nominal
+    if window == "full":
+        y_limits = (-1.6 * depth, 2.5 * depth)
+    else:
+        predictions = [values_array(run["probe"]["H2"]["energy_ev"]) for run in runs]
+        inside = (r >= r_low) & (r <= r_high)
+        y_limits = window_limits(r, [reference, *predictions, *(e for _, e in levels)],
+                                 r_low, r_high, 0.1 * depth)
+        y_limits = (max(y_limits[0], np.nanmin(reference[inside]) - ZOOM_CLIP_DEPTHS * depth),
+                    min(y_limits[1], np.nanmax(reference[inside]) + ZOOM_CLIP_DEPTHS * depth))
+
+    def draw(ax, cell, styles):
+        ax.axhline(0.0, color="grey", lw=0.6)
+        ax.plot(r, reference, color="black", lw=2.5)
+        for _, energy in levels:
+            ax.plot(r, energy, color="#555", ls="--", lw=1.3)
+        for run in cell:
+            style = styles[size_key(run)]
+            ax.plot(r, values_array(run["probe"]["H2"]["energy_ev"]), color=style.color,
+                    ls=style.linestyle, lw=1.1, alpha=0.85)
+        ax.set_xlim(r_low, r_high * 1.02 if high_factor is None else r_high)
+        ax.set_ylim(*y_limits)
+        ax.grid(True, alpha=0.3)
+
+    handles = [(Line2D([], [], color="black", lw=2.5), f"exact reference ({method})")]
+    handles += [(Line2D([], [], color="#555", ls="--", lw=1.3), label) for label, _ in levels]
+    names = {"full": "full curve", "equilibrium": "near equilibrium",
+             "long-range": "long range"}
+    return _variant_by_n_grid(summary, "H2", f"Predicted H₂ curves, {names[window]}",
+                              ("r (Å)", "E(H₂) − 2 E(H) (eV)"), draw, handles)
+
+
+def h2pp_coulomb_figure(summary: dict) -> Figure:
+    """|E| of two bare protons against r on log-log axes, with Coulomb's law 14.3996/r eV (exact,
+    slope -1). Open markers are points with E <= 0, drawn at |E| (Coulomb's law is violated
+    there in sign, not only in size); rows = data variant x prior, columns = N."""
+    runs = [run for run in done_runs(summary) if (run.get("probe") or {}).get("H2++")]
+    r, _, _, _ = _reference_curves(runs, "H2++")
+
+    def draw(ax, cell, styles):
+        ax.plot(r, COULOMB_EV_ANGSTROM / r, color="black", lw=2.5)
+        for run in cell:
+            style = styles[size_key(run)]
+            energy = values_array(run["probe"]["H2++"]["energy_ev"])
+            ax.plot(r, np.abs(energy), color=style.color, ls=style.linestyle, lw=1.0, alpha=0.8)
+            positive, negative = energy > 0, energy <= 0
+            ax.plot(r[positive], energy[positive], ls="none", marker=style.marker, ms=3,
+                    color=style.color)
+            ax.plot(r[negative], -energy[negative], ls="none", marker=style.marker, ms=5,
+                    mfc="white", color=style.color)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.grid(True, which="major", alpha=0.3)
+
+    handles = [(Line2D([], [], color="black", lw=2.5),
+                f"Coulomb {COULOMB_EV_ANGSTROM:.4f}/r eV (exact)"),
+               (Line2D([], [], color="grey", marker="o", ls="none", mfc="white"),
+                "open marker: E ≤ 0, drawn at |E|")]
+    fig = _variant_by_n_grid(summary, "H2++", "H₂⁺⁺ (two bare protons) against Coulomb's law, "
+                             "log-log", ("r (Å)", "|E(H₂⁺⁺) − 2 E(H⁺)| (eV)"), draw, handles)
+    for ax in fig.axes:
+        readable_log_axes(ax)
+    return fig

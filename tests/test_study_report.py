@@ -1,0 +1,281 @@
+"""``astray report DIR``: scaling.json, the figures and report.html of a synthetic sweep whose
+laws are known (tests/scaling_fixtures.py), plus a failed run with hostile strings and a
+foundation-model probe in ``DIR/probe/curves.json``."""
+
+from __future__ import annotations
+
+import html
+import inspect
+import json
+import re
+import shlex
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import typer
+from matplotlib.image import imread
+from scaling_fixtures import write_synthetic_sweep
+from typer.testing import CliRunner
+
+from astray.errors import SweepError
+from astray.report.cli import report_command
+from astray.report.scaling_figures import (
+    h2_curves_figure,
+    h2pp_coulomb_figure,
+    learning_curves_figure,
+    power_law_band,
+)
+from astray.report.study import (
+    PLACEMENT_FIELDS,
+    TRAIN_OPTIONS,
+    probe_command_line,
+    train_command_line,
+)
+from astray.systems import get_system
+from astray.units import COULOMB_EV_ANGSTROM
+
+HOSTILE_ID = "<script>alert('run id')</script>"
+HOSTILE_ERROR = "worker died <img src=x onerror=alert(1)> & did not come back"
+#: Figures of a sweep with probes: learning curves, H2 full / equilibrium / long range, H2++.
+STUDY_FIGURES = 5
+PROBE_SYSTEMS = ("H2", "H2++")
+
+
+def _cli():
+    app = typer.Typer()
+    app.command()(report_command)
+    return app
+
+
+def _write_probe(directory, run: dict) -> None:
+    """A foundation-model probe (curves.json) whose curves are one run's probe records."""
+    curves = [{"potential": "fake-foundation-model", "system": name,
+               "blind_to_this_system": name != "H2", **run["probe"][name]}
+              for name in PROBE_SYSTEMS]
+    result = {"astray_version": "0.1.0", "created": "2026-11-28T09:00:00+00:00",
+              "command": "astray curves -p fake-foundation-model", "potentials": [],
+              "systems": [{"name": n, "spec": get_system(n).spec} for n in PROBE_SYSTEMS],
+              "references": [], "curves": curves}
+    (directory / "probe").mkdir()
+    (directory / "probe" / "curves.json").write_text(json.dumps(result))
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory):
+    """A 24-run sweep (stable and all, prior off and on, N = 100, 300, 1000, two seeds), one
+    failed run with hostile strings, a probe, and the output of ``astray report`` on it."""
+    directory = write_synthetic_sweep(tmp_path_factory.mktemp("sweep"), seeds=(0, 1),
+                                      n_train=(100, 300, 1000), hidden=(16,))
+    runs = [json.loads(p.read_text()) for p in sorted(directory.glob("runs/*/result.json"))]
+    failed = {key: runs[0][key] for key in ("schema", "dataset", "subset", "model", "hidden",
+                                            "interactions", "prior", "training")}
+    failed.update(status="failed", run_id=HOSTILE_ID, error=HOSTILE_ERROR, n_train=5000, seed=7)
+    (directory / "runs" / "hostile").mkdir()
+    (directory / "runs" / "hostile" / "result.json").write_text(json.dumps(failed))
+    _write_probe(directory, runs[0])
+    result = CliRunner().invoke(_cli(), [str(directory)])
+    assert result.exit_code == 0, result.output
+    return directory, result.output
+
+
+@pytest.fixture(scope="module")
+def page(sweep) -> str:
+    return (sweep[0] / "report.html").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def scaling(sweep) -> dict:
+    return json.loads((sweep[0] / "scaling.json").read_text())
+
+
+def test_cli_prints_the_findings_and_where_the_report_is(sweep, scaling):
+    directory, output = sweep
+    lines = output.strip().splitlines()
+    assert lines[-1] == f"report: {directory / 'report.html'}"
+    assert len(lines) == len(scaling["findings"]) + 1
+    for finding, line in zip(scaling["findings"], lines):
+        assert finding["text"] in line
+
+
+def test_report_is_one_self_contained_page(page):
+    targets = re.findall(r"""(?:src|href)\s*=\s*['"]([^'"]*)""", page)
+    assert targets and all(t.startswith(("data:image/png;base64,", "#")) for t in targets)
+    assert "http://" not in page and "https://" not in page
+    assert "<script" not in page.lower() and "<link" not in page.lower()
+
+
+def test_findings_come_first_with_their_numbers(page, scaling):
+    assert scaling["findings"]
+    for finding in scaling["findings"]:
+        assert html.escape(finding["text"]) in page
+        for name in finding.get("numbers") or {}:
+            assert html.escape(str(name)) in page
+    order = [page.index(f"id='{section}'")
+             for section in ("findings", "figures", "probe", "fits", "runs", "failed",
+                             "provenance")]
+    assert order == sorted(order)
+
+
+def test_one_image_per_figure(sweep, page):
+    directory, _ = sweep
+    assert page.count("<img ") == STUDY_FIGURES + len(PROBE_SYSTEMS)
+    pngs = sorted((directory / "figures").glob("*.png"))
+    assert len(pngs) == STUDY_FIGURES + len(PROBE_SYSTEMS)
+    assert all(imread(png).shape[1] > 1000 for png in pngs)
+
+
+def test_strings_from_files_are_escaped(page):
+    assert HOSTILE_ID not in page and HOSTILE_ERROR not in page
+    assert html.escape(HOSTILE_ID) in page and html.escape(HOSTILE_ERROR) in page
+
+
+def test_every_run_carries_commands_that_reproduce_it(sweep, scaling, page):
+    from astray.train.cli import train_command
+
+    directory, _ = sweep
+    options = {name: parameter.default.param_decls[0]
+               for name, parameter in inspect.signature(train_command).parameters.items()
+               if name not in ("out", "as_json", *PLACEMENT_FIELDS)}
+    assert options == TRAIN_OPTIONS  # the report's copy of astray train's options
+    app = typer.Typer()
+    app.command()(train_command)
+    command = typer.main.get_command(app)
+    done = [run for run in scaling["runs"] if run["status"] == "done"]
+    assert len(done) == 24
+    for run in done:
+        run_dir = directory / "runs" / run["run_id"]
+        line = train_command_line(run, run_dir)
+        assert html.escape(line) in page
+        arguments = shlex.split(line.split("  # ")[0])
+        assert arguments[:2] == ["astray", "train"]
+        params = command.make_context("train", arguments[2:]).params  # unknown flags raise
+        for key in ("dataset", "subset", "model", "hidden", "interactions", "prior",
+                    "n_train", "seed"):
+            assert params[key] == run[key], key
+        assert params["max_epochs"] == run["training"]["max_epochs"]
+        assert str(params["out"]) == str(run_dir)
+        probe = probe_command_line(run, run_dir)
+        assert f"checkpoint:{run_dir / 'best.pt'}" in probe and html.escape(probe) in page
+    sweep_command = json.loads((directory / "sweep.json").read_text())["command"]
+    assert html.escape(sweep_command) in page
+    assert html.escape(f"astray report {directory}") in page
+
+
+def test_learning_curves_have_one_log_log_panel_per_target_and_variant(scaling):
+    figure = learning_curves_figure(scaling)
+    targets = sorted({fit["target"] for fit in scaling["fits"]})
+    variants = {(run["subset"], run["prior"]) for run in scaling["runs"] if run["status"] == "done"}
+    assert len(figure.axes) == len(targets) * len(variants) == 7 * 4
+    assert all(ax.get_xscale() == ax.get_yscale() == "log" for ax in figure.axes)
+    left = [ax.get_ylabel() for ax in figure.axes[::len(variants)]]
+    assert sum("(kcal/mol)" in label for label in left) == 3
+    assert {"(eV)", "(Å)"} <= {label[label.rindex("("):] for label in left}
+    assert all(ax.get_xlabel() == "training structures N" for ax in figure.axes[-4:])
+    fitted = [ax for ax in figure.axes if ax.get_legend() is not None]
+    assert len(fitted) == 28
+    for ax in fitted:  # one law with its band per model size (one size here)
+        assert [t.get_text()[:3] for t in ax.get_legend().get_texts()] == ["α ="]
+        assert len(ax.collections) >= 2  # the runs' markers and the band
+
+
+@pytest.mark.parametrize("window, r_range", [("full", (0.2, 6.2)),
+                                             ("equilibrium", (0.55, 1.19)),
+                                             ("long-range", (1.18, 6.2))])
+def test_h2_grid_has_variant_rows_and_n_columns(scaling, window, r_range):
+    figure = h2_curves_figure(scaling, window)
+    assert len(figure.axes) == 4 * 3
+    assert [ax.get_title() for ax in figure.axes[:3]] == ["N = 100", "N = 300", "N = 1,000"]
+    low, high = figure.axes[0].get_xlim()
+    assert r_range[0] - 0.01 <= low and high <= r_range[1] + 0.01
+    for ax in figure.axes:
+        reference = [line for line in ax.get_lines() if line.get_color() == "black"]
+        assert len(reference) == 1 and reference[0].get_linewidth() == 2.5
+        assert len(ax.get_lines()) == 1 + 1 + 2  # zero line, reference, two seeds
+    labels = [t.get_text() for t in figure.legends[0].get_texts()]
+    assert any(label.startswith("exact reference") for label in labels)
+
+
+def test_h2pp_against_coulomb_on_log_log_axes_shows_non_positive_points(scaling):
+    summary = json.loads(json.dumps(scaling))
+    run = next(r for r in summary["runs"] if r["status"] == "done" and r["subset"] == "all"
+               and not r["prior"] and r["n_train"] == 100)  # drawn in the first panel
+    energy = run["probe"]["H2++"]["energy_ev"]
+    energy[-5:] = [-0.25] * 5  # an attractive tail, as charge-blind models predict
+    figure = h2pp_coulomb_figure(summary)
+    ax = figure.axes[0]
+    assert ax.get_xscale() == ax.get_yscale() == "log"
+    exact = next(line for line in ax.get_lines() if line.get_color() == "black")
+    r, e = exact.get_data()
+    np.testing.assert_allclose(e * r, COULOMB_EV_ANGSTROM, rtol=1e-12)
+    open_markers = [line for line in ax.get_lines() if line.get_markerfacecolor() == "white"
+                    and len(line.get_xdata())]
+    assert len(open_markers) == 1
+    np.testing.assert_allclose(open_markers[0].get_ydata(), 0.25)
+
+
+def test_power_law_band_collapses_on_an_exact_law_and_covers_a_noisy_one():
+    n = np.repeat([100.0, 300.0, 1000.0, 3000.0], 3)
+    grid = np.array([100.0, 550.0, 3000.0])
+    low, high = power_law_band(n, 60 * n ** -0.4, grid)
+    np.testing.assert_allclose(low, 60 * grid ** -0.4, rtol=1e-9)
+    np.testing.assert_allclose(high, 60 * grid ** -0.4, rtol=1e-9)
+    rng = np.random.default_rng(1)
+    covered, widths = [], []
+    for trial in range(200):
+        values = 60 * n ** -0.4 * np.exp(0.05 * rng.standard_normal(n.size))
+        low, high = power_law_band(n, values, grid, seed=trial)
+        covered.append((low <= 60 * grid ** -0.4) & (60 * grid ** -0.4 <= high))
+        widths.append(np.log(high / low))
+    width = np.mean(widths, axis=0)
+    assert width[1] < 0.7 * min(width[0], width[2])  # narrowest at the data's centre
+    # percentile intervals of a 12-run pairs bootstrap cover about 90% (measured 0.90-0.92)
+    assert np.mean(covered) > 0.85
+
+
+def test_a_missing_or_empty_folder_is_a_sweep_error(tmp_path, monkeypatch, capsys):
+    for folder in (tmp_path / "nowhere", tmp_path):
+        result = CliRunner().invoke(_cli(), [str(folder)])
+        assert isinstance(result.exception, SweepError), result.output
+    from astray.cli import app, main
+
+    if "report" in {command.name for command in app.registered_commands}:
+        monkeypatch.setattr(sys, "argv", ["astray", "report", str(tmp_path / "nowhere")])
+        with pytest.raises(SystemExit) as exit_:
+            main()
+        assert exit_.value.code == 2
+        error = capsys.readouterr().err
+        assert error.count("\n") == 1 and "nowhere" in error
+
+
+def test_json_prints_scaling_json(tmp_path):
+    directory = write_synthetic_sweep(tmp_path, seeds=(0,), n_train=(100, 300, 1000),
+                                      hidden=(16,), subsets=("stable",), priors=(False,))
+    result = CliRunner().invoke(_cli(), [str(directory), "--json"])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.output)
+    assert printed == json.loads((directory / "scaling.json").read_text())
+    assert len(printed["runs"]) == 3 and printed["fits"]
+
+
+def test_importing_the_report_changes_no_global_state():
+    # the libraries astray builds on set their own filters at import (numpy, scipy.optimize):
+    # they are imported first, so only astray's own import is checked
+    code = """
+import sys, warnings, matplotlib, numpy, scipy.optimize, scipy.stats, ase, typer
+backend, filters = matplotlib.rcParams._get("backend"), list(warnings.filters)
+import astray.report.study, astray.report.cli
+from matplotlib.figure import Figure
+from astray.report.figures import figure_png
+figure_png(Figure())
+assert "matplotlib.pyplot" not in sys.modules
+assert matplotlib.rcParams._get("backend") == backend
+assert list(warnings.filters) == filters
+print(matplotlib.get_backend())
+"""
+    with_astray = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert with_astray.returncode == 0, with_astray.stderr
+    plain = subprocess.run([sys.executable, "-c", "import matplotlib; "
+                            "print(matplotlib.get_backend())"], capture_output=True, text=True)
+    assert with_astray.stdout == plain.stdout
