@@ -60,6 +60,10 @@ H2_WINDOWS = {"full": (None, None), "equilibrium": EQUILIBRIUM_WINDOW,
 #: A zoomed panel shows at most this many well depths beyond the reference's own range, so one
 #: wild model (walls of +100 eV at 0.2 A) does not flatten every other curve.
 ZOOM_CLIP_DEPTHS = 1.0
+#: Smallest |E| the H2++ panels show (eV, 0.02 kcal/mol): smaller values, e.g. the exact zeros
+#: of a model beyond its cutoff, sit on the bottom edge instead of stretching the axis over
+#: decades that carry no chemistry (measured: 1e-7 eV on a tiny-set model at 5.4 A).
+H2PP_FLOOR_EV = 1e-3
 #: Panel (axes box) sizes and gaps in inches (at figures.PNG_DPI): 10-point labels stay legible
 #: at natural width, and four columns fit a 1,500-pixel page.
 PANEL_WIDTH, PANEL_HEIGHT, PANEL_GAP = 3.3, 2.3, 0.22
@@ -136,9 +140,17 @@ def plain_number(value: float, _position=None) -> str:
 def readable_log_axes(ax: Axes) -> None:
     """Plain-number ticks on both log axes of ``ax``: at 1, 2 and 5 per decade where the axis
     spans under three decades (else one per decade), and no minor ticks, whose labels overlap
-    on short axes (and whose layout took most of the drawing time: 60% of 39 s, measured)."""
-    for axis, limits in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+    on short axes (and whose layout took most of the drawing time: 60% of 39 s, measured).
+    An axis spanning less than a decade is widened to one around its centre, so equal values
+    (a flat error) still get ticks."""
+    for axis, get, set_limits in ((ax.xaxis, ax.get_xlim, ax.set_xlim),
+                                  (ax.yaxis, ax.get_ylim, ax.set_ylim)):
+        limits = get()
         decades = np.log10(max(limits) / max(min(limits), 1e-300))
+        if 0 < min(limits) and decades < 1:
+            centre = np.sqrt(limits[0] * limits[1])
+            set_limits(centre / np.sqrt(10), centre * np.sqrt(10))
+            decades = 1.0
         axis.set_major_locator(LogLocator(base=10, subs=(1, 2, 5) if decades < 3 else (1,)))
         axis.set_major_formatter(FuncFormatter(plain_number))
         axis.set_minor_locator(NullLocator())
@@ -229,7 +241,7 @@ def _learning_panel(ax: Axes, summary: dict, runs: list[dict], target: str,
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.grid(True, which="major", alpha=0.3)
-    notes = [f"{missing} runs without a value"] if missing else []
+    notes = [f"{missing} run{'s' * (missing != 1)} without a value"] if missing else []
     if target.startswith("test_mae:"):
         test_subset = target.split(":", 1)[1]
         notes.insert(0, "in-distribution" if in_distribution(variant[0], test_subset)
@@ -386,7 +398,8 @@ def h2_curves_figure(summary: dict, window: str = "full") -> Figure:
 def h2pp_coulomb_figure(summary: dict) -> Figure:
     """|E| of two bare protons against r on log-log axes, with Coulomb's law 14.3996/r eV (exact,
     slope -1). Open markers are points with E <= 0, drawn at |E| (Coulomb's law is violated
-    there in sign, not only in size); rows = data variant x prior, columns = N."""
+    there in sign, not only in size); |E| below H2PP_FLOOR_EV is drawn on the bottom edge;
+    rows = data variant x prior, columns = N."""
     runs = [run for run in done_runs(summary) if (run.get("probe") or {}).get("H2++")]
     r, _, _, _ = _reference_curves(runs, "H2++")
 
@@ -395,20 +408,23 @@ def h2pp_coulomb_figure(summary: dict) -> Figure:
         for run in cell:
             style = styles[size_key(run)]
             energy = values_array(run["probe"]["H2++"]["energy_ev"])
-            ax.plot(r, np.abs(energy), color=style.color, ls=style.linestyle, lw=1.0, alpha=0.8)
+            shown = np.maximum(np.abs(energy), H2PP_FLOOR_EV)
+            ax.plot(r, shown, color=style.color, ls=style.linestyle, lw=1.0, alpha=0.8)
             positive, negative = energy > 0, energy <= 0
-            ax.plot(r[positive], energy[positive], ls="none", marker=style.marker, ms=3,
+            ax.plot(r[positive], shown[positive], ls="none", marker=style.marker, ms=3,
                     color=style.color)
-            ax.plot(r[negative], -energy[negative], ls="none", marker=style.marker, ms=5,
+            ax.plot(r[negative], shown[negative], ls="none", marker=style.marker, ms=5,
                     mfc="white", color=style.color)
         ax.set_xscale("log")
         ax.set_yscale("log")
+        ax.set_ylim(bottom=H2PP_FLOOR_EV / 1.5)
         ax.grid(True, which="major", alpha=0.3)
 
     handles = [(Line2D([], [], color="black", lw=2.5),
                 f"Coulomb {COULOMB_EV_ANGSTROM:.4f}/r eV (exact)"),
                (Line2D([], [], color="grey", marker="o", ls="none", mfc="white"),
-                "open marker: E ≤ 0, drawn at |E|")]
+                "open marker: E ≤ 0, drawn at |E|"),
+               (Line2D([], [], ls="none"), f"bottom edge: |E| < {H2PP_FLOOR_EV:g} eV")]
     fig = _variant_by_n_grid(summary, "H2++", "H₂⁺⁺ (two bare protons) against Coulomb's law, "
                              "log-log", ("r (Å)", "|E(H₂⁺⁺) − 2 E(H⁺)| (eV)"), draw, handles)
     for ax in fig.axes:
