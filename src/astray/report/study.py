@@ -333,7 +333,7 @@ def provenance_html(summary: dict, sweep_dir: Path) -> str:
                          for r in done_runs(summary) for system, p in (r.get("probe") or {}).items()
                          if p})
     versions = sorted({str(r.get("astray_version")) for r in runs})
-    created = sorted(str(r.get("created")) for r in runs if r.get("created"))
+    created = sorted(str(r.get("created")) for r in runs if r.get("created")) or ["–"]
     commands = sweep.get("commands") or [sweep.get("command", "")]
     rows = "".join(f"<tr><td class=l>{_escape(d)}</td><td class=l>{_escape(lot)}</td></tr>"
                    for d, lot in datasets)
@@ -345,7 +345,7 @@ def provenance_html(summary: dict, sweep_dir: Path) -> str:
             f"{reference_rows}</table>"
             f"<p>astray version(s): {_escape(', '.join(versions))}; sweep created "
             f"{_escape(sweep.get('created', '–'))}; runs finished "
-            f"{_escape(created[0] if created else '–')} to {_escape(created[-1] if created else '–')}."
+            f"{_escape(created[0])} to {_escape(created[-1])}."
             "</p><p>The sweep (rerunning it trains only what is missing):</p>"
             + "".join(f"<pre>{_escape(c)}</pre>" for c in commands if c)
             + "<p>The fits, findings, figures and this page, from the run folders alone:</p>"
