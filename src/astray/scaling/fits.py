@@ -79,18 +79,18 @@ class Form:
     def terms(self, theta: np.ndarray, log_x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(log L, d log L / d theta) at each point for theta of shape (..., k) and log_x
         (variables, points): shapes (..., points) and (..., points, k)."""
-        columns = np.moveaxis(np.asarray(theta)[..., None], -2, 0)  # k arrays of (..., 1)
-        model, derivatives = 0.0, []
-        if self.floor:
-            model = columns[0]
-            derivatives.append(np.ones_like(columns[0]))
-        for variable, (log_c, exponent) in enumerate(zip(columns[self.floor::2],
-                                                          columns[self.floor + 1::2])):
-            power = np.exp(log_c - exponent * log_x[variable])
+        theta = np.asarray(theta)
+        model = theta[..., 0, None] if self.floor else 0.0  # (..., 1) against points (n,)
+        jacobian = np.empty(theta.shape[:-1] + (log_x.shape[1], theta.shape[-1]))
+        jacobian[..., 0] = 1.0  # the floor's column (overwritten below when there is none)
+        for variable in range(self.n_variables):
+            column = self.floor + 2 * variable
+            power = np.exp(theta[..., column, None] - theta[..., column + 1, None]
+                           * log_x[variable])
             model = model + power
-            derivatives += [power, -power * log_x[variable]]
-        jacobian = np.stack(np.broadcast_arrays(*derivatives), axis=-1) / model[..., None]
-        return np.log(model), jacobian
+            jacobian[..., column] = power
+            jacobian[..., column + 1] = -power * log_x[variable]
+        return np.log(model), jacobian / model[..., None]
 
     def start(self, log_x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """A first guess: half the smallest error as the floor, the rest shared evenly between
