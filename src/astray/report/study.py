@@ -196,6 +196,17 @@ def _figure_html(figure: ReportFigure) -> str:
             f"<figcaption>{_escape(figure.caption)}</figcaption></figure>")
 
 
+def _numbers_html(value) -> str:
+    """A finding's numbers as nested lists: one item per key, one per entry of a list of
+    records (the per-size fits)."""
+    if isinstance(value, dict):
+        return "<ul>" + "".join(f"<li>{_escape(k)}: {_numbers_html(v)}</li>"
+                                for k, v in value.items()) + "</ul>"
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        return "<ul>" + "".join(f"<li>{_escape(number_text(v))}</li>" for v in value) + "</ul>"
+    return _escape(number_text(value))
+
+
 def findings_html(findings: list[dict]) -> str:
     """The findings, each with whether it holds and the numbers it rests on."""
     items = []
@@ -203,11 +214,10 @@ def findings_html(findings: list[dict]) -> str:
         holds = finding.get("holds")
         state, badge = {True: ("holds", "holds"), False: ("fails", "does not hold")}.get(
             holds, ("", "undetermined"))
-        numbers = "".join(f"<li>{_escape(k)}: {_escape(number_text(v))}</li>"
-                          for k, v in (finding.get("numbers") or {}).items())
         items.append(f"<div class='finding {state}'><span class=badge>{badge}</span>"
-                     f"{_escape(finding.get('text', ''))}"
-                     f"<ul class=numbers>{numbers}</ul></div>")
+                     f"{_escape(finding.get('text', ''))}<details class=numbers><summary>"
+                     f"the numbers</summary>{_numbers_html(finding.get('numbers') or {})}"
+                     "</details></div>")
     return "".join(items) or "<p>No findings: too few finished runs to compare.</p>"
 
 
