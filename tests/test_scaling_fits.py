@@ -70,7 +70,7 @@ def test_joint_form_recovers_both_exponents():
     ("a*N^-alpha", [100, 300, 1000], [5.0, None, 2.0], None, "1 of 3 runs have no value"),
     ("a*N^-alpha", [100, 300, 1000], [5.0, 0.0, 2.0], None, "<= 0"),
     ("L_inf+A*N^-alpha+B*P^-beta", [100, 300, 1000, 3000] * 2, [5.0, 3.0, 2.0, 1.5] * 2,
-     [1e4] * 4 + [1e5] * 4, "2 distinct P"),
+     [1e4] * 4 + [1e5] * 4, "2 distinct sizes P"),
 ])
 def test_too_little_data_gives_a_reason_not_an_exception(form, n, values, n_params, word):
     fit = fit_form(form, n, values, n_params=n_params, n_resamples=50)

@@ -83,8 +83,10 @@ def _all_falling(numbers: Mapping[str, Any]) -> bool | None:
 
 
 def _power_law_clause(numbers: Mapping[str, Any]) -> str:
+    if not numbers["groups"]:
+        return f"no run has {numbers['target']}"
     if not numbers["fitted"]:
-        return f"no size could be fitted ({'; '.join(numbers['not_fitted']) or 'no runs'})"
+        return f"no size could be fitted: {'; '.join(numbers['not_fitted'])}"
     low, high = numbers["alpha_range"]
     return (f"alpha {low:.2f} to {high:.2f}, {numbers['falling']} of {numbers['fitted']} "
             "fitted sizes with a 95% interval above 0")
@@ -176,6 +178,11 @@ def _distortion_comparison(stable_cells, cells) -> dict[str, Any] | None:
             "improves": improves}
 
 
+def _ev(side: Mapping[str, Any]) -> str:
+    value = side["mae_bonding_ev"]
+    return "no value" if value is None else f"{value:.3g} eV"
+
+
 def _study_b(runs) -> dict[str, Any]:
     stable_cells = _cells(r for r in runs if r.get("subset") == STABLE_SUBSET)
     subsets = sorted({r.get("subset") for r in runs} - {STABLE_SUBSET, None})
@@ -189,8 +196,8 @@ def _study_b(runs) -> dict[str, Any]:
     holds = all(c["improves"] for c in comparisons.values())
     clauses = [
         f"with {subset}, the H2 bonding MAE is lower in {c['cells_with_lower_mae']} of "
-        f"{c['cells_with_mae']} matched cells (mean {c['with_distortions']['mae_bonding_ev']:.3g}"
-        f" against {c['stable']['mae_bonding_ev']:.3g} eV), failures per run "
+        f"{c['cells_with_mae']} matched cells (mean {_ev(c['with_distortions'])} against "
+        f"{_ev(c['stable'])}), failures per run "
         f"{c['with_distortions']['failures_per_run']:.2f} against "
         f"{c['stable']['failures_per_run']:.2f} and pass rate "
         f"{c['with_distortions']['pass_rate']:.0%} against {c['stable']['pass_rate']:.0%}"

@@ -6,7 +6,7 @@ Forms (L: an error, N: training structures, P: model parameters):
 ``"a*N^-alpha"``
     per model size; ``a`` is the error extrapolated to N = 1.
 ``"L_inf+a*N^-alpha"``
-    per model size, with an irreducible floor ``L_inf`` >= 0.
+    per model size, with an irreducible floor ``L_inf`` (not held >= 0: see :class:`Form`).
 ``"L_inf+A*N^-alpha+B*P^-beta"``
     over data and model size together (the form of Hoffmann et al. 2022), per subset, model and
     prior; A and B are in the units of L at N = 1 and P = 1.
@@ -144,15 +144,31 @@ def _least_squares(form: Form, log_x, y, weights, start) -> np.ndarray | None:
     return theta if converged and not ran_off else None
 
 
+def _present(counts: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """How many distinct rows of ``labels`` (one column per run) each count vector draws."""
+    groups = np.unique(labels.T, axis=0, return_inverse=True)[1].ravel()
+    return ((counts @ np.eye(groups.max() + 1)[groups]) > 0).sum(axis=-1)
+
+
+def _identifiable(form: Form, counts: np.ndarray, log_x: np.ndarray, margin: int) -> np.ndarray:
+    """Whether the runs drawn ``counts`` times can determine the form with ``margin`` degrees of
+    freedom to spare: as many distinct points as parameters plus the margin and, beside the
+    shared floor of the joint form, three levels of N and of P (two fix a power law's prefactor
+    and exponent, the third separates it from the floor)."""
+    enough = _present(counts, log_x) >= len(form.param_names) + margin
+    if form.n_variables == 2:
+        for variable in log_x:
+            enough &= _present(counts, variable[None]) >= 3
+    return enough
+
+
 def _identifiable_draws(form: Form, log_x, rng, n_resamples) -> np.ndarray:
-    """Counts (resamples, runs) of up to ``n_resamples`` pairs-bootstrap draws of the runs, each
-    with at least as many distinct points as the form has parameters."""
-    cells = np.unique(log_x[: form.n_variables].T, axis=0, return_inverse=True)[1].ravel()
-    one_hot = np.eye(cells.max() + 1)[cells]
-    size, kept = len(cells), []
+    """Counts (resamples, runs) of up to ``n_resamples`` pairs-bootstrap draws of the runs that
+    can determine the form (a resample may fit exactly: no degree of freedom to spare)."""
+    size, kept = log_x.shape[1], []
     for _ in range(MAX_DRAW_BATCHES):
         counts = rng.multinomial(size, np.full(size, 1.0 / size), size=n_resamples)
-        kept.append(counts[((counts @ one_hot) > 0).sum(axis=1) >= len(form.param_names)])
+        kept.append(counts[_identifiable(form, counts, log_x, margin=0)])
         if sum(len(k) for k in kept) >= n_resamples:
             break
     return np.concatenate(kept)[:n_resamples]
@@ -169,8 +185,9 @@ def _bootstrap_thetas(form: Form, log_x, y, theta, rng, n_resamples) -> tuple[np
     nonlinear resamples at once, hence this seeded loop. Each resample is the k-step bootstrap
     (Davidson & MacKinnon 1999; Andrews 2002): Gauss-Newton steps from the full-data fit, for all
     resamples at once (exact after one step for the linear a*N^-alpha); the few that have not
-    settled are refitted by MINPACK. Measured: 1000 resamples of the floor form in 0.04 s
-    against 1.2 s with one MINPACK fit each.
+    settled are refitted by MINPACK. Measured on this 2-core VM for 1000 resamples of a 12-run
+    group: 0.02 s (a*N^-alpha) and 0.03-0.09 s (L_inf+a*N^-alpha) against 0.15 s and 0.25-0.34 s
+    with one MINPACK fit per resample, with the same interval ends to 4 decimals.
     """
     counts = _identifiable_draws(form, log_x, rng, n_resamples).astype(float)
     thetas = np.tile(theta, (len(counts), 1))
@@ -234,16 +251,13 @@ def fit_form(form: str, n_train: Sequence[float], values: Sequence[float | None]
                          "are <= 0 and have no logarithm", n_points)
     variables = [n_train] + ([n_params] if law.n_variables == 2 else [])
     log_x = np.log(np.asarray(variables, float))
-    distinct, k = len({tuple(point) for point in log_x.T}), len(law.param_names)
-    if distinct < k + 1:
-        what = "(N, P) points" if law.n_variables == 2 else "training sizes N"
-        return _rejected("insufficient-data", f"{distinct} distinct {what}; the {k}-parameter "
-                         f"form needs at least {k + 1}", n_points)
-    levels = [len(set(row)) for row in log_x]
-    if law.n_variables == 2 and min(levels) < 3:
-        # beside a shared floor, a power law in one variable needs three levels of it
-        return _rejected("insufficient-data", f"{levels[0]} distinct N and {levels[1]} distinct "
-                         "P; the joint form needs at least 3 of each", n_points)
+    k = len(law.param_names)
+    if not _identifiable(law, np.ones(n_points), log_x, margin=1):
+        levels = " and ".join(f"{len(set(row))} distinct {name}"
+                              for name, row in zip(("training sizes N", "sizes P"), log_x))
+        return _rejected("insufficient-data", f"{levels}: the {k}-parameter form needs at least "
+                         f"{k + 1} distinct points" + (" and 3 of N and of P" if len(log_x) == 2
+                                                       else ""), n_points)
     log_x0, log_l0 = log_x.mean(axis=1), float(np.log(y_raw).mean())
     log_x, y = log_x - log_x0[:, None], np.log(y_raw) - log_l0
     theta = _least_squares(law, log_x, y, np.ones_like(y), law.start(log_x, y))
