@@ -238,15 +238,14 @@ def test_a_missing_or_empty_folder_is_a_sweep_error(tmp_path, monkeypatch, capsy
     for folder in (tmp_path / "nowhere", tmp_path):
         result = CliRunner().invoke(_cli(), [str(folder)])
         assert isinstance(result.exception, SweepError), result.output
-    from astray.cli import app, main
+    from astray.cli import main
 
-    if "report" in {command.name for command in app.registered_commands}:
-        monkeypatch.setattr(sys, "argv", ["astray", "report", str(tmp_path / "nowhere")])
-        with pytest.raises(SystemExit) as exit_:
-            main()
-        assert exit_.value.code == 2
-        error = capsys.readouterr().err
-        assert error.count("\n") == 1 and "nowhere" in error
+    monkeypatch.setattr(sys, "argv", ["astray", "report", str(tmp_path / "nowhere")])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    assert exit_.value.code == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "nowhere" in error
 
 
 def test_json_prints_scaling_json(tmp_path):

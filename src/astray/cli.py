@@ -24,6 +24,7 @@ from rich.text import Text
 
 from astray.data.cli import data_app
 from astray.errors import AstrayError
+from astray.report.cli import report_command
 from astray.scaling.cli import scale_command
 from astray.train.cli import train_command
 from astray.units import EV_KCAL_MOL
@@ -33,6 +34,7 @@ app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_
 app.add_typer(data_app, name="data")
 app.command("train")(train_command)
 app.command("scale")(scale_command)
+app.command("report")(report_command)
 stderr = Console(stderr=True)
 #: Piped output (CI logs, files) gets a fixed wide table instead of rich's 80 columns.
 stdout = Console() if sys.stdout.isatty() else Console(width=180)
