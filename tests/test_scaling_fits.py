@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from astray.scaling.fits import FORMS, fit_form, fit_runs, run_targets
+from astray.scaling.fits import FORMS, fit_form, fit_runs, law_band, run_targets
 from scaling_fixtures import read_run, write_synthetic_sweep
 
 N_LEVELS = np.array([100, 300, 1000, 3000, 10000], float)
@@ -96,6 +96,26 @@ def test_same_seed_same_intervals_other_seed_other_intervals():
     assert first["ci95"] != other["ci95"] and first["params"] == other["params"]
 
 
+def test_band_holds_the_true_law_and_is_narrowest_inside_the_data():
+    n, loss = noisy_points(lambda n: 60.0 * n ** -0.4, N_LEVELS[:4], seeds=3, noise=0.05)
+    grid = np.array([10.0, 550.0, 1e5])  # left of, in the log-middle of, and right of the data
+    low, high = law_band("a*N^-alpha", n, loss, grid, n_resamples=500, seed=4)
+    assert np.all(low < 60.0 * grid ** -0.4) and np.all(60.0 * grid ** -0.4 < high)
+    relative = (high - low) / (60.0 * grid ** -0.4)
+    assert relative[1] < 0.1 and relative[1] < relative[0] / 2 and relative[1] < relative[2] / 2
+    assert law_band("a*N^-alpha", [100, 300], [2.0, 1.0], grid) is None  # no fit, no band
+
+
+def test_joint_band_follows_both_variables():
+    n, p = (grid.ravel() for grid in np.meshgrid(np.repeat(N_LEVELS, 2), [1e4, 1e5, 1e6]))
+    loss = 0.5 + 40.0 * n ** -0.4 + 300.0 * p ** -0.3
+    low, high = law_band("L_inf+A*N^-alpha+B*P^-beta", n, loss, [1000, 1000], n_params=p,
+                         p_grid=[1e4, 1e6], n_resamples=100)
+    truth = 0.5 + 40.0 * 1000 ** -0.4 + 300.0 * np.array([1e4, 1e6]) ** -0.3
+    np.testing.assert_allclose(low, truth, rtol=1e-6)  # exact data: every resample agrees
+    np.testing.assert_allclose(high, truth, rtol=1e-6)
+
+
 def test_every_form_names_its_parameters():
     assert {name: form.param_names for name, form in FORMS.items()} == {
         "a*N^-alpha": ("a", "alpha"), "L_inf+a*N^-alpha": ("L_inf", "a", "alpha"),
@@ -133,6 +153,12 @@ def test_fit_runs_groups_by_size_and_jointly(sweep):
     for f in by_size:  # in distribution: the fixture's law, alpha = 0.4
         assert f["n_points"] == 8 and f["n_seeds"] == 2
         assert f["ci95"]["alpha"][0] < 0.4 < f["ci95"]["alpha"][1]
+    entry = by_size[0]  # its band at N = 1 is the interval of a: the very same resamples
+    members = [r for r in runs if r.get("hidden") == entry["hidden"]]  # in fit_runs' order
+    band = law_band(entry["form"], [r["n_train"] for r in members],
+                    [r["test_mae_kcal_mol"]["stable"] for r in members], [1.0],
+                    n_resamples=100, seed=entry["bootstrap_seed"])
+    np.testing.assert_allclose(np.ravel(band), entry["ci95"]["a"], rtol=1e-12)
     joint = [f for f in fits if f["form"] == "L_inf+A*N^-alpha+B*P^-beta"]
     assert joint and all(f["hidden"] is None and f["interactions"] is None for f in joint)
     assert {f["n_points"] for f in joint} == {24}

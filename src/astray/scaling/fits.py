@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import leastsq
 
-__all__ = ["FORMS", "H2_TARGETS", "fit_form", "fit_runs", "run_targets"]
+__all__ = ["FORMS", "H2_TARGETS", "fit_form", "fit_runs", "law_band", "run_targets"]
 
 #: Resamples per bootstrap interval: percentile intervals at 95% need about a thousand to put
 #: 25 resamples beyond each end (Efron & Tibshirani 1993, ch. 19).
@@ -110,6 +110,17 @@ class Form:
             log_c, exponent = theta[self.floor + 2 * variable: self.floor + 2 * variable + 2]
             values += [np.exp(log_l0 + log_c + exponent * log_x0[variable]), exponent]
         return {name: float(v) for name, v in zip(self.param_names, values)}
+
+    def evaluate(self, params: np.ndarray, n, p=None) -> np.ndarray:
+        """L at N = ``n`` (and P = ``p``) for rows of named parameters (in the order of
+        ``param_names``): shape (rows, points)."""
+        params = np.atleast_2d(params)
+        total = params[:, :1] if self.floor else 0.0
+        for variable, x in enumerate([n, p][: self.n_variables]):
+            column = self.floor + 2 * variable
+            power = np.asarray(x, float) ** -params[:, column + 1, None]
+            total = total + params[:, column, None] * power
+        return total
 
     def exponents(self, thetas: np.ndarray) -> np.ndarray:
         return thetas[..., self.floor + 1::2]
@@ -214,9 +225,10 @@ def _bootstrap_thetas(form: Form, log_x, y, theta, rng, n_resamples) -> tuple[np
     return np.concatenate([thetas[settled], np.reshape(converged, (-1, len(theta)))]), len(counts)
 
 
-def _rejected(status: str, reason: str, n_points: int) -> dict[str, Any]:
+def _rejected(status: str, reason: str, n_points: int) -> tuple[dict[str, Any], None]:
+    """A fit entry without a fit (and no resamples)."""
     return {"status": status, "reason": reason, "params": None, "ci95": None,
-            "n_points": n_points}
+            "n_points": n_points}, None
 
 
 def fit_form(form: str, n_train: Sequence[float], values: Sequence[float | None], *,
@@ -239,6 +251,30 @@ def fit_form(form: str, n_train: Sequence[float], values: Sequence[float | None]
         "n_points", "n_resamples"}``, or ``{"status": "insufficient-data" | "failed",
         "reason": ..., "params": None, "ci95": None, "n_points"}``.
     """
+    return _fit_with_samples(form, n_train, values, n_params, n_resamples, seed)[0]
+
+
+def law_band(form: str, n_train: Sequence[float], values: Sequence[float | None],
+             n_grid: Sequence[float], *, n_params: Sequence[float] | None = None,
+             p_grid: Sequence[float] | None = None, n_resamples: int = N_RESAMPLES,
+             seed: int = 0) -> tuple[np.ndarray, np.ndarray] | None:
+    """Pointwise 95% band (low, high) of the fitted law at ``n_grid`` (and ``p_grid`` for the
+    joint form), from the very resamples behind :func:`fit_form`'s ``ci95`` for the same
+    arguments and seed (a fit entry's ``bootstrap_seed``); None where fit_form gives no fit.
+
+    Pointwise, not the envelope of the parameters' intervals: a and alpha are strongly
+    correlated (a is L at N = 1, decades left of the data), so that envelope is far too wide.
+    """
+    entry, samples = _fit_with_samples(form, n_train, values, n_params, n_resamples, seed)
+    if entry["status"] != "ok":
+        return None
+    low, high = np.percentile(FORMS[form].evaluate(samples, n_grid, p_grid), [2.5, 97.5], axis=0)
+    return low, high
+
+
+def _fit_with_samples(form: str, n_train, values, n_params, n_resamples: int,
+                      seed: int) -> tuple[dict[str, Any], np.ndarray | None]:
+    """(:func:`fit_form`'s entry, the named parameters of each kept resample or None)."""
     law = FORMS[form]
     n_points = len(values)
     missing = sum(v is None or not np.isfinite(v) for v in values)
@@ -280,7 +316,7 @@ def fit_form(form: str, n_train: Sequence[float], values: Sequence[float | None]
     low, high = np.percentile(samples, [2.5, 97.5], axis=0)
     ci95 = {name: [float(lo), float(hi)] for name, lo, hi in zip(law.param_names, low, high)}
     return {"status": "ok", "params": params, "ci95": ci95, "n_points": n_points,
-            "n_resamples": len(samples)}
+            "n_resamples": len(samples)}, samples
 
 
 def run_targets(run: Mapping[str, Any]) -> dict[str, float | None]:
@@ -309,12 +345,13 @@ def _groups(runs: Iterable[Mapping[str, Any]], keys: tuple[str, ...]) -> dict[tu
 def _fit_entry(target: str, labels: dict, runs: list, form: str, n_resamples: int,
                seed: int) -> dict[str, Any]:
     values = [run_targets(run).get(target) for run in runs]
-    group_seed = zlib.crc32(repr((target, sorted(labels.items()))).encode())
+    bootstrap_seed = seed + zlib.crc32(repr((target, sorted(labels.items()))).encode())
     fit = fit_form(form, [run["n_train"] for run in runs], values,
                    n_params=[run.get("n_params") or 1 for run in runs],
-                   n_resamples=n_resamples, seed=seed + group_seed)
+                   n_resamples=n_resamples, seed=bootstrap_seed)
     return {"target": target, "hidden": None, "interactions": None, **labels, "form": form,
-            **fit, "n_seeds": len({run.get("seed") for run in runs})}
+            **fit, "n_seeds": len({run.get("seed") for run in runs}),
+            "bootstrap_seed": bootstrap_seed}
 
 
 def fit_runs(runs: Iterable[Mapping[str, Any]], *, n_resamples: int = N_RESAMPLES,
@@ -322,8 +359,10 @@ def fit_runs(runs: Iterable[Mapping[str, Any]], *, n_resamples: int = N_RESAMPLE
     """Fit every form to every target of every group of finished runs (``status`` "done").
 
     Each entry: ``{"target", "subset", "model", "hidden", "interactions", "prior", "form",
-    "status", "params", "ci95", "n_points", "n_seeds"}`` (+ ``n_resamples`` or ``reason``);
-    ``hidden`` and ``interactions`` are None for the joint form. Deterministic for ``seed``.
+    "status", "params", "ci95", "n_points", "n_seeds", "bootstrap_seed"}`` (+ ``n_resamples``
+    kept, or ``reason``); ``hidden`` and ``interactions`` are None for the joint form.
+    Deterministic for ``seed``; :func:`law_band` with an entry's points and ``bootstrap_seed``
+    draws the same resamples.
     """
     done = [run for run in runs if run.get("status", "done") == "done"]
     targets = sorted({t for run in done for t in run_targets(run)})
