@@ -86,7 +86,7 @@ TRAIN_OPTIONS = {"dataset": "--dataset", "subset": "--subset", "model": "--model
                  "n_test": "--n-test", "split_seed": "--split-seed", "seed": "--seed",
                  "batch_size": "--batch-size", "learning_rate": "--lr",
                  "max_epochs": "--max-epochs", "budget_minutes": "--budget-minutes",
-                 "force_weight": "--force-weight"}
+                 "force_weight": "--force-weight", "test_subsets": "--test-subset"}
 PLACEMENT_FIELDS = ("device", "threads")
 
 
@@ -113,7 +113,10 @@ def train_command_line(run: dict, run_dir: Path) -> str:
         flag = TRAIN_OPTIONS.get(name)
         if flag is None or value is None or value is False:
             continue
-        parts += [flag] if value is True else [flag, str(value)]
+        if isinstance(value, (list, tuple)):
+            parts += [word for item in value for word in (flag, str(item))]
+        else:
+            parts += [flag] if value is True else [flag, str(value)]
     return shlex.join([*parts, "--out", str(run_dir)])
 
 

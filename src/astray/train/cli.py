@@ -28,6 +28,9 @@ def train_command(
     split_seed: int = typer.Option(21, "--split-seed", help="Seed of the test/val/train draw "
                                    "(the study's: 21)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the initial weights and shuffling."),
+    test_subset: Optional[list[str]] = typer.Option(None, "--test-subset", help="Also score "
+                                                    "the fixed test set of this subset (repeat), "
+                                                    "held out of training, as astray scale does."),
     batch_size: int = typer.Option(50, "--batch-size"),
     learning_rate: float = typer.Option(5e-4, "--lr"),
     max_epochs: int = typer.Option(1000, "--max-epochs"),
@@ -53,7 +56,8 @@ def train_command(
                          n_val=n_val, n_test=n_test, split_seed=split_seed, seed=seed,
                          batch_size=batch_size, learning_rate=learning_rate,
                          max_epochs=max_epochs, budget_minutes=budget_minutes,
-                         force_weight=force_weight, device=device, threads=threads)
+                         force_weight=force_weight, device=device, threads=threads,
+                         test_subsets=tuple(test_subset or ()))
     columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with stderr_progress(f"training {out}", *columns, total=max_epochs,
                          unit="epochs") as update:
