@@ -10,6 +10,14 @@ gradient-norm clip 1000, AdamW lr 5e-4, batch 50):
   subnormal floats): the share of the gain that comes from that change alone.
 * ``astray``: ``astray.models.SchNet`` fed by ``astray.train.PackedGraphs`` (neighbour pairs
   computed once, each pair's filter computed once for both directions), AdamW fused.
+* ``astray-graphs`` (``--device cuda`` only): what ``astray train`` runs on CUDA, the same step
+  on batches padded to a few shapes, each shape's whole step (forward, backward, clip, AdamW)
+  replayed as one CUDA graph. Every shape the timed steps meet is captured before any timing;
+  its FLOPs per molecule are counted as ``astray``'s (the padding's extra work is not useful).
+
+``--join 2`` makes QM9-sized molecules (17 atoms and ~100 neighbour pairs within 5 A, as QM9's
+18 atoms) out of the shipped set's small ones, two side by side: the size the study trained on
+and issue 13's GPU figures used.
 
 Warm-up steps are not timed; the timed rounds run the rows in alternating order (ABC, CBA, ...)
 so that all see the same noise of a shared machine. Prints molecules/s of each row, its ratio to
@@ -19,6 +27,7 @@ FLOPs counted by ``torch.utils.flop_counter`` on one training step. The load ave
 on a machine busier than its cores, rates are lower and noisier.
 
     .venv/bin/python benchmarks/train_throughput.py [--dataset default] [--threads 2] [--json]
+    python benchmarks/train_throughput.py --device cuda --steps 50 --rounds 6 --warmup 10
 """
 from __future__ import annotations
 
@@ -34,6 +43,7 @@ import itertools
 import json
 import statistics
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -47,6 +57,8 @@ from astray.models import SchNet
 from astray.models.neighbors import pyg_interaction_graph
 from astray.models.schnet import GaussianSmearing
 from astray.train import PackedGraphs
+from astray.train.padding import padded_shape
+from astray.train.step import CudaGraphs, PaddedTrainingStep
 
 BATCH_SIZE = 50
 
@@ -133,18 +145,79 @@ class AstrayTrainer(Trainer):
         torch.manual_seed(seed)
         model = SchNet(hidden_channels=hidden, num_filters=hidden, num_interactions=interactions,
                        num_gaussians=50, cutoff=cutoff)
-        packed = PackedGraphs.from_arrays(dataset.numbers, dataset.positions, dataset.offsets,
-                                          indices, cutoff).to(device)
+        self.packed = PackedGraphs.from_arrays(dataset.numbers, dataset.positions,
+                                               dataset.offsets, indices, cutoff).to(device)
         self.targets = torch.as_tensor(targets, dtype=torch.float32, device=device)
-        generator = torch.Generator().manual_seed(seed)
-        epochs = (packed.batches(BATCH_SIZE, shuffle=True, generator=generator)
-                  for _ in itertools.count())
-        super().__init__(model, itertools.chain.from_iterable(epochs), device)
+        self.seed = seed
+        super().__init__(model, self.epochs(), device)
+
+    def epochs(self):
+        """The endless sequence of shuffled batches (the same each time for a seed)."""
+        generator = torch.Generator().manual_seed(self.seed)
+        while True:
+            yield from self.packed.batches(BATCH_SIZE, shuffle=True, generator=generator)
 
     def loss(self):
         batch = next(self.batches)
         energy = self.model(batch.z, batch.pos, batch.batch, edge_index=batch.edge_index)
         return torch.nn.functional.mse_loss(energy, self.targets[batch.index]), len(batch)
+
+
+class AstrayGraphsTrainer(AstrayTrainer):
+    """astray's CUDA training path: padded batches, the whole step replayed as a CUDA graph per
+    padded shape, every shape of the first ``planned_steps`` batches captured up front."""
+
+    def __init__(self, dataset, indices, targets, size, cutoff, device, seed, planned_steps):
+        super().__init__(dataset, indices, targets, size, cutoff, device, seed)
+        self.padded_step = PaddedTrainingStep(self.model, self.optimizer, 1000.0, 0.0, cutoff,
+                                              BATCH_SIZE, CudaGraphs(device))
+        real, padded = np.zeros(2), np.zeros(2)
+        for batch in itertools.islice(self.epochs(), planned_steps):
+            self.padded_step.prepare(batch, self.targets[batch.index])
+            shape = padded_shape(batch, BATCH_SIZE)
+            real += (batch.z.numel(), batch.edge_index.shape[1] // 2)
+            padded += (shape.atoms, shape.pairs)
+        #: Padded atoms and pairs per real one, over the planned batches.
+        self.padding = {"atoms": padded[0] / real[0], "pairs": padded[1] / real[1],
+                        "captured_shapes": self.padded_step.captured_shapes}
+
+    def step(self) -> int:
+        batch = next(self.batches)
+        self.padded_step(batch, self.targets[batch.index])
+        return len(batch)
+
+
+@dataclass
+class JoinedStructures:
+    """Larger benchmark molecules made of small ones: each joins ``join`` consecutive structures
+    of ``indices``, each shifted along x to begin ``gap`` angstrom beyond the previous one's last
+    atom (no two atoms closer than ``gap`` across)."""
+
+    numbers: np.ndarray
+    positions: np.ndarray
+    offsets: np.ndarray
+
+    @classmethod
+    def of(cls, dataset, indices: np.ndarray, join: int, gap: float = 1.5):
+        numbers, positions, counts = [], [], []
+        for group in np.asarray(indices)[: len(indices) // join * join].reshape(-1, join):
+            edge = -np.inf
+            for k in group:
+                z, xyz = dataset.structure(k)
+                xyz = xyz + [edge + gap - xyz[:, 0].min() if np.isfinite(edge) else 0, 0, 0]
+                edge = xyz[:, 0].max()
+                numbers.append(z)
+                positions.append(xyz)
+            counts.append(sum(len(z) for z in numbers[-join:]))
+        return cls(np.concatenate(numbers), np.concatenate(positions),
+                   np.concatenate([[0], np.cumsum(counts)]))
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def structure(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        start, stop = self.offsets[index], self.offsets[index + 1]
+        return self.numbers[start:stop], self.positions[start:stop]
 
 
 def synchronize(device: torch.device) -> None:
@@ -196,6 +269,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=10, help="timed steps per round")
     parser.add_argument("--rounds", type=int, default=4, help="interleaved timed rounds")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps first")
+    parser.add_argument("--join", type=int, default=1,
+                        help="data-set structures per benchmark molecule (2: QM9-sized)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
@@ -204,8 +279,11 @@ def main() -> None:
     device = torch.device(args.device)
     dataset = open_dataset(args.dataset)
     rng = np.random.default_rng(args.seed)
-    indices = np.sort(rng.choice(len(dataset), size=min(args.molecules, len(dataset)),
-                                 replace=False))
+    indices = np.sort(rng.choice(len(dataset), size=min(args.molecules * args.join,
+                                                         len(dataset)), replace=False))
+    if args.join > 1:
+        dataset = JoinedStructures.of(dataset, rng.permutation(indices), args.join)
+        indices = np.arange(len(dataset))
     # Throughput does not depend on the target values; standard-normal targets stand in for TAE/25.
     targets = rng.standard_normal(len(dataset)).astype(np.float32)
     load_before = os.getloadavg()[0]
@@ -218,6 +296,14 @@ def main() -> None:
                                       ("study-zero-tails", StudyZeroTailsTrainer),
                                       ("astray", AstrayTrainer))}
         flops = {name: trainer.flops_per_molecule() for name, trainer in trainers.items()}
+        packed = trainers["astray"].packed
+        per_molecule = {"atoms": int(packed.atom_offsets[-1]) / len(packed),
+                        "pairs": int(packed.pair_offsets[-1]) / len(packed)}
+        if device.type == "cuda":
+            trainers["astray-graphs"] = AstrayGraphsTrainer(
+                dataset, indices, targets, size, args.cutoff, device, args.seed,
+                planned_steps=args.warmup + args.rounds * args.steps)
+            flops["astray-graphs"] = flops["astray"]
         speeds = measure(trainers, args.steps, args.rounds, args.warmup)
         peaks.append(matmul_peak_flops(device))
         entry = {"hidden_channels": size[0], "num_interactions": size[1]}
@@ -228,13 +314,16 @@ def main() -> None:
                     "molecules_per_s"]
                 entry[name]["speedup_per_round"] = [
                     a / s for a, s in zip(speed["per_round"], speeds["study"]["per_round"])]
+        if "astray-graphs" in trainers:
+            entry["astray-graphs"]["padding"] = trainers["astray-graphs"].padding
         entries.append(entry)
     peak = max(peaks)
     for entry in entries:
-        for name in ("study", "study-zero-tails", "astray"):
+        for name in rows_of(entry):
             entry[name]["peak_fraction"] = (entry[name]["gflops_per_molecule"] * 1e9
                                             * entry[name]["molecules_per_s"] / peak)
-    result = {"dataset": args.dataset, "molecules": len(indices), "device": args.device,
+    result = {"dataset": args.dataset, "join": args.join, "per_molecule": per_molecule,
+              "molecules": len(indices), "device": args.device,
               "threads": args.threads, "omp_wait_policy": os.environ["OMP_WAIT_POLICY"],
               "batch_size": BATCH_SIZE, "cutoff": args.cutoff, "matmul_peak_gflops": peak / 1e9,
               "load_average": [load_before, os.getloadavg()[0]], "sizes": entries}
@@ -247,18 +336,31 @@ def main() -> None:
         print(f"warning: load average above the {os.cpu_count()} CPUs: other processes share "
               "the cores; rates are lower and noisier than on an idle machine")
     print(f"matmul peak: {peak / 1e9:.0f} GFLOP/s ({args.device}, {args.threads} threads); "
-          f"{len(indices)} molecules of {args.dataset}, batch {BATCH_SIZE}; load average "
+          f"{len(indices)} molecules of {args.dataset} ({args.join} structures joined: "
+          f"{per_molecule['atoms']:.1f} atoms, {per_molecule['pairs']:.0f} pairs within the "
+          f"cutoff per molecule), batch {BATCH_SIZE}; load average "
           f"{load_before:.1f} before, {result['load_average'][1]:.1f} after")
+
+
+def rows_of(entry: dict) -> list[str]:
+    """The implementations measured in a size's entry, study first."""
+    return [name for name in ("study", "study-zero-tails", "astray", "astray-graphs")
+            if name in entry]
 
 
 def report(entry: dict) -> None:
     print(f"SchNet {entry['hidden_channels']} channels x {entry['num_interactions']} interactions")
-    names = ("study", "study-zero-tails", "astray")
+    names = rows_of(entry)
     for name in names:
         e = entry[name]
         print(f"  {name:16s} {e['molecules_per_s']:8.1f} molecules/s   "
               f"{e['gflops_per_molecule']:.3f} GFLOP/molecule   "
-              f"{100 * e['peak_fraction']:.0f}% of matmul peak")
+              f"{100 * e['peak_fraction']:.1f}% of matmul peak")
+    if "astray-graphs" in entry:
+        padding = entry["astray-graphs"]["padding"]
+        print(f"  astray-graphs: {padding['captured_shapes']} padded shapes captured; padding "
+              f"adds {100 * (padding['atoms'] - 1):.0f}% atoms, "
+              f"{100 * (padding['pairs'] - 1):.0f}% pairs")
     for name in names[1:]:
         rounds = ", ".join(f"{r:.2f}" for r in entry[name]["speedup_per_round"])
         print(f"  {name} / study: {entry[name]['speedup']:.2f}x  (per round: {rounds}; "

@@ -268,5 +268,5 @@ def unordered_pairs(edge_index: Tensor, validate: bool = True) -> tuple[Tensor, 
             raise ValueError("edge_index must list every pair of distinct atoms in both "
                              "directions")
         return source[ascending], target[ascending]
-    first = torch.argsort(~ascending, stable=True)[: source.numel() // 2]
+    first = torch.argsort((~ascending).to(torch.uint8), stable=True)[: source.numel() // 2]
     return source[first], target[first]

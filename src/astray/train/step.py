@@ -77,8 +77,11 @@ class TrainingStep:
         self.gradient_clip, self.force_weight = gradient_clip, force_weight
 
     def __call__(self, batch: GraphBatch, targets: Tensor, forces: Tensor | None = None) -> Tensor:
+        return self._descend(batch_loss(self.model, batch, targets, forces, self.force_weight))
+
+    def _descend(self, loss: Tensor) -> Tensor:
+        """Back-propagate ``loss`` into fresh gradients, clip them, step the optimizer."""
         self.optimizer.zero_grad(set_to_none=True)
-        loss = batch_loss(self.model, batch, targets, forces, self.force_weight)
         loss.backward()
         nn.utils.clip_grad_norm_(self.model.parameters(), self.gradient_clip)
         self.optimizer.step()
@@ -124,12 +127,7 @@ class PaddedTrainingStep(TrainingStep):
                          forces)
 
     def _step(self, padded: PaddedBatch) -> Tensor:
-        self.optimizer.zero_grad(set_to_none=True)
-        loss = padded_loss(self.model, padded, self.force_weight)
-        loss.backward()
-        nn.utils.clip_grad_norm_(self.model.parameters(), self.gradient_clip)
-        self.optimizer.step()
-        return loss.detach()
+        return self._descend(padded_loss(self.model, padded, self.force_weight))
 
     def _sync_learning_rates(self) -> None:
         """The trainer sets ``group["lr"]`` as a float (warm-up, plateau); the graphs read the
@@ -182,8 +180,8 @@ class ShapeGraphs:
     The first batch of a shape is copied into new static buffers; ``function`` runs once as a
     warm-up (its effect on the ``preserved`` tensors undone) and is then recorded by ``graphs``
     while ``capturing()`` is entered. Every batch of that shape is copied into the same buffers
-    and the recording replayed; the call returns the recording's outputs, which the next replay
-    of that shape overwrites.
+    and the recording replayed; the call returns the recording's outputs, valid until the next
+    call (read them before it, as the trainer does on the device).
     """
 
     def __init__(self, function: Callable[[PaddedBatch], Tensor], graphs,
@@ -230,10 +228,18 @@ class ShapeGraphs:
 
 class CudaGraphs:
     """Records with ``torch.cuda.graph`` on one side stream, used for the warm-up too (a library
-    handle created lazily on another stream during capture would break it)."""
+    handle created lazily on another stream during capture would break it).
+
+    All recordings share one memory pool, so the GPU memory held is about one step's, however
+    many shapes are recorded (not one step's per shape). That is safe because replays never run
+    concurrently and nothing a recording allocates must outlive the next replay: gradients are
+    recreated by each replay and consumed by its optimizer step, and each returned output is
+    read (stream-ordered) before the next replay, which may overwrite it.
+    """
 
     def __init__(self, device: torch.device | str = "cuda"):
         self.stream = torch.cuda.Stream(device=device)
+        self.pool = torch.cuda.graph_pool_handle()
 
     def warm_up(self, run: Callable[[], object]) -> None:
         self.stream.wait_stream(torch.cuda.current_stream())
@@ -243,7 +249,7 @@ class CudaGraphs:
 
     def capture(self, run: Callable[[], Tensor]) -> Callable[[], Tensor]:
         graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph, stream=self.stream):
+        with torch.cuda.graph(graph, pool=self.pool, stream=self.stream):
             outputs = run()
 
         def replay() -> Tensor:
@@ -274,7 +280,6 @@ def training_step(model: nn.Module, optimizer: torch.optim.Optimizer, *, gradien
     device = next(model.parameters()).device
     if device.type != "cuda" or not reads_nothing_back(model):
         return TrainingStep(model, optimizer, gradient_clip, force_weight), None
-    graphs = CudaGraphs(device)
     return (PaddedTrainingStep(model, optimizer, gradient_clip, force_weight, cutoff,
-                               molecule_slots, graphs),
-            PaddedForward(model, cutoff, graphs))
+                               molecule_slots, CudaGraphs(device)),
+            PaddedForward(model, cutoff, CudaGraphs(device)))
