@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 
-from astray.scaling.fits import FORMS, fit_form, fit_runs, law_band, run_targets
+from astray.scaling.fits import (
+    FORMS,
+    fit_band,
+    fit_form,
+    fit_runs,
+    law_band,
+    run_targets,
+)
 from scaling_fixtures import read_run, write_synthetic_sweep
 
 N_LEVELS = np.array([100, 300, 1000, 3000, 10000], float)
@@ -159,6 +166,18 @@ def test_fit_runs_groups_by_size_and_jointly(sweep):
                     [r["test_mae_kcal_mol"]["stable"] for r in members], [1.0],
                     n_resamples=100, seed=entry["bootstrap_seed"])
     np.testing.assert_allclose(np.ravel(band), entry["ci95"]["a"], rtol=1e-12)
+    assert entry["bootstrap_resamples"] == 100
+    np.testing.assert_allclose(fit_band(entry, runs, [1.0]), band, rtol=1e-12)
+    floor = next(f for f in fits if f["form"] == "L_inf+a*N^-alpha" and f["hidden"] == 256
+                 and f["target"] == "test_mae:stable")
+    members = [r for r in runs if r.get("hidden") == 256]
+    np.testing.assert_allclose(
+        fit_band(floor, runs, [30.0, 300.0]),
+        law_band(floor["form"], [r["n_train"] for r in members],
+                 [r["test_mae_kcal_mol"]["stable"] for r in members], [30.0, 300.0],
+                 n_resamples=100, seed=floor["bootstrap_seed"]), rtol=1e-12)
+    unfitted = next(f for f in fits if f["status"] != "ok")
+    assert fit_band(unfitted, runs, [300.0]) is None
     joint = [f for f in fits if f["form"] == "L_inf+A*N^-alpha+B*P^-beta"]
     assert joint and all(f["hidden"] is None and f["interactions"] is None for f in joint)
     assert {f["n_points"] for f in joint} == {24}

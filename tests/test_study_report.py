@@ -7,8 +7,10 @@ from __future__ import annotations
 import html
 import inspect
 import json
+import os
 import re
 import shlex
+import stat
 import subprocess
 import sys
 
@@ -25,7 +27,6 @@ from astray.report.scaling_figures import (
     h2_curves_figure,
     h2pp_coulomb_figure,
     learning_curves_figure,
-    power_law_band,
 )
 from astray.report.study import (
     PLACEMENT_FIELDS,
@@ -33,6 +34,8 @@ from astray.report.study import (
     probe_command_line,
     train_command_line,
 )
+from astray.scaling.fits import law_band
+from astray.scaling.summary import write_scaling_json
 from astray.systems import get_system
 from astray.units import COULOMB_EV_ANGSTROM
 
@@ -215,23 +218,31 @@ def test_h2pp_against_coulomb_on_log_log_axes_shows_non_positive_points(scaling)
     np.testing.assert_allclose(open_markers[0].get_ydata(), 0.25)
 
 
-def test_power_law_band_collapses_on_an_exact_law_and_covers_a_noisy_one():
-    n = np.repeat([100.0, 300.0, 1000.0, 3000.0], 3)
-    grid = np.array([100.0, 550.0, 3000.0])
-    low, high = power_law_band(n, 60 * n ** -0.4, grid)
-    np.testing.assert_allclose(low, 60 * grid ** -0.4, rtol=1e-9)
-    np.testing.assert_allclose(high, 60 * grid ** -0.4, rtol=1e-9)
-    rng = np.random.default_rng(1)
-    covered, widths = [], []
-    for trial in range(200):
-        values = 60 * n ** -0.4 * np.exp(0.05 * rng.standard_normal(n.size))
-        low, high = power_law_band(n, values, grid, seed=trial)
-        covered.append((low <= 60 * grid ** -0.4) & (60 * grid ** -0.4 <= high))
-        widths.append(np.log(high / low))
-    width = np.mean(widths, axis=0)
-    assert width[1] < 0.7 * min(width[0], width[2])  # narrowest at the data's centre
-    # percentile intervals of a 12-run pairs bootstrap cover about 90% (measured 0.90-0.92)
-    assert np.mean(covered) > 0.85
+def test_drawn_band_is_the_band_of_the_fit_in_scaling_json(scaling):
+    figure = learning_curves_figure(scaling)
+    ax = figure.axes[0]  # first target (test_mae:all), first variant (all, prior off)
+    fit = next(f for f in scaling["fits"] if f["form"] == "a*N^-alpha"
+               and f["target"] == "test_mae:all" and f["subset"] == "all" and not f["prior"])
+    # the fit's group, as fit_runs formed it: finished runs (not the failed one of the same
+    # subset, prior and size), sorted by run id
+    members = sorted((run for run in scaling["runs"] if run["status"] == "done"
+                      and run["subset"] == "all" and not run["prior"]), key=lambda r: r["run_id"])
+    assert len(members) == 6 and fit["n_points"] == 6
+    (band,) = [c for c in ax.collections if c.get_alpha() == 0.15]
+    vertices = band.get_paths()[0].vertices
+    grid = np.unique(vertices[:, 0])
+    assert len(grid) == 40
+    low, high = law_band("a*N^-alpha", [r["n_train"] for r in members],
+                         [r["test_mae_kcal_mol"]["all"] for r in members], grid,
+                         n_resamples=fit["bootstrap_resamples"], seed=fit["bootstrap_seed"])
+    for x, lo, hi in zip(grid, low, high):
+        drawn = vertices[vertices[:, 0] == x, 1]
+        np.testing.assert_allclose([drawn.min(), drawn.max()], [lo, hi], rtol=1e-12)
+    # the band at the data's N brackets the fitted law, and the legend quotes the fit's interval
+    law = fit["params"]["a"] * grid ** -fit["params"]["alpha"]
+    assert np.all(low <= law * (1 + 1e-12)) and np.all(law <= high * (1 + 1e-12))
+    alpha_low, alpha_high = fit["ci95"]["alpha"]
+    assert f"[{alpha_low:.2f}, {alpha_high:.2f}]" in ax.get_legend().get_texts()[0].get_text()
 
 
 def test_a_missing_or_empty_folder_is_a_sweep_error(tmp_path, monkeypatch, capsys):
@@ -256,6 +267,20 @@ def test_json_prints_scaling_json(tmp_path):
     printed = json.loads(result.output)
     assert printed == json.loads((directory / "scaling.json").read_text())
     assert len(printed["runs"]) == 3 and printed["fits"]
+
+
+def test_scaling_json_is_written_whole_and_world_readable(tmp_path):
+    directory = write_synthetic_sweep(tmp_path, seeds=(0,), n_train=(100, 300, 1000),
+                                      hidden=(16,), subsets=("stable",), priors=(False,))
+    previous = os.umask(0o022)  # the usual umask, whatever this test runner's is
+    try:
+        path = write_scaling_json(directory, n_resamples=50)
+    finally:
+        os.umask(previous)
+    assert path == directory / "scaling.json"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644  # like curves.json, report.html
+    assert sorted(p.name for p in directory.iterdir()) == ["runs", "scaling.json", "sweep.json"]
+    assert json.loads(path.read_text())["fits"][0]["bootstrap_resamples"] == 50
 
 
 def test_importing_the_report_changes_no_global_state():

@@ -25,7 +25,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
 from astray.report.figures import EQUILIBRIUM_WINDOW, LONG_RANGE_START, values_array, window_limits
-from astray.scaling.fits import H2_TARGETS, run_targets
+from astray.scaling.fits import H2_TARGETS, fit_band, run_targets
 from astray.systems import get_system
 from astray.units import COULOMB_EV_ANGSTROM
 
@@ -40,9 +40,6 @@ MODEL_NAMES = {"schnet": "SchNet", "painn": "PaiNN"}
 #: The fitted law drawn through the learning curves: the form every group can carry (two
 #: parameters); its exponent alpha is the number the findings quote.
 DRAWN_FORM = "a*N^-alpha"
-#: Bootstrap resamples of the drawn band: 1,000 put 25 resamples beyond each 95% end, as in
-#: :mod:`astray.scaling.fits`; closed-form, they cost about a millisecond per law.
-BAND_RESAMPLES = 1000
 #: Subset containment, to tell in-distribution test sets from out-of-distribution ones.
 SUBSET_PARTS = {"all": {"stable", "distorted", "compressed", "stretched", "normal-mode"},
                 "distorted": {"compressed", "stretched", "normal-mode"}}
@@ -176,30 +173,6 @@ def in_distribution(train_subset: str, test_subset: str) -> bool:
     return test_subset == train_subset or test_subset in SUBSET_PARTS.get(train_subset, ())
 
 
-def power_law_band(n_train, values, n_grid, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Pointwise 95% band (low, high) of the law L = a N^-alpha at ``n_grid``.
-
-    The same estimator and resampling as the ``a*N^-alpha`` fit of :mod:`astray.scaling.fits`
-    (least squares on log L; pairs bootstrap over runs, conditioned on at least two distinct N),
-    evaluated as a curve instead of per parameter: the envelope of the parameters' own intervals
-    would be far too wide, because a and alpha are strongly correlated (a is L at N = 1, decades
-    left of the data). A straight line in log-log space has a closed-form least-squares fit, so
-    all resamples are solved at once. scipy.stats.bootstrap cannot skip the resamples with a
-    single N (undefined slope), hence the explicit draw.
-    """
-    log_n, log_l = np.log(np.asarray(n_train, float)), np.log(np.asarray(values, float))
-    rng = np.random.default_rng(seed)
-    picks = rng.integers(0, log_n.size, (BAND_RESAMPLES, log_n.size))
-    x, y = log_n[picks], log_l[picks]
-    x_mean, y_mean = x.mean(axis=1, keepdims=True), y.mean(axis=1, keepdims=True)
-    spread = ((x - x_mean) ** 2).sum(axis=1)
-    keep = spread > 1e-12
-    slope = ((x - x_mean) * (y - y_mean)).sum(axis=1)[keep] / spread[keep]
-    curves = y_mean[keep] + slope[:, None] * (np.log(np.asarray(n_grid, float)) - x_mean[keep])
-    low, high = np.percentile(curves, [2.5, 97.5], axis=0)
-    return np.exp(low), np.exp(high)
-
-
 def _fit_of(summary: dict, target: str, variant: tuple[str, bool], size: tuple) -> dict | None:
     subset, prior = variant
     model, hidden, interactions = size
@@ -237,7 +210,8 @@ def _learning_panel(ax: Axes, summary: dict, runs: list[dict], target: str,
         low, high = fit["ci95"]["alpha"]
         ax.plot(grid, a * grid ** -alpha, color=style.color, lw=1.5,
                 label=f"α = {alpha:.2f} [{low:.2f}, {high:.2f}]")
-        ax.fill_between(grid, *power_law_band(n, v, grid), color=style.color, alpha=0.15, lw=0)
+        ax.fill_between(grid, *fit_band(fit, summary["runs"], grid), color=style.color,
+                        alpha=0.15, lw=0)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.grid(True, which="major", alpha=0.3)
@@ -278,7 +252,8 @@ def learning_curves_figure(summary: dict) -> Figure:
     """Log-log learning curves: rows = targets, columns = data variant x prior.
 
     Faint markers are single runs (seeds); bold markers their mean with the min-max range over
-    seeds; lines the fitted a N^-alpha with its 95% bootstrap band (:func:`power_law_band`).
+    seeds; lines the fitted a N^-alpha with its pointwise 95% band from the resamples behind
+    the fit's own interval (:func:`astray.scaling.fits.fit_band`).
     Rows share the error axis, so the variants compare at a glance.
     """
     runs = done_runs(summary)

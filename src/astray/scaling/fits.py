@@ -32,7 +32,8 @@ from typing import Any
 import numpy as np
 from scipy.optimize import leastsq
 
-__all__ = ["FORMS", "H2_TARGETS", "fit_form", "fit_runs", "law_band", "run_targets"]
+__all__ = ["FORMS", "H2_TARGETS", "fit_band", "fit_form", "fit_runs", "law_band",
+           "run_targets"]
 
 #: Resamples per bootstrap interval: percentile intervals at 95% need about a thousand to put
 #: 25 resamples beyond each end (Efron & Tibshirani 1993, ch. 19).
@@ -329,10 +330,16 @@ def run_targets(run: Mapping[str, Any]) -> dict[str, float | None]:
     return targets
 
 
-#: Group keys: per model size for the two N-only forms, per (subset, model, prior) for the
-#: joint form, whose points span the model sizes.
+#: Group keys of each form: per model size for the two N-only forms, per (subset, model,
+#: prior) for the joint form, whose points span the model sizes.
 _SIZE_KEYS = ("subset", "model", "hidden", "interactions", "prior")
 _JOINT_KEYS = ("subset", "model", "prior")
+GROUP_KEYS = {"a*N^-alpha": _SIZE_KEYS, "L_inf+a*N^-alpha": _SIZE_KEYS,
+              "L_inf+A*N^-alpha+B*P^-beta": _JOINT_KEYS}
+
+
+def _done(runs: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    return [run for run in runs if run.get("status", "done") == "done"]
 
 
 def _groups(runs: Iterable[Mapping[str, Any]], keys: tuple[str, ...]) -> dict[tuple, list]:
@@ -342,16 +349,20 @@ def _groups(runs: Iterable[Mapping[str, Any]], keys: tuple[str, ...]) -> dict[tu
     return groups
 
 
+def _points(runs: list, target: str) -> dict[str, list]:
+    """The arguments of :func:`fit_form` and :func:`law_band` for ``target`` over ``runs``."""
+    return {"n_train": [run["n_train"] for run in runs],
+            "values": [run_targets(run).get(target) for run in runs],
+            "n_params": [run.get("n_params") or 1 for run in runs]}
+
+
 def _fit_entry(target: str, labels: dict, runs: list, form: str, n_resamples: int,
                seed: int) -> dict[str, Any]:
-    values = [run_targets(run).get(target) for run in runs]
     bootstrap_seed = seed + zlib.crc32(repr((target, sorted(labels.items()))).encode())
-    fit = fit_form(form, [run["n_train"] for run in runs], values,
-                   n_params=[run.get("n_params") or 1 for run in runs],
-                   n_resamples=n_resamples, seed=bootstrap_seed)
+    fit = fit_form(form, **_points(runs, target), n_resamples=n_resamples, seed=bootstrap_seed)
     return {"target": target, "hidden": None, "interactions": None, **labels, "form": form,
             **fit, "n_seeds": len({run.get("seed") for run in runs}),
-            "bootstrap_seed": bootstrap_seed}
+            "bootstrap_seed": bootstrap_seed, "bootstrap_resamples": n_resamples}
 
 
 def fit_runs(runs: Iterable[Mapping[str, Any]], *, n_resamples: int = N_RESAMPLES,
@@ -359,19 +370,34 @@ def fit_runs(runs: Iterable[Mapping[str, Any]], *, n_resamples: int = N_RESAMPLE
     """Fit every form to every target of every group of finished runs (``status`` "done").
 
     Each entry: ``{"target", "subset", "model", "hidden", "interactions", "prior", "form",
-    "status", "params", "ci95", "n_points", "n_seeds", "bootstrap_seed"}`` (+ ``n_resamples``
-    kept, or ``reason``); ``hidden`` and ``interactions`` are None for the joint form.
-    Deterministic for ``seed``; :func:`law_band` with an entry's points and ``bootstrap_seed``
-    draws the same resamples.
+    "status", "params", "ci95", "n_points", "n_seeds", "bootstrap_seed",
+    "bootstrap_resamples"}`` (+ ``n_resamples`` kept, or ``reason``); ``hidden`` and
+    ``interactions`` are None for the joint form. Deterministic for ``seed``;
+    :func:`fit_band` draws an entry's band from the same resamples as its ``ci95``.
     """
-    done = [run for run in runs if run.get("status", "done") == "done"]
+    done = _done(runs)
     targets = sorted({t for run in done for t in run_targets(run)})
     fits = []
-    for form, keys in (("a*N^-alpha", _SIZE_KEYS), ("L_inf+a*N^-alpha", _SIZE_KEYS),
-                       ("L_inf+A*N^-alpha+B*P^-beta", _JOINT_KEYS)):
+    for form, keys in GROUP_KEYS.items():
         for group, members in sorted(_groups(done, keys).items(), key=lambda kv: repr(kv[0])):
             labels = dict(zip(keys, group))
             fits.extend(_fit_entry(target, labels, members, form, n_resamples, seed)
                         for target in targets
                         if any(target in run_targets(run) for run in members))
     return fits
+
+
+def fit_band(fit: Mapping[str, Any], runs: Iterable[Mapping[str, Any]], n_grid: Sequence[float],
+             p_grid: Sequence[float] | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    """Pointwise 95% band (low, high) of the law of ``fit``, an entry of ``fit_runs(runs)``
+    (``runs`` the same list, in the same order), at N = ``n_grid`` (and P = ``p_grid`` for the
+    joint form), in the units of the fit's target: :func:`law_band` over the fit's group with its
+    ``bootstrap_seed`` and ``bootstrap_resamples``, so the band comes from the very resamples
+    behind its ``ci95``. None for an entry without a fit."""
+    keys = GROUP_KEYS[fit["form"]]
+    members = [run for run in _done(runs) if all(run.get(k) == fit[k] for k in keys)]
+    if fit.get("status") != "ok" or not members:
+        return None
+    return law_band(fit["form"], **_points(members, fit["target"]), n_grid=n_grid,
+                    p_grid=p_grid, n_resamples=fit["bootstrap_resamples"],
+                    seed=fit["bootstrap_seed"])

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from astray.errors import SweepError
+from astray.jsonio import write_json_atomic
 from astray.scaling.findings import compute_findings
 from astray.scaling.fits import N_RESAMPLES, fit_runs
 
@@ -83,19 +83,9 @@ def summarise(sweep_dir: str | os.PathLike, *, n_resamples: int = N_RESAMPLES,
 
 def write_scaling_json(sweep_dir: str | os.PathLike, *, n_resamples: int = N_RESAMPLES,
                        seed: int = 0) -> Path:
-    """Write ``DIR/scaling.json`` (:func:`summarise`) atomically: a temporary file in the same
-    folder, then os.replace, so a reader never sees half a file. Returns its path."""
+    """Write ``DIR/scaling.json`` (:func:`summarise`) atomically
+    (:func:`astray.jsonio.write_json_atomic`), so a reader never sees half a file. Returns its
+    path."""
     sweep_dir = Path(sweep_dir)
-    text = json.dumps(summarise(sweep_dir, n_resamples=n_resamples, seed=seed), indent=1,
-                      allow_nan=False)
-    target = sweep_dir / "scaling.json"
-    with tempfile.NamedTemporaryFile("w", dir=sweep_dir, prefix=".scaling-", suffix=".json",
-                                     delete=False) as handle:
-        try:
-            handle.write(text)
-        except BaseException:
-            handle.close()
-            os.unlink(handle.name)
-            raise
-    os.replace(handle.name, target)
-    return target
+    return write_json_atomic(sweep_dir / "scaling.json",
+                             summarise(sweep_dir, n_resamples=n_resamples, seed=seed))
