@@ -11,9 +11,10 @@ from ase.calculators.singlepoint import SinglePointCalculator
 from ase.db import connect
 
 from astray.data.dataset import KINDS
-from astray.data.readers import guess_format, read
+from astray.data.readers import guess_format, import_dataset, read
 from astray.data.readers.common import SkippedStructuresWarning, concatenate, parse_atom_energies
 from astray.errors import DatasetError
+from astray.paths import check_dataset_name
 from astray.units import HARTREE_EV, KCAL_MOL_EV
 from toy_dataset import ATOM_ENERGIES_EV, bond_energy_and_forces, toy_atoms, write_toy_extxyz
 
@@ -283,3 +284,14 @@ def test_atom_energies_are_converted_to_ev(tmp_path):
     with pytest.raises(DatasetError, match="'Xx' is not an element symbol"):
         parse_atom_energies('{"Xx": 1}', "eV")
     assert set(ATOM_ENERGIES_EV) == {"H", "C", "N", "O", "F"}
+
+
+@pytest.mark.parametrize("name", ["../escape", "a/b", ".hidden", "", "default"])
+def test_import_refuses_a_bad_name_by_the_one_data_set_name_rule(tmp_path, isolated_home, name):
+    with pytest.raises(DatasetError) as expected:
+        check_dataset_name(name)
+    with pytest.raises(DatasetError) as refused:
+        import_dataset(tmp_path / "never-read.extxyz", name)
+    assert str(refused.value) == str(expected.value)
+    assert ("shipped with astray" if name == "default" else "data set name") in str(refused.value)
+    assert not isolated_home.exists()  # refused before anything is written

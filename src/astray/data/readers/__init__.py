@@ -21,13 +21,14 @@ import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from astray.data.dataset import Dataset, DatasetWriter, Structures, home_root, shipped_root
+from astray.data.dataset import Dataset, DatasetWriter, Structures, home_root
 from astray.data.readers.ani_hdf5 import read_ani_hdf5
 from astray.data.readers.ase_db import URL_SCHEMES, read_ase_db
 from astray.data.readers.common import parse_atom_energies
 from astray.data.readers.extxyz import read_extxyz
 from astray.data.readers.paper_npy import read_paper_npy
 from astray.errors import DatasetError
+from astray.paths import check_dataset_name
 
 READERS = {"paper-npy": read_paper_npy, "extxyz": read_extxyz, "ase-db": read_ase_db,
            "ani-hdf5": read_ani_hdf5}
@@ -79,10 +80,7 @@ def import_dataset(path: str | Path, name: str, *, format: str | None = None,
     only when complete.
     """
     format = format or guess_format(path)
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):
-        raise DatasetError(f"data set name {name!r}: use letters, digits, '.', '_' and '-'")
-    if (shipped_root() / name).exists():
-        raise DatasetError(f"{name!r} is a data set shipped with astray; choose another name")
+    check_dataset_name(name)
     blocks = read(path, format, **options)
     unit = options.get("energy_unit") or inspect.signature(
         READERS[format]).parameters["energy_unit"].default
