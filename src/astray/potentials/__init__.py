@@ -7,12 +7,16 @@ in a worker process of another environment (:mod:`astray.potentials.remote`).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from importlib import import_module
 from pathlib import Path
 
 from astray.errors import PotentialError
 from astray.potentials.base import Potential, Prediction, charge_and_multiplicity
 from astray.potentials.catalog import catalog_entry, potential_catalog
+
+#: ``--weights trust:PATH``: the user trusts PATH, which may then run code when it is loaded.
+TRUST_PREFIX = "trust:"
 
 # name (or "prefix:") -> "module:factory"; each factory takes the full spec string.
 _REGISTRY: dict[str, str] = {
@@ -31,7 +35,7 @@ def known_potentials() -> list[str]:
 
 
 def load_potential(spec: str, *, python: str | Path | None = None,
-                   weights: str | Path | None = None) -> Potential:
+                   weights: str | Path | None = None, trust_weights: bool = False) -> Potential:
     """Instantiate the potential named by ``spec`` (``chgnet``, ``uma-s-1p1``, ``xtb``,
     ``pyscf:pbe/def2-svp``, ``ase:module:Class`` ...).
 
@@ -39,15 +43,24 @@ def load_potential(spec: str, *, python: str | Path | None = None,
         spec: a catalogue name or a registry name/prefix.
         python: interpreter of another environment to evaluate the model in (a worker
             process started once); only for catalogued models with a family module.
-        weights: the weights file (overrides the environment variable and caches).
+        weights: the weights file (overrides the environment variable and caches);
+            ``trust:PATH`` (what ``--weights trust:PATH`` passes) trusts it.
+        trust_weights: load ``weights`` even if loading it can run code (a pickle of Python
+            objects). Without it such a file is refused (weights that ship inside an installed
+            wheel are trusted; a file torch's restricted unpickler reads is safe).
 
-    Raises :class:`PotentialError` for an unknown name or a model that cannot be loaded, and
+    Raises :class:`PotentialError` for an unknown name or a model that cannot be loaded,
     :class:`WeightsNotFoundError` (one line naming the file and where to put it) for missing
-    weights, before anything is imported or started.
+    weights, before anything is imported or started, and :class:`CheckpointError` for an
+    untrusted weights file that could run code, before it is unpickled.
     """
+    if isinstance(weights, str) and weights.startswith(TRUST_PREFIX):
+        weights, trust_weights = weights[len(TRUST_PREFIX):], True
     entry = catalog_entry(spec)
     if entry is not None and entry.family_module is not None:
         weights_path = entry.require_weights(weights, packaged_here=python is None)
+        if trust_weights:
+            entry = replace(entry, options={**entry.options, "trust_weights": True})
         if python is not None:
             from astray.potentials.remote import RemotePotential
 

@@ -10,19 +10,24 @@ Weights of a downloadable model are looked up, first found wins, at
    ``~/.cache/aimnet``, ``~/.local/share/Torchani/StateDicts``, ``~/.cache/orb``).
 
 Nothing is ever downloaded: a missing file is a :class:`WeightsNotFoundError` of one line that
-names the file and where to put it. Models whose weights ship in their wheel (CHGNet,
-SevenNet-0) read them from the installed package (their family module's ``default_weights()``);
-if that file is missing, the error names it and says to reinstall the package or copy it there.
-Methods without weights (xTB, the exact reference) need none of this.
+names the file and where to put it. Models whose weights ship in their wheel (CHGNet and its
+r2SCAN head, the SevenNet models, SO3LR) read them from the installed package (their family
+module's ``default_weights(options)``); if that file is missing, the error names it and says to
+reinstall the package or copy it there. Methods without weights (xTB, the exact reference) need
+none of this.
+
+A weights file given explicitly is loaded only if loading it cannot run code (it ships in an
+installed wheel, or torch's restricted unpickler reads it), or if the user trusts it
+(``--weights trust:PATH``): :func:`astray.potentials.families.common.check_weights_trusted`.
 """
 
 from __future__ import annotations
 
 import glob
-import importlib.util
 import os
 from dataclasses import dataclass, field
 from importlib import import_module
+from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 
 from astray.errors import PotentialError, WeightsNotFoundError
@@ -36,6 +41,11 @@ MPTRJ_THEORY = "PBE/PBE+U"
 MPTRJ_REFERENCE = "dft:pbe/def2-tzvp"
 SPICE = "SPICE (organic molecules, neutral and charged fragments)"
 SPICE_THEORY = "wB97M-D3(BJ)/def2-TZVPPD"
+R2SCAN_THEORY = "r2SCAN"
+R2SCAN_REFERENCE = "dft:r2scan/def2-tzvp"
+SEVENNET_MF_0 = ("MPtrj (PBE/PBE+U) and MP-r2SCAN (Materials Project r2SCAN calculations, "
+                 "crystals): SevenNet-MF-0, one network with one output per functional; this is "
+                 "its {} output")
 FAIRCHEM_HOW = 'atoms.info["charge"] and atoms.info["spin"] (multiplicity), task "omol"'
 CHARGE_BLIND = "ignored: the model has no charge or spin input"
 
@@ -90,6 +100,16 @@ class CatalogEntry:
     weights_source: str = ""
     family_cache: FamilyCache | None = None
     options: dict = field(default_factory=dict)
+    #: False for a model trained on forces only, whose energies of separated fragments carry
+    #: no meaning (SO3LR): its curves also get shape metrics after aligning at the largest r.
+    fragment_energies_meaningful: bool = True
+    #: How to install the package where ``pip install PACKAGE`` is not the way.
+    install: str = ""
+
+    @property
+    def install_hint(self) -> str:
+        """The command that installs the model's package, in one line."""
+        return self.install or f"pip install {self.package}"
 
     @property
     def weights_env(self) -> str | None:
@@ -119,7 +139,13 @@ class CatalogEntry:
         """True when the model can be loaded without fetching anything."""
         if self.weights_file is not None:
             return self.find_weights() is not None
-        return self.package == "" or importlib.util.find_spec(self.package) is not None
+        if self.package == "":
+            return True
+        try:  # the distribution name: importing the package to look would take seconds
+            distribution(self.package)
+        except PackageNotFoundError:
+            return False
+        return True
 
     @property
     def weights_hint(self) -> str:
@@ -137,11 +163,13 @@ class CatalogEntry:
         environment; None for a model with no such file or whose package is not installed."""
         if self.weights_file is not None or self.family_module is None:
             return None
+        from astray.potentials.families.common import packaged_weights
+
         family = import_module(f"astray.potentials.families.{self.family_module}")
         if not hasattr(family, "default_weights"):
             return None
         try:
-            return Path(family.default_weights())
+            return Path(packaged_weights(family, self.options))
         except ImportError:
             return None
 
@@ -181,6 +209,7 @@ class CatalogEntry:
                 "level_of_theory": self.level_of_theory,
                 "level_of_theory_reference": self.level_of_theory_reference,
                 "worker": self.family_module is not None,
+                "fragment_energies_meaningful": self.fragment_energies_meaningful,
                 "weights_found": self.weights_found(), "weights_hint": self.weights_hint,
                 "weights_file": self.weights_file, "weights_env": self.weights_env}
 
@@ -191,6 +220,13 @@ def _uma(name: str, size: str) -> CatalogEntry:
         "UMA, also trained on OMat24, OC20, ODAC25, OMC25)", OMOL25_THEORY, OMOL25_REFERENCE,
         "fairchem_family", f"{name}.pt", f"UMA {size}, Hugging Face facebook/UMA checkpoints/, "
         "gated", _fairchem_cache("UMA"), {"task_name": "omol"})
+
+
+def _sevennet_mf_0(functional: str, modal: str, theory: str, reference: str) -> CatalogEntry:
+    return CatalogEntry(
+        f"sevennet-mf-0-{functional}", "sevennet", "sevenn", False, False, CHARGE_BLIND,
+        SEVENNET_MF_0.format(modal), theory, reference, "sevennet_family",
+        options={"checkpoint": "SEVENNET_MF_0", "modal": modal})
 
 
 def _mace_off(size: str) -> CatalogEntry:
@@ -248,8 +284,33 @@ CATALOG: tuple[CatalogEntry, ...] = (
         "chgnet", "chgnet", "chgnet", False, False, CHARGE_BLIND, MPTRJ,
         MPTRJ_THEORY, MPTRJ_REFERENCE, "chgnet_family"),
     CatalogEntry(
+        "chgnet-r2scan", "chgnet", "chgnet", False, False, CHARGE_BLIND,
+        "MP-r2SCAN (Materials Project r2SCAN calculations, crystals), fine-tuned from CHGNet "
+        "0.3.0 (MPtrj)", R2SCAN_THEORY, R2SCAN_REFERENCE, "chgnet_family",
+        options={"model": "r2scan"}),
+    CatalogEntry(
         "sevennet-0", "sevennet", "sevenn", False, False, CHARGE_BLIND, MPTRJ, MPTRJ_THEORY,
         MPTRJ_REFERENCE, "sevennet_family"),
+    _sevennet_mf_0("pbe", "PBE", MPTRJ_THEORY, MPTRJ_REFERENCE),
+    _sevennet_mf_0("r2scan", "R2SCAN", R2SCAN_THEORY, R2SCAN_REFERENCE),
+    CatalogEntry(
+        "sevennet-l3i5", "sevennet", "sevenn", False, False, CHARGE_BLIND,
+        MPTRJ + "; SevenNet-l3i5: l_max 3, 5 interaction layers", MPTRJ_THEORY, MPTRJ_REFERENCE,
+        "sevennet_family", options={"checkpoint": "SEVENNET_l3i5"}),
+    CatalogEntry(
+        "diep", "diep", "diep", False, False, CHARGE_BLIND,
+        "MatPES r2SCAN (349,107 periodic structures of 89 elements, sampled from molecular "
+        "dynamics): DIEP 2.0 diep_fold1", R2SCAN_THEORY, R2SCAN_REFERENCE, "diep_family"),
+    CatalogEntry(
+        "so3lr", "so3lr", "so3krates-torch", True, True,
+        'atoms.info["charge"] and atoms.info["total_spin"] = S = (multiplicity - 1) / 2; '
+        "long-range cutoff r_max_lr 1000 A",
+        "SO3LR training set (molecules and molecular complexes, neutral and charged, incl. "
+        "open-shell; trained on forces)", "PBE0+MBD", "dft:pbe0/def2-tzvp", "so3lr_family",
+        options={"r_max_lr": 1000.0, "dispersion_damping": 2.0, "dtype": "float64"},
+        fragment_energies_meaningful=False,
+        install="pip install --no-deps so3krates-torch==0.2.1 (`make install` does it; its exact "
+                "torch-geometric==2.7.0 pin is for training only and would replace astray's)"),
     CatalogEntry(
         "xtb", "xtb", "tblite", True, True, "total charge and uhf = multiplicity - 1 (tblite)",
         "none (semiempirical, parametrised on reference data)", "GFN2-xTB", None),

@@ -1,4 +1,4 @@
-"""Catalogued models (UMA, eSEN, Orb, AIMNet2, MACE, ANI-2x, CHGNet, SevenNet-0) behind the
+"""Catalogued models (UMA, eSEN, Orb, AIMNet2, MACE, ANI-2x, CHGNet, SevenNet, SO3LR) behind the
 Potential protocol.
 
 :class:`CataloguedPotential` is what they share wherever they run: the catalogue's description
@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from ase import Atoms
 
-from astray.errors import PotentialError
+from astray.errors import CheckpointError, PotentialError
 from astray.potentials.base import Potential, Prediction, charge_and_multiplicity
 from astray.potentials.catalog import CatalogEntry
 
@@ -45,6 +45,8 @@ class CataloguedPotential(Potential):
         self.spin_aware = entry.spin_aware
         self.level_of_theory = f"{entry.level_of_theory} ({entry.training_data})"
         self.level_of_theory_reference = entry.level_of_theory_reference
+        #: False for a model trained on forces only (SO3LR): see the catalogue entry
+        self.fragment_energies_meaningful = entry.fragment_energies_meaningful
         #: package, package_version, weights, weights_sha256 (set once the model is loaded)
         self.provenance: dict = {}
 
@@ -91,8 +93,10 @@ class FamilyPotential(CataloguedPotential):
         except ImportError as error:
             raise PotentialError(
                 f"{entry.name} needs {entry.package}, which is not installed in this "
-                f"environment (missing {error.name}); install it, or give the Python of an "
-                f"environment that has it with --python PATH") from None
+                f"environment (missing {error.name}): {entry.install_hint}, or give the Python "
+                "of an environment that has it with --python PATH") from None
+        except common.UntrustedWeightsError as error:
+            raise CheckpointError(f"{entry.name}: {error}") from None
         except Exception as error:
             raise PotentialError(f"cannot load {entry.name} from {weights}: "
                                  f"{type(error).__name__}: {error}") from None

@@ -11,7 +11,11 @@ A family module defines:
 * ``PACKAGE``: the distribution name of the model's package (for its version);
 * ``load(weights: str | None, options: dict) -> model``: the model, ready to evaluate, from a
   local weights file (``None`` only for families whose weights ship in their wheel, which also
-  define ``default_weights() -> str``); never downloads;
+  define ``default_weights(options: dict | None = None) -> str``); never downloads;
+* ``UNPICKLES_WEIGHTS = True`` where the library reads a weights file with a full unpickle
+  (``torch.load(..., weights_only=False)``, which runs any code the file holds): a file the user
+  gives then reaches ``load`` only after :func:`common.check_weights_trusted` or with trust;
+* ``settings(model) -> dict`` (optional): what the loaded model runs with, for the provenance;
 * ``predict(model, structures: list[ase.Atoms]) -> (energies [n] eV, forces list of [n_atoms, 3]
   eV/A)``: one batch; may raise, :func:`common.evaluate` then retries structure by structure.
 

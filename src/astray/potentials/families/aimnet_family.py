@@ -12,6 +12,8 @@ from ase import Atoms
 from .common import predict_each
 
 PACKAGE = "aimnet"
+#: aimnet's calculator reads a model file that may be a pickled module
+UNPICKLES_WEIGHTS = True
 
 
 def load(weights: str, options: dict):

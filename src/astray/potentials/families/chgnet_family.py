@@ -1,4 +1,6 @@
-"""CHGNet 0.3.0, the universal potential trained on the Materials Project trajectories (MPtrj).
+"""CHGNet: 0.3.0, the universal potential trained on the Materials Project trajectories (MPtrj),
+and ``r2scan``, the same network fine-tuned on MP-r2SCAN (option ``model``, as
+``CHGNet.load(model_name=...)`` takes it).
 
 The weights ship inside the ``chgnet`` wheel, so nothing is downloaded. CHGNet only accepts
 periodic cells: each molecule is put in a vacuum box (:func:`common.in_vacuum_box`) and a batch
@@ -20,19 +22,27 @@ from ase import Atoms
 from .common import in_vacuum_box, torch_threads
 
 PACKAGE = "chgnet"
+#: CHGNet.from_file: torch.load(weights_only=False)
+UNPICKLES_WEIGHTS = True
 MODEL_VERSION = "0.3.0"
 WEIGHTS_FILE = "chgnet_0.3.0_e29f68s314m37.pth.tar"
+#: ``CHGNet.load(model_name=...)``'s checkpoints inside the wheel, by model name.
+WEIGHTS_FILES = {MODEL_VERSION: f"{MODEL_VERSION}/{WEIGHTS_FILE}",
+                 "r2scan": "r2scan/chgnet_r2scan_transfer_learning_e15f36s161m23.pth.tar"}
 
 
-def default_weights() -> str:
-    """The file ``CHGNet.load(model_name="0.3.0")`` reads (inside the installed wheel)."""
+def default_weights(options: dict | None = None) -> str:
+    """The file ``CHGNet.load(model_name=options["model"])`` reads (inside the installed wheel;
+    0.3.0 when no model is named)."""
     import chgnet
 
-    return str(Path(chgnet.__file__).parent / "pretrained" / MODEL_VERSION / WEIGHTS_FILE)
+    return str(Path(chgnet.__file__).parent / "pretrained"
+               / WEIGHTS_FILES[(options or {}).get("model", MODEL_VERSION)])
 
 
 def load(weights: str, options: dict):
-    """CHGNet on CPU from a checkpoint file, as ``CHGNet.load(model_name="0.3.0")`` builds it."""
+    """CHGNet on CPU from a checkpoint file, as ``CHGNet.load`` builds 0.3.0 and r2scan (no
+    output bias, which only the deprecated 0.2.0 has)."""
     from chgnet.model import CHGNet
 
     with contextlib.redirect_stdout(io.StringIO()):  # it prints its parameter count
@@ -55,7 +65,7 @@ def predict(model, structures: list[Atoms]) -> tuple[np.ndarray, list[np.ndarray
         predictions = model.predict_structure(crystals, task="ef", batch_size=len(crystals))
     if isinstance(predictions, dict):  # chgnet unwraps a batch of one
         predictions = [predictions]
-    per_atom = model.is_intensive  # CHGNet 0.3.0 predicts eV per atom
+    per_atom = model.is_intensive  # CHGNet 0.3.0 and r2scan predict eV per atom
     energies = np.array([float(p["e"]) * (len(atoms) if per_atom else 1)
                          for p, atoms in zip(predictions, structures)])
     return energies, [np.asarray(p["f"], dtype=float) for p in predictions]

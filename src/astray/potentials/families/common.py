@@ -1,7 +1,8 @@
 """What every family module shares: batch evaluation with per-structure failures, ASE single
-points, provenance, and for the periodic (materials) models a vacuum box and a torch thread
-limit. Standard library, numpy and ase only (see the package docstring); torch is imported
-inside :func:`torch_threads`, which only torch families call."""
+points, loading with provenance and the check that a weights file cannot run code, and for the
+periodic (materials) models a vacuum box and a torch thread limit. Standard library, numpy and
+ase only (see the package docstring); torch is imported inside :func:`torch_threads` and
+:func:`check_weights_trusted`, which only run where a torch model is loaded."""
 
 from __future__ import annotations
 
@@ -127,11 +128,77 @@ def file_sha256(path: str | Path) -> str:
 
 def load(family: Any, weights: str | None, options: dict) -> tuple[Any, dict]:
     """The model of ``family`` (a family module) and its provenance. ``weights=None`` means
-    the file that ships with the package (``family.default_weights()``)."""
+    the file that ships with the package (:func:`packaged_weights`); any other file, for a
+    family whose library unpickles it in full (``UNPICKLES_WEIGHTS``), must pass
+    :func:`check_weights_trusted` first unless ``options["trust_weights"]`` (the user trusts it). A family's ``settings(model)``, where defined, goes into the provenance."""
+    options = dict(options)
+    trusted = bool(options.pop("trust_weights", False))
     if weights is None:
-        weights = family.default_weights()
-    model = family.load(str(weights), dict(options))
-    return model, provenance(family.PACKAGE, weights)
+        weights = packaged_weights(family, options)
+    elif not trusted and getattr(family, "UNPICKLES_WEIGHTS", False):
+        check_weights_trusted(family.PACKAGE, weights)
+    model = family.load(str(weights), options)
+    record = provenance(family.PACKAGE, weights)
+    if hasattr(family, "settings"):
+        record["settings"] = family.settings(model)
+    return model, record
+
+
+def packaged_weights(family: Any, options: dict) -> str:
+    """The weights file that ships with ``family``'s package for a model with ``options`` (an
+    entry without options gets the family's default model)."""
+    return family.default_weights(options) if options else family.default_weights()
+
+
+class UntrustedWeightsError(Exception):
+    """A weights file that could run code when loaded, which the user has not said to trust."""
+
+
+def shipped_in_wheel(package: str, path: str | Path) -> bool:
+    """True when ``path`` is a file installed by the distribution ``package`` (listed in its
+    RECORD) and its SHA-256 still matches the RECORD's."""
+    import base64
+    from importlib.metadata import files
+
+    try:
+        listed = files(package) or []
+    except PackageNotFoundError:
+        return False
+    target = Path(path).resolve()
+    for entry in listed:
+        if entry.hash is None or entry.hash.mode != "sha256":
+            continue
+        if Path(entry.locate()).resolve() == target:
+            digest = bytes.fromhex(file_sha256(target))
+            return base64.urlsafe_b64encode(digest).rstrip(b"=").decode() == entry.hash.value
+    return False
+
+
+def check_weights_trusted(package: str, weights: str | Path) -> None:
+    """Raise :class:`UntrustedWeightsError` unless loading ``weights`` cannot run code.
+
+    Model libraries load their checkpoints with ``torch.load(..., weights_only=False)``, a full
+    unpickle that runs whatever the file asks for. A file is safe when it ships in the installed
+    wheel of ``package`` (:func:`shipped_in_wheel`), or when torch's restricted unpickler
+    (``weights_only=True``, which never calls anything outside tensors and plain containers)
+    reads it: the full unpickle then builds the same objects and calls nothing else (CHGNet's
+    checkpoints are such files; SevenNet's, SO3LR's and MACE's hold Python objects and are not).
+    """
+    if shipped_in_wheel(package, weights):
+        return
+    import pickle
+
+    import torch
+
+    try:
+        torch.load(weights, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as error:
+        reason = str(error).splitlines()
+        needed = next((line.strip() for line in reason if "GLOBAL" in line), reason[0][:120]
+                      if reason else type(error).__name__)
+        raise UntrustedWeightsError(
+            f"refusing to load {weights}: it is not a plain tensor file and loading it could run "
+            f"code ({needed}); if you trust it, pass it as --weights trust:{weights}") from None
 
 
 def provenance(package: str, weights: str | Path | None) -> dict:

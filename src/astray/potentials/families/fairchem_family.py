@@ -25,6 +25,8 @@ from ase import Atoms
 from .common import predict_each
 
 PACKAGE = "fairchem-core"
+#: fairchem's checkpoints hold Python objects (the inference checkpoint dataclass)
+UNPICKLES_WEIGHTS = True
 ATOM_REFERENCES = Path("references") / "iso_atom_elem_refs.yaml"
 
 

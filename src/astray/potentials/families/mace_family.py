@@ -14,6 +14,8 @@ from ase import Atoms
 from .common import predict_each
 
 PACKAGE = "mace-torch"
+#: a .model file is a whole pickled torch module
+UNPICKLES_WEIGHTS = True
 
 
 def load(weights: str, options: dict):

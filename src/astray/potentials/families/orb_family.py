@@ -13,6 +13,8 @@ from ase import Atoms
 from .common import predict_each
 
 PACKAGE = "orb-models"
+#: orb-models reads its state dict with torch.load; treated as a full unpickle
+UNPICKLES_WEIGHTS = True
 
 
 def load(weights: str, options: dict):
