@@ -1,10 +1,17 @@
 """One figure per system: every potential's curve next to the reference, with zoomed panels near
 equilibrium and at long range (the views the study's reviewers asked for). Bare nuclei get a
-log-log panel, where Coulomb's law is the straight line of slope -1."""
+log-log panel, where Coulomb's law is the straight line of slope -1.
+
+The dashed curves are the models' training levels of theory, each labelled with the method and
+the models trained at it. A point without an energy (NaN: a level of theory whose SCF did not
+converge there, a model that returned NaN) is a gap in its line, marked with a cross at the
+missing r so the figure alone says a point is missing, and why.
+"""
 
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +23,33 @@ from astray.systems import Diatomic
 #: Zoom windows as fractions of the system's nominal bond length.
 EQUILIBRIUM_WINDOW = (0.75, 1.6)
 LONG_RANGE_START = 1.6
+
+
+#: Marker of a missing point (NaN energy), and the height (a fraction of the panel, from its
+#: bottom) of the markers of missing points with no finite neighbour on one side.
+GAP_MARKER = {"marker": "x", "ms": 7, "mew": 1.8, "ls": "none"}
+GAP_EDGE_HEIGHT = 0.04
+
+
+def method_label(method: str) -> str:
+    """A reference method string as chemists write it: ``dft:pbe/def2-tzvp`` -> PBE/def2-TZVP,
+    ``hf/cc-pvdz`` -> HF/cc-pVDZ, ``dft:wb97x/6-31g*`` -> wB97X/6-31G*; any other shape
+    (``exact-one-electron``, ``fci/cbs(...)``) is returned unchanged."""
+    match = re.fullmatch(r"(?:dft:)?([^:/]+)[:/]([^:/]+)", method)
+    if not match or match.group(2).startswith("cbs"):
+        return method
+    name, basis = match.groups()
+    prefix = re.match(r"(aug-)?cc-p|def2-|", basis).group()
+    core, _, polarisation = basis[len(prefix):].partition("(")  # 6-31g(d,p) -> 6-31G(d,p)
+    return (re.sub(r"^WB97", "wB97", name.upper()) + "/" + prefix + core.upper()
+            + (f"({polarisation}" if polarisation else ""))
+
+
+def gap_reason(method: str) -> str:
+    """Why a level-of-theory curve has no energy at a point: the SCF of HF and DFT, the
+    calculation of any other method, did not converge there (astray keeps such points NaN)."""
+    return ("SCF not converged" if re.match(r"(dft|hf)[:/]", method)
+            else "calculation not converged")
 
 
 #: Resolution of every PNG: at 100 dots per inch a 10-point label is 14 pixels high, legible in
@@ -34,6 +68,34 @@ def figure_png(fig: Figure, dpi: int = PNG_DPI) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()
+
+
+def mark_gaps(ax, r, energy, color, curve: str, reason: str) -> None:
+    """Mark each NaN point of ``energy`` with a cross at its r, named in the legend ("``curve``:
+    ``reason`` at r = ...").
+
+    A gap between finite points gets its cross where the line would pass (straight between the
+    gap's neighbours) and ``reason`` written under its first point; points beyond the curve's
+    first or last finite one have no such height, so their crosses sit on the panel's bottom
+    edge. Nothing is drawn for a curve without NaN or without any finite point.
+    """
+    missing, finite = np.isnan(energy), np.isfinite(energy)
+    if not (missing.any() and finite.any()):
+        return
+    where = (f"r = {', '.join(f'{x:.2f}' for x in r[missing])} Å" if missing.sum() <= 3
+             else f"{missing.sum()} points")
+    label = f"{curve}: {reason} at {where}"
+    inside = missing & (r > r[finite].min()) & (r < r[finite].max())
+    height = np.interp(r, r[finite], energy[finite])
+    if inside.any():
+        ax.plot(r[inside], height[inside], color=color, label=label, **GAP_MARKER)
+        label = "_nolegend_"  # one legend entry for both kinds of cross
+        for first in np.flatnonzero(inside & ~np.r_[False, inside[:-1]]):
+            ax.annotate(reason, (r[first], height[first]), xytext=(0, -9), va="top",
+                        textcoords="offset points", ha="center", fontsize=7, color=color)
+    if (missing & ~inside).any():
+        ax.plot(r[missing & ~inside], np.full((missing & ~inside).sum(), GAP_EDGE_HEIGHT),
+                transform=ax.get_xaxis_transform(), color=color, label=label, **GAP_MARKER)
 
 
 def window_limits(r, curves, lo, hi, pad_ev):
@@ -59,24 +121,31 @@ def system_curves_figure(system: Diatomic, records: list[dict]) -> Figure:
     r = values_array(records[0]["r_angstrom"])
     reference = values_array(records[0]["reference_energy_ev"])
     models = [(rec["potential"], values_array(rec["energy_ev"])) for rec in records]
-    level_of_theory = [(rec["level_of_theory"]["method"],
-                        values_array(rec["level_of_theory"]["energy_ev"]))
-                       for rec in records if rec.get("level_of_theory")]
-    level_of_theory = list(dict(level_of_theory).items())
+    trained_at: dict[str, list[str]] = {}  # level-of-theory method -> the models trained at it
+    level_of_theory = {}
+    for rec in records:
+        if rec.get("level_of_theory"):
+            method = rec["level_of_theory"]["method"]
+            trained_at.setdefault(method, []).append(rec["potential"])
+            level_of_theory.setdefault(method, values_array(rec["level_of_theory"]["energy_ev"]))
     fig = Figure(figsize=(15, 4.4))
     axes = fig.subplots(1, 3)
 
     def draw(ax):
         ax.plot(r, reference, "k-", lw=2.5, label=f"reference ({records[0]['reference_method']})")
-        for name, energy in level_of_theory:
-            ax.plot(r, energy, "k--", lw=1.2, alpha=0.7, label=f"level of theory ({name})")
+        for method, energy in level_of_theory.items():
+            label = method_label(method)
+            ax.plot(r, energy, "k--", lw=1.2, alpha=0.7,
+                    label=f"{label} (level of theory of {', '.join(trained_at[method])})")
+            mark_gaps(ax, r, energy, "#444", label, gap_reason(method))
         for name, energy in models:
-            ax.plot(r, energy, "o-", ms=3, lw=1.2, label=name)
+            line, = ax.plot(r, energy, "o-", ms=3, lw=1.2, label=name)
+            mark_gaps(ax, r, energy, line.get_color(), name, "no energy (NaN)")
         ax.axhline(0.0, color="grey", lw=0.6)
         ax.set_xlabel("r (Å)")
         ax.set_ylabel("E(AB) − E(A) − E(B) (eV)")
 
-    all_curves = [reference] + [e for _, e in models] + [e for _, e in level_of_theory]
+    all_curves = [reference] + [e for _, e in models] + list(level_of_theory.values())
     if system.bare_nuclei:
         ax = axes[0]
         ax.loglog(r, reference, "k-", lw=2.5, label="Coulomb Z₁Z₂/r (exact)")
