@@ -2,9 +2,10 @@
 
 The worker protocol is tested end to end with a worker started by this interpreter (CHGNet and
 SevenNet-0, whose weights ship in their wheels, and small fake family modules that crash, hang,
-print or fail). The
-slow tests run the real MACE, Orb, ANI-2x, UMA (fairchem) and AIMNet2 architectures with random
-weights in their own virtual environments, given by ASTRAY_TEST_MACE_PYTHON,
+print or fail). A weights file whose loading would run code (a payload that creates a file) is
+refused in-process, in a worker and by the CLI unless trusted. The slow tests run the real MACE,
+Orb, ANI-2x, UMA (fairchem) and AIMNet2 architectures with random weights (trusted: the tests
+build them) in their own virtual environments, given by ASTRAY_TEST_MACE_PYTHON,
 ASTRAY_TEST_ORB_PYTHON, ASTRAY_TEST_ANI_PYTHON, ASTRAY_TEST_FAIRCHEM_PYTHON and
 ASTRAY_TEST_AIMNET_PYTHON (see docs/foundation_models.md); nothing is downloaded.
 """
@@ -20,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from astray.errors import PotentialError, WeightsNotFoundError
+from astray.errors import CheckpointError, PotentialError, WeightsNotFoundError
 from astray.potentials import load_potential, potential_catalog
 from astray.potentials.catalog import CatalogEntry, catalog_entry
 from astray.potentials.remote import RemotePotential
@@ -192,6 +193,93 @@ def test_charge_blind_finding_holds_through_the_worker(chgnet_pair):
     neutral = remote.evaluate(curve_batch("H2")).energy
     bare = remote.evaluate(curve_batch("H2++")).energy
     np.testing.assert_array_equal(neutral[:5], bare[:5])
+
+
+# --- weights files that could run code (nothing is unpickled in full unless trusted) -----------
+
+class TouchesAFile:
+    """Unpickling this creates the file ``path``: a payload that shows whether a file ran code."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def __reduce__(self):
+        return open, (self.path, "w")
+
+
+@pytest.fixture
+def evil_weights(tmp_path):
+    """A torch file whose loading creates ``payload-ran`` beside it."""
+    torch = pytest.importorskip("torch")
+    marker = tmp_path / "payload-ran"
+    torch.save({"model": TouchesAFile(str(marker))}, tmp_path / "evil.pt")
+    assert not marker.exists()
+    return tmp_path / "evil.pt", marker
+
+
+@pytest.mark.parametrize("name, package", [("chgnet", "chgnet"), ("sevennet-0", "sevenn"),
+                                           ("chgnet-r2scan", "chgnet"),
+                                           ("so3lr", "so3krates_torch")])
+def test_a_weights_file_that_could_run_code_is_refused(name, package, evil_weights):
+    pytest.importorskip(package)
+    evil, marker = evil_weights
+    with pytest.raises(CheckpointError) as error:
+        load_potential(name, weights=evil)
+    assert not marker.exists()
+    message = str(error.value)
+    assert "\n" not in message and str(evil) in message and f"trust:{evil}" in message
+
+
+def test_a_worker_refuses_it_too(evil_weights):
+    evil, marker = evil_weights
+    with pytest.raises(PotentialError, match="refusing to load"):
+        load_potential("chgnet", python=sys.executable, weights=evil)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("name", ["chgnet", "sevennet-0"])
+def test_the_cli_refuses_it_in_one_line(name, evil_weights):
+    evil, marker = evil_weights
+    run = subprocess.run([sys.executable, "-m", "astray.cli", "curves", "-p", name, "--weights",
+                          str(evil), "-s", "H2"], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 2 and "Traceback" not in run.stderr and not marker.exists()
+    message = run.stderr.strip()
+    assert "\n" not in message and "refusing to load" in message and "trust:" in message
+
+
+def test_a_trusted_file_is_unpickled(evil_weights):
+    """``--weights trust:PATH``: the user said so, the file is loaded (and its payload runs)."""
+    pytest.importorskip("chgnet")
+    evil, marker = evil_weights
+    with pytest.raises(PotentialError):  # it is no CHGNet checkpoint
+        load_potential("chgnet", weights=f"trust:{evil}")
+    assert marker.exists()
+
+
+def test_a_plain_tensor_checkpoint_needs_no_trust(tmp_path):
+    """CHGNet's checkpoints hold only tensors and plain containers: a copy outside the wheel is
+    read by torch's restricted unpickler, so it loads without trust and gives the same model."""
+    pytest.importorskip("chgnet")
+    packaged = load_potential("chgnet")
+    copy = tmp_path / "chgnet-copy.pth.tar"
+    copy.write_bytes(Path(packaged.provenance["weights"]).read_bytes())
+    copied = load_potential("chgnet", weights=copy)
+    batch = curve_batch("H2")
+    np.testing.assert_array_equal(copied.evaluate(batch).energy, packaged.evaluate(batch).energy)
+
+
+def test_the_wheels_own_file_is_trusted_and_a_copy_is_not(tmp_path):
+    """SevenNet's checkpoint holds Python objects: trusted where the wheel installed it (its
+    RECORD hash matches), refused as a copy anywhere else."""
+    pytest.importorskip("sevenn")
+    from astray.potentials.families import sevennet_family
+
+    packaged = sevennet_family.default_weights()
+    assert load_potential("sevennet-0", weights=packaged).provenance["weights"] == packaged
+    copy = tmp_path / "checkpoint_sevennet_0.pth"
+    copy.write_bytes(Path(packaged).read_bytes())
+    with pytest.raises(CheckpointError, match="refusing to load"):
+        load_potential("sevennet-0", weights=copy)
 
 
 # --- the worker when things go wrong ------------------------------------------------------------
@@ -443,10 +531,10 @@ def assert_forces_are_minus_the_energy_gradient(potential, r=1.0, h=1e-4, tolera
 @pytest.mark.slow
 def test_mace_omol_reads_charge_and_spin_and_mace_off_does_not(tmp_path):
     python = family_python("ASTRAY_TEST_MACE_PYTHON")
-    omol = load_potential("mace-omol", python=python, weights=random_weights(
+    omol = load_potential("mace-omol", python=python, trust_weights=True, weights=random_weights(
         python, BUILD_MACE, tmp_path / "omol.model", "omol"))
-    off = load_potential("mace-off-small", python=python, weights=random_weights(
-        python, BUILD_MACE, tmp_path / "off.model", "off"))
+    off = load_potential("mace-off-small", python=python, trust_weights=True,
+                         weights=random_weights(python, BUILD_MACE, tmp_path / "off.model", "off"))
     energies = omol.evaluate(charge_spin_batch()).energy
     assert np.all(np.isfinite(energies)) and len(set(np.round(energies, 8))) == 4
     assert len(set(off.evaluate(charge_spin_batch()).energy)) == 1
@@ -486,7 +574,7 @@ def test_fairchem_uma_reads_charge_and_spin_and_isolated_atom_references(tmp_pat
     (snapshot / "references" / "iso_atom_elem_refs.yaml").write_text(
         "omol_elem_refs:\n  1: {0: -13.25, 1: 0.0}\n")
     weights = random_weights(python, BUILD_FAIRCHEM, snapshot / "checkpoints" / "uma-s-1p1.pt")
-    uma = load_potential("uma-s-1p1", python=python, weights=weights)
+    uma = load_potential("uma-s-1p1", python=python, weights=weights, trust_weights=True)
     energies = uma.evaluate(charge_spin_batch()).energy
     assert np.all(np.isfinite(energies)) and len(set(np.round(energies, 5))) == 4
     atom = uma.evaluate([H2.fragments[0].atoms()])
@@ -498,7 +586,7 @@ def test_fairchem_uma_reads_charge_and_spin_and_isolated_atom_references(tmp_pat
 @pytest.mark.slow
 def test_aimnet2_reads_charge_but_not_spin(tmp_path):
     python = family_python("ASTRAY_TEST_AIMNET_PYTHON")
-    aimnet2 = load_potential("aimnet2", python=python,
+    aimnet2 = load_potential("aimnet2", python=python, trust_weights=True,
                              weights=random_weights(python, BUILD_AIMNET, tmp_path / "aimnet2.pt"))
     energies = aimnet2.evaluate(charge_spin_batch()).energy
     assert np.all(np.isfinite(energies))
