@@ -28,7 +28,7 @@ def train_command(
     split_seed: int = typer.Option(21, "--split-seed", help="Seed of the test/val/train draw "
                                    "(the study's: 21)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the initial weights and shuffling."),
-    test_subset: Optional[list[str]] = typer.Option(None, "--test-subset", help="Also score "
+    test_subsets: Optional[list[str]] = typer.Option(None, "--test-subset", help="Also score "
                                                     "the fixed test set of this subset (repeat), "
                                                     "held out of training, as astray scale does."),
     batch_size: int = typer.Option(50, "--batch-size"),
@@ -57,7 +57,7 @@ def train_command(
                          batch_size=batch_size, learning_rate=learning_rate,
                          max_epochs=max_epochs, budget_minutes=budget_minutes,
                          force_weight=force_weight, device=device, threads=threads,
-                         test_subsets=tuple(test_subset or ()))
+                         test_subsets=tuple(test_subsets or ()))
     columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with stderr_progress(f"training {out}", *columns, total=max_epochs,
                          unit="epochs") as update:
