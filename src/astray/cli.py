@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import sys
 import warnings
@@ -232,12 +233,16 @@ def curves(
         def step(message: str) -> None:
             progress.update(task, description=message, advance=1)
 
+        def report(message: str) -> None:  # one line, never wrapped, whatever the width
+            progress.console.print(f"astray: {message}", soft_wrap=True, markup=False,
+                                   highlight=False)
+
         if n_systems:
             progress.update(task, total=n_systems * (1 + len(potential)) + (1 if out else 0))
         try:
             result = run_curves(potential, system, out, reference_method=reference,
                                 compare_level_of_theory=level_of_theory, recompute=recompute,
-                                on_step=step, load_options=options)
+                                on_step=step, on_error=report, load_options=options)
         except KeyboardInterrupt:
             stderr.print("interrupted: every finished curve is kept in the store; rerun to resume")
             raise typer.Exit(130) from None
@@ -266,12 +271,19 @@ def reference_command(
     from astray.reference import reference_curve, resolve_method, write_shipped
     from astray.systems import DEFAULT_SUITE, get_system
 
-    try:
-        grid = [float(x) for x in r.split(",")] if r else None
-    except ValueError:
-        raise AstrayError(f"--r must be comma-separated numbers in angstrom, got {r!r}") from None
-    if grid is not None and min(grid) <= 0:
-        raise AstrayError("--r bond lengths must be positive")
+    grid = None
+    if r is not None:  # given but empty is an error, not the default grid
+        entries = [x.strip() for x in r.split(",")]
+        if not all(entries):
+            raise AstrayError(f"--r {r!r} has an empty entry: give comma-separated bond lengths "
+                              "in angstrom")
+        try:
+            grid = [float(x) for x in entries]
+        except ValueError:
+            raise AstrayError(f"--r must be comma-separated numbers in angstrom, got {r!r}"
+                              ) from None
+        if not all(math.isfinite(x) and x > 0 for x in grid):
+            raise AstrayError(f"--r bond lengths must be positive finite numbers, got {r!r}")
     systems = [get_system(name) for name in (system or DEFAULT_SUITE)]
     records = []
     with _progress() as progress:

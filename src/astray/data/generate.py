@@ -51,6 +51,9 @@ class BuildConfig:
                                f"{', '.join(DISTORTED_KINDS)}")
         if self.distortions_per_molecule < 0:
             raise DatasetError("--distortions-per-molecule must be 0 or more")
+        if self.max_molecules is not None and self.max_molecules < 1:
+            raise DatasetError(f"--max-molecules must be 1 or more, got {self.max_molecules} "
+                               "(leave it out to build every molecule)")
 
 
 def compute_molecule(smiles: str, config: BuildConfig) -> dict:

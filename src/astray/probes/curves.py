@@ -9,7 +9,7 @@ potential whose forces are the gradient of its energy (positive: the atoms are p
 
 from __future__ import annotations
 
-import logging
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,16 +20,12 @@ from astray.probes.verdict import verdict
 from astray.reference.methods import ReferenceCurve
 from astray.systems import Diatomic
 
-log = logging.getLogger(__name__)
-
-#: A reference whose lowest point is below -this (eV) and not at the grid's ends has a minimum.
-MINIMUM_DEPTH_EV = 1e-4
-
 
 @dataclass
 class EvaluatedCurve:
     """A potential's curve: bond lengths (A), energies relative to its own fragments (eV),
-    total energies (eV), fragment energies (eV) and the force along the bond (eV/A) or None."""
+    total energies (eV), fragment energies (eV), the force along the bond (eV/A) or None, and
+    why energies are missing (one line) or None."""
 
     r_angstrom: np.ndarray
     energy_ev: np.ndarray
@@ -41,29 +37,34 @@ class EvaluatedCurve:
 
 def evaluate_curve(potential: Potential, system: Diatomic, r_angstrom) -> EvaluatedCurve:
     """Evaluate ``potential`` on the molecule at every bond length and on both fragments, as one
-    batch. A potential that raises gives an all-NaN curve with the error kept, not an exception."""
+    batch. A potential that raises gives an all-NaN curve with the error kept, not an exception.
+    A potential that returns NaN keeps its reason in ``error``: the first ``RuntimeWarning`` it
+    issued (how adapters report a failed structure), or that it gave none. Warnings are recorded
+    while the potential runs and issued again afterwards, so the caller's filters still apply."""
     r = np.asarray(r_angstrom, dtype=float)
     structures = [system.atoms(x) for x in r] + [f.atoms() for f in system.fragments]
-    try:
-        prediction = potential.evaluate(structures)
-        energies = np.asarray(prediction.energy, dtype=float)
-        forces, error = prediction.forces, None
-    except Exception as exc:  # a broken model is a finding, not a crash of the whole probe
-        log.warning("%s failed on %s: %s", potential.name, system.name, exc)
-        energies, forces = np.full(len(structures), np.nan), None
-        error = f"{type(exc).__name__}: {exc}"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        try:
+            prediction = potential.evaluate(structures)
+            energies = np.asarray(prediction.energy, dtype=float)
+            forces, error = prediction.forces, None
+        except Exception as exc:  # a broken model is a finding, not a crash of the whole probe
+            energies, forces = np.full(len(structures), np.nan), None
+            error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+    for record in caught:
+        warnings.warn_explicit(record.message, record.category, record.filename, record.lineno)
+    n_failed = int(np.count_nonzero(~np.isfinite(energies)))
+    if error is None and n_failed:
+        reasons = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+        error = (f"{n_failed} of {len(structures)} energies are NaN; "
+                 + (f"first: {reasons[0].splitlines()[0]}" if reasons else "the model gave no "
+                    "reason"))
     total, fragments = energies[: len(r)], (float(energies[-2]), float(energies[-1]))
     force_r = None
     if forces is not None:
         force_r = np.array([(f[1, 2] - f[0, 2]) / 2.0 for f in forces[: len(r)]])
     return EvaluatedCurve(r, total - sum(fragments), total, fragments, force_r, error)
-
-
-def reference_has_minimum(reference: ReferenceCurve) -> bool:
-    """True when the reference curve has a bound minimum inside the grid."""
-    energy = reference.energy_ev
-    lowest = int(np.nanargmin(energy))
-    return bool(energy[lowest] < -MINIMUM_DEPTH_EV and 0 < lowest < len(energy) - 1)
 
 
 def probe(potential: Potential, system: Diatomic, reference: ReferenceCurve,
@@ -74,8 +75,7 @@ def probe(potential: Potential, system: Diatomic, reference: ReferenceCurve,
     common = dict(masses_amu=system.masses_amu, r_ref=system.r_nominal, force_r=curve.force_r,
                   bare_nuclei=system.bare_nuclei, nuclear_charges=system.atomic_numbers)
     metrics = curve_metrics(curve.r_angstrom, curve.energy_ev, reference.energy_ev, **common)
-    outcome, failures = verdict(metrics, bare_nuclei=system.bare_nuclei,
-                                reference_has_minimum=reference_has_minimum(reference))
+    outcome, failures = verdict(metrics, bare_nuclei=system.bare_nuclei)
     record = {
         "potential": potential.name, "potential_version": potential.version,
         "system": system.name, "spec": system.spec, "charge": system.charge,

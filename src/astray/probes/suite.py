@@ -43,6 +43,7 @@ def run_curves(potential_specs: Sequence[str], system_names: Sequence[str] | Non
                out_dir: Path | None = None, *, reference_method: str | None = None,
                compare_level_of_theory: bool = True, recompute: bool = False,
                store: Store | None = None, on_step: Progress | None = None,
+               on_error: Progress | None = None,
                load_options: dict[str, dict[str, str]] | None = None) -> dict:
     """Probe every potential on every system; return (and write to ``out_dir``) the result.
 
@@ -56,6 +57,8 @@ def run_curves(potential_specs: Sequence[str], system_names: Sequence[str] | Non
             (e.g. PBE for CHGNet), to separate the model's error from its functional's.
         recompute: ignore stored curves.
         on_step: called with a short description before each step (for progress display).
+        on_error: called with one line for each curve that has an ``error`` (why energies are
+            missing), computed now or read from the store.
         load_options: per option name (``python``, ``weights``), {potential spec: path}, passed
             to :func:`astray.potentials.load_potential`.
     """
@@ -97,6 +100,8 @@ def run_curves(potential_specs: Sequence[str], system_names: Sequence[str] | Non
                 record = probe(potential, system, reference, lot)
                 store.put_curve(key, potential.name, system.name, record)
             result["curves"].append(record)
+            if record.get("error") and on_error is not None:
+                on_error(f"{potential.name} on {system.name}: {record['error']}")
             if out_dir is not None:
                 _write_json(out_dir / "curves.json", result)
     if out_dir is not None:

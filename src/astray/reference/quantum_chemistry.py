@@ -193,8 +193,8 @@ def two_electron_basis_name(cardinal: int) -> str:
 
 @dataclass
 class TwoElectronSolution:
-    """Hartree-Fock and exact (FCI) energies in hartree of a two-electron system in one basis,
-    with what the next bond length starts from: the CI matrix in the AO basis."""
+    """Hartree-Fock and exact (FCI) energies in hartree of one state of a two-electron system in
+    one basis, with what the next bond length starts from: the CI matrix in the AO basis."""
 
     e_hf: float
     e_fci: float
@@ -202,20 +202,93 @@ class TwoElectronSolution:
     n_orbitals: int
 
 
-def _two_electron_scf(mol, eri):
-    """RHF (singlet) or ROHF (triplet) with the two-electron integrals held in memory."""
+#: The lowest triplet of two electrons has one electron in the lowest (totally symmetric) sigma
+#: orbital and the other in the next sigma orbital: 2sigma_g (He 1s2s 3S at the united atom) or
+#: 1sigma_u (H(1s) + H(1s) at the separated atoms). Which of the two is lowest changes along the
+#: bond, and their curves cross (different symmetries do not mix), so each is solved with its
+#: own Hartree-Fock determinant and the lowest kept. H2 in aug-cc-pVQZ+tight (hartree), a 3Sigma_g+
+#: (Ag) / b 3Sigma_u+ (B1u) / c 3Pi_u (B3u): 0.3 A -0.0907 / -0.0719 / -0.0473, 0.45 A -0.5066 /
+#: -0.5100 / -0.4720, 0.61 A -0.6632 / -0.6998 / -0.6362. Pi partners lie higher at every bond
+#: length (the one-electron 2p pi_u is above 2p sigma_u for all R > 0) and are not solved.
+#: Heteronuclear diatomics have no g/u: one symmetry holds both. Keys: the abelian group PySCF
+#: works in; values: the irreducible representations of the second electron's orbital.
+TRIPLET_SECOND_ORBITAL = {"D2h": ("Ag", "B1u"), "C2v": ("A1",)}
+
+
+def _abelian(mol):
+    """A copy of ``mol`` with orbital symmetry in D2h (atoms, homonuclear diatomics) or C2v
+    (heteronuclear diatomics), the groups whose irreducible representations multiply by XOR."""
+    copy = mol.copy()
+    copy.symmetry = True
+    copy.symmetry_subgroup = "D2h" if len(set(mol.atom_charges())) == 1 else "C2v"
+    copy.build(dump_input=False, parse_arg=False)
+    return copy
+
+
+def _triplet_occupations(mol) -> dict[str, dict[str, tuple[int, int]]]:
+    """Per candidate symmetry of :data:`TRIPLET_SECOND_ORBITAL`, the ROHF occupation (alpha,
+    beta electrons per irreducible representation), for those the basis can hold."""
+    orbitals = dict(zip(mol.irrep_name, (c.shape[1] for c in mol.symm_orb)))
+    lowest = mol.irrep_name[0]  # the totally symmetric one
+    occupations = {}
+    for second in TRIPLET_SECOND_ORBITAL[mol.groupname]:
+        if second == lowest and orbitals.get(lowest, 0) >= 2:
+            occupations[second] = {lowest: (2, 0)}
+        elif second != lowest and orbitals.get(second, 0) >= 1:
+            occupations[second] = {lowest: (1, 0), second: (1, 0)}
+    return occupations
+
+
+def _two_electron_scf(mol, eri, irrep_nelec=None):
+    """RHF (singlet) or ROHF (triplet, with ``irrep_nelec`` its electrons per irreducible
+    representation) with the two-electron integrals held in memory."""
     from pyscf import scf
 
     mf = scf.RHF(mol) if mol.spin == 0 else scf.ROHF(mol)
     mf._eri = eri
     mf.conv_tol = 1e-9
     mf.max_cycle = 100
+    if irrep_nelec is not None:
+        mf.irrep_nelec = irrep_nelec
     mf.kernel()
     return mf
 
 
-def two_electron_fci(mol, *, guess: TwoElectronSolution | None = None) -> TwoElectronSolution:
-    """Exact ground state of two electrons in the basis of ``mol`` (singlet or triplet).
+def two_electron_states(mol, *, guesses: dict | None = None) -> dict[str, TwoElectronSolution]:
+    """The lowest state of each symmetry that can hold the lowest state of ``mol``'s spin.
+
+    The singlet ground state of two electrons is nodeless, hence totally symmetric like the
+    closed-shell Hartree-Fock determinant: one state, key ``"singlet"``. The triplet's spatial
+    function changes sign under exchange and its symmetry changes along the bond: one state per
+    candidate of :data:`TRIPLET_SECOND_ORBITAL`, keyed by it. The lowest state is the lowest of
+    them (:func:`two_electron_fci`).
+
+    Args:
+        mol: the molecule or atom (2 electrons, spin 0 or 2).
+        guesses: the states at a neighbouring geometry (same basis, same keys), to start from.
+    """
+    if mol.nelectron != 2 or mol.spin not in (0, 2):
+        raise ValueError("two-electron FCI needs exactly two electrons, singlet or triplet")
+    guesses = guesses or {}
+    occupations = {"singlet": None}
+    if mol.spin == 2:
+        mol = _abelian(mol)
+        occupations = _triplet_occupations(mol)
+    eri = mol.intor("int2e", aosym="s8")
+    with small_matrix_threads():
+        return {key: _lowest_two_electron_state(mol, eri, occupation, guesses.get(key))
+                for key, occupation in occupations.items()}
+
+
+def two_electron_fci(mol) -> TwoElectronSolution:
+    """Exact lowest state of two electrons of ``mol``'s spin in its basis (singlet or triplet):
+    the lowest of :func:`two_electron_states`."""
+    return min(two_electron_states(mol).values(), key=lambda state: state.e_fci)
+
+
+def _lowest_two_electron_state(mol, eri, irrep_nelec, guess) -> TwoElectronSolution:
+    """Exact lowest two-electron state of the symmetry of the SCF determinant (``irrep_nelec``
+    for a triplet; the singlet needs no constraint).
 
     The spatial part of a two-electron state is Psi(r1, r2) = sum_ij C_ij phi_i(r1) phi_j(r2)
     over orthonormal orbitals phi (here the SCF orbitals, which also drop near-linear
@@ -228,21 +301,16 @@ def two_electron_fci(mol, *, guess: TwoElectronSolution | None = None) -> TwoEle
     D = phi C phi^T in the AO basis, contracted with the AO integrals held in memory. The lowest
     eigenvalue is found by Davidson iteration with the diagonal preconditioner
     eps_i + eps_j (orbital energies). This is full CI at a fraction of the cost of a general
-    determinant code: one exchange build per iteration.
-
-    Args:
-        mol: the molecule or atom (2 electrons, spin 0 or 2).
-        guess: the solution at a neighbouring geometry (same basis), to start from.
+    determinant code: one exchange build per iteration. With ``irrep_nelec``, C is kept to the
+    pairs (i, j) whose product of irreducible representations is the determinant's, so the
+    iteration cannot drift into another symmetry.
     """
     from pyscf import lib
-    from pyscf.scf import _vhf
+    from pyscf.scf import _vhf, hf_symm
 
-    if mol.nelectron != 2 or mol.spin not in (0, 2):
-        raise ValueError("two_electron_fci needs exactly two electrons, singlet or triplet")
-    eri = mol.intor("int2e", aosym="s8")
     # Always a fresh SCF guess: a neighbour's density from a distant geometry can converge to
     # an excited SCF solution, and E_HF enters the basis-set extrapolation directly.
-    mf = _two_electron_scf(mol, eri)
+    mf = _two_electron_scf(mol, eri, irrep_nelec)
     if not mf.converged:
         raise RuntimeError("SCF did not converge")
     mo = mf.mo_coeff
@@ -250,9 +318,15 @@ def two_electron_fci(mol, *, guess: TwoElectronSolution | None = None) -> TwoEle
     h = mo.T @ mf.get_hcore() @ mo
     sign = 1.0 if mol.spin == 0 else -1.0
     e_nuc = mol.energy_nuc()
+    occupied = np.flatnonzero(mf.mo_occ > 0)
+    first, second = occupied[0], occupied[-1]  # the same orbital for the closed-shell singlet
+    block = np.ones((n, n))
+    if irrep_nelec is not None:
+        orbsym = np.asarray(hf_symm.get_orbsym(mol, mo))
+        block = (orbsym[:, None] ^ orbsym[None, :]) == (orbsym[first] ^ orbsym[second])
 
     def symmetrise(c):
-        return 0.5 * (c + sign * c.T)
+        return 0.5 * (c + sign * c.T) * block
 
     def sigma(vector):
         c = symmetrise(vector.reshape(n, n))
@@ -260,16 +334,11 @@ def two_electron_fci(mol, *, guess: TwoElectronSolution | None = None) -> TwoEle
         return symmetrise(h @ c + c @ h + mo.T @ k @ mo).ravel()
 
     eps = mf.mo_energy
-    diagonal = (eps[:, None] + eps[None, :]).ravel()
-    if sign > 0:
-        c0 = np.zeros((n, n))
-        c0[0, 0] = 1.0
-        diagonal += (mf.e_tot - e_nuc) - diagonal[0]
-    else:
-        c0 = np.zeros((n, n))
-        c0[0, 1], c0[1, 0] = 1.0, -1.0
-        diagonal += (mf.e_tot - e_nuc) - diagonal[1]
-    starts = [c0]  # the Hartree-Fock determinant
+    diagonal = eps[:, None] + eps[None, :]
+    diagonal = (diagonal + (mf.e_tot - e_nuc) - diagonal[first, second]).ravel()
+    c0 = np.zeros((n, n))
+    c0[first, second], c0[second, first] = 1.0, sign
+    starts = [symmetrise(c0)]  # the Hartree-Fock determinant
     if guess is not None:  # the CI matrix of the neighbour, carried over in the AO basis
         s = mf.get_ovlp()
         projected = symmetrise(mo.T @ s @ guess.ci_ao @ s @ mo)
@@ -310,8 +379,8 @@ def fci_cbs_curve(symbols: Sequence[str], r_bohr, charge: int = 0, multiplicity:
     """FCI/CBS total energies (hartree) of a two-electron diatomic at bond lengths ``r_bohr``.
 
     E = E_HF(X_large) + [X_large^3 E_c(X_large) - X_small^3 E_c(X_small)] / (X_large^3 -
-    X_small^3), E_c = E_FCI - E_HF, both in :func:`two_electron_basis`. Points that fail to
-    converge are NaN.
+    X_small^3), E_c = E_FCI - E_HF, both in :func:`two_electron_basis`, for each state of
+    :func:`two_electron_states`; the lowest is kept. Points that fail to converge are NaN.
     """
     r = np.atleast_1d(np.asarray(r_bohr, float))
     electrons = n_electrons(symbols, charge)
@@ -326,27 +395,40 @@ def fci_cbs_curve(symbols: Sequence[str], r_bohr, charge: int = 0, multiplicity:
     for cardinal in cardinals:
         basis = {s: two_electron_basis(s, cardinal) for s in set(symbols)}
         per_basis[cardinal] = _two_electron_walk(symbols, r, charge, multiplicity, basis)
+    return _lowest_cbs_state(per_basis, cardinals, len(r))
+
+
+def _lowest_cbs_state(per_basis: dict, cardinals: tuple[int, int], n_points: int) -> np.ndarray:
+    """The extrapolated energy of each state, {cardinal: {state: (hf, fci)}}, each from its own
+    HF and FCI in both bases (the extrapolation never mixes two states), the lowest kept. NaN
+    where any state failed in either basis: the lowest of the others could be an excited one."""
     small, large = cardinals
-    (hf_s, fci_s), (hf_l, fci_l) = per_basis[small], per_basis[large]
-    return hf_l + cbs_correlation(fci_s - hf_s, fci_l - hf_l, small, large)
+    failed = (np.full(n_points, np.nan),) * 2
+    states = []
+    for key in set(per_basis[small]) | set(per_basis[large]):
+        (hf_s, fci_s), (hf_l, fci_l) = (per_basis[x].get(key, failed) for x in cardinals)
+        states.append(hf_l + cbs_correlation(fci_s - hf_s, fci_l - hf_l, small, large))
+    return np.reshape(states, (-1, n_points)).min(axis=0) if states else failed[0]
 
 
-def _two_electron_walk(symbols, r, charge, multiplicity, basis):
-    """HF and FCI energies along the bond, each point starting from its neighbour."""
-    hf, fci = np.full(len(r), np.nan), np.full(len(r), np.nan)
+def _two_electron_walk(symbols, r, charge, multiplicity, basis) -> dict:
+    """HF and FCI energies along the bond of each state of :func:`two_electron_states`,
+    {state: (hf, fci)}, each point starting from its neighbour."""
+    energies = {}
     previous = None
-    with small_matrix_threads():
-        for index, _ in _walk(r):
-            mol = diatomic(symbols, r[index], charge, multiplicity, basis)
-            try:
-                solution = two_electron_fci(mol, guess=previous)
-            except (RuntimeError, np.linalg.LinAlgError) as error:
-                warnings.warn(f"two-electron FCI failed at R = {r[index]:.4f} bohr: {error}")
-                previous = None
-                continue
-            hf[index], fci[index] = solution.e_hf, solution.e_fci
-            previous = solution
-    return hf, fci
+    for index, _ in _walk(r):
+        mol = diatomic(symbols, r[index], charge, multiplicity, basis)
+        try:
+            states = two_electron_states(mol, guesses=previous)
+        except (RuntimeError, np.linalg.LinAlgError) as error:
+            warnings.warn(f"two-electron FCI failed at R = {r[index]:.4f} bohr: {error}")
+            previous = None
+            continue
+        for key, state in states.items():
+            hf, fci = energies.setdefault(key, (np.full(len(r), np.nan), np.full(len(r), np.nan)))
+            hf[index], fci[index] = state.e_hf, state.e_fci
+        previous = states
+    return energies
 
 
 def fci_cbs_atom(symbol: str, charge: int, multiplicity: int,
@@ -361,18 +443,16 @@ def fci_cbs_atom(symbol: str, charge: int, multiplicity: int,
         raise ReferenceUnavailableError(
             f"fci/cbs treats at most two electrons; {symbol} with charge {charge:+d} has "
             f"{electrons}")
-    energies = {}
+    per_basis = {}
     with small_matrix_threads():
         for cardinal in cardinals:
             mol = atom(symbol, charge, multiplicity, two_electron_basis(symbol, cardinal))
             if electrons == 1:
-                energies[cardinal] = (_one_electron_hf(mol),) * 2
+                per_basis[cardinal] = {"one electron": (_one_electron_hf(mol),) * 2}
             else:
-                solution = two_electron_fci(mol)
-                energies[cardinal] = (solution.e_hf, solution.e_fci)
-    small, large = cardinals
-    (hf_s, fci_s), (hf_l, fci_l) = energies[small], energies[large]
-    return hf_l + cbs_correlation(fci_s - hf_s, fci_l - hf_l, small, large)
+                per_basis[cardinal] = {key: (state.e_hf, state.e_fci)
+                                       for key, state in two_electron_states(mol).items()}
+    return float(_lowest_cbs_state(per_basis, cardinals, 1)[0])
 
 
 def _one_electron_hf(mol) -> float:
@@ -404,15 +484,15 @@ def _check_fci_size(mol) -> None:
 
 def fci_energy(mol, *, guess=None) -> tuple[float, object]:
     """Determinant FCI energy (hartree) of ``mol`` and what the next geometry starts from
-    (the SCF density). Two electrons go to :func:`two_electron_fci`; one electron is its SCF."""
+    (the SCF density). Two electrons go to :func:`two_electron_states` (the lowest state is
+    kept); one electron is its SCF."""
     if mol.nelectron == 0:
         return float(mol.energy_nuc()), None
     if mol.nelectron == 1:
         return _one_electron_hf(mol), None
     if mol.nelectron == 2 and mol.spin in (0, 2):
-        solution = two_electron_fci(mol, guess=guess if isinstance(guess, TwoElectronSolution)
-                                    else None)
-        return solution.e_fci, solution
+        states = two_electron_states(mol, guesses=guess if isinstance(guess, dict) else None)
+        return min(state.e_fci for state in states.values()), states
     from pyscf import fci, scf
 
     _check_fci_size(mol)

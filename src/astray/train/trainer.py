@@ -82,6 +82,15 @@ class TrainConfig:
                              "must be >= 1")
         if not self.learning_rate > 0 or not math.isfinite(self.learning_rate):
             raise ModelError(f"--lr must be a positive number, got {self.learning_rate}")
+        if not self.cutoff > 0 or not math.isfinite(self.cutoff):
+            raise ModelError(f"--cutoff must be a positive number of angstrom, got {self.cutoff}")
+        if not self.force_weight >= 0 or not math.isfinite(self.force_weight):
+            raise ModelError(f"--force-weight must be 0 or more, got {self.force_weight}")
+        # an error, not a note: the user asked for a force term, and a model trained without
+        # it is another model (checked here, before any folder is locked or epoch run)
+        if self.force_weight > 0 and open_dataset(self.dataset).forces is None:
+            raise DatasetError(f"--force-weight {self.force_weight}: data set {self.dataset!r} "
+                               "has no forces; use --force-weight 0 or a data set with forces")
         if self.device.startswith("cuda") and not torch.cuda.is_available():
             raise ModelError("--device cuda: no CUDA device is available to torch here")
 
