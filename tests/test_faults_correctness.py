@@ -141,13 +141,14 @@ class CurvePotential(Potential):
 
 
 def repulsive(r):
-    """A triplet-like repulsive wall with a 0.5 meV van der Waals dip at 4.2 A (eV)."""
-    return 8.0 * np.exp(-2.0 * (r - 0.74)) - 5e-4 * np.exp(-((r - 4.2) / 0.8) ** 2)
+    """A triplet-like repulsive wall (eV) with a van der Waals dip of 0.57 meV at 4.5 A on the
+    default grid: real (below -0.1 meV, away from the ends) but under the 1 meV resolution."""
+    return 8.0 * np.exp(-3.0 * (r - 0.74)) - 8e-4 * np.exp(-((r - 4.2) / 0.8) ** 2)
 
 
 @pytest.mark.parametrize("model, failures", [
     (repulsive, []),  # the reference itself
-    (lambda r: 8.0 * np.exp(-2.0 * (r - 0.74)), []),  # repulsive, without the 0.5 meV dip
+    (lambda r: 8.0 * np.exp(-3.0 * (r - 0.74)), []),  # repulsive, without the dip
     (lambda r: repulsive(r) - 0.2 * np.exp(-((r - 2.5) / 1.0) ** 2), ["spurious-minimum"]),
 ])
 def test_a_repulsive_reference_is_judged_as_repulsive(model, failures):

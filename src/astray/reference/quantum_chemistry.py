@@ -11,7 +11,8 @@ Methods
 -------
 * Two electrons (H2, HeH+, He, H-, Li+): :func:`two_electron_fci`, an exact diagonalisation in
   the space of two-electron functions written as a matrix C (Psi(r1, r2) = sum_ij C_ij
-  phi_i(r1) phi_j(r2), C symmetric for a singlet and antisymmetric for a triplet), and
+  phi_i(r1) phi_j(r2), C symmetric for a singlet and antisymmetric for a triplet; a triplet is
+  the lowest over the symmetries that can hold it, see :data:`TRIPLET_SECOND_ORBITAL`), and
   :func:`fci_cbs_curve`, which extrapolates it to the complete basis set (CBS): Hartree-Fock from
   the larger basis, correlation E_c(X) = E_c(CBS) + A X^-3 from cardinal numbers X = 3, 4.
   The bases are aug-cc-pVXZ with the s shell uncontracted plus the tight s, p, d, f functions
