@@ -146,6 +146,13 @@ def repulsive(r):
     return 8.0 * np.exp(-3.0 * (r - 0.74)) - 8e-4 * np.exp(-((r - 4.2) / 0.8) ** 2)
 
 
+def repulsive_reference(system) -> ReferenceCurve:
+    """:func:`repulsive` as the reference curve on the system's default grid."""
+    r = system.default_grid()
+    return ReferenceCurve(system.name, "synthetic", "", r, repulsive(r), repulsive(r), (0.0, 0.0),
+                          {})
+
+
 @pytest.mark.parametrize("model, failures", [
     (repulsive, []),  # the reference itself
     (lambda r: 8.0 * np.exp(-3.0 * (r - 0.74)), []),  # repulsive, without the dip
@@ -153,10 +160,7 @@ def repulsive(r):
 ])
 def test_a_repulsive_reference_is_judged_as_repulsive(model, failures):
     system = get_system(TRIPLET_H2)
-    r = system.default_grid()
-    reference = ReferenceCurve(system.name, "synthetic", "", r, repulsive(r), repulsive(r),
-                               (0.0, 0.0), {})
-    assert probe(CurvePotential(model), system, reference)["failures"] == failures
+    assert probe(CurvePotential(model), system, repulsive_reference(system))["failures"] == failures
 
 
 def test_exact_passes_its_own_reference_with_a_sub_mev_well(capsys, monkeypatch):
@@ -201,11 +205,8 @@ def test_a_calculator_returning_nan_says_where(capsys, monkeypatch):
 
 def test_nan_without_a_reason_is_said_too():
     system = get_system("H2")
-    r = system.default_grid()
-    reference = ReferenceCurve(system.name, "synthetic", "", r, repulsive(r), repulsive(r),
-                               (0.0, 0.0), {})
     record = probe(CurvePotential(lambda x: np.nan if x < 0.3 else repulsive(x)), system,
-                   reference)
+                   repulsive_reference(system))
     assert record["error"] == "3 of 42 energies are NaN; the model gave no reason"
 
 
