@@ -130,7 +130,8 @@ def load(family: Any, weights: str | None, options: dict) -> tuple[Any, dict]:
     """The model of ``family`` (a family module) and its provenance. ``weights=None`` means
     the file that ships with the package (:func:`packaged_weights`); any other file, for a
     family whose library unpickles it in full (``UNPICKLES_WEIGHTS``), must pass
-    :func:`check_weights_trusted` first unless ``options["trust_weights"]`` (the user trusts it). A family's ``settings(model)``, where defined, goes into the provenance."""
+    :func:`check_weights_trusted` first unless ``options["trust_weights"]`` (the user trusts
+    it). A family's ``settings(model)``, where defined, goes into the provenance."""
     options = dict(options)
     trusted = bool(options.pop("trust_weights", False))
     if weights is None:
@@ -142,6 +143,17 @@ def load(family: Any, weights: str | None, options: dict) -> tuple[Any, dict]:
     if hasattr(family, "settings"):
         record["settings"] = family.settings(model)
     return model, record
+
+
+def installed_file(module: str, relative: str | Path) -> str:
+    """The path of ``relative`` inside the installed package ``module``, found without importing
+    it; ModuleNotFoundError (naming the module) when the package is not installed."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError(f"No module named {module!r}", name=module)
+    return str(Path(spec.origin).parent / relative)
 
 
 def packaged_weights(family: Any, options: dict) -> str:

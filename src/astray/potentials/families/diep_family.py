@@ -11,12 +11,11 @@ neither the charge nor the spin of a molecule.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 from ase import Atoms
 
-from .common import predict_each, torch_threads
+from .common import installed_file, predict_each, torch_threads
 
 PACKAGE = "diep"
 #: diep's loader relies on torch's default, a full unpickle in torch < 2.6
@@ -27,10 +26,7 @@ PACKAGED_WEIGHTS = Path("pretrained_models") / "diep_fold1" / "state.pt"
 
 def default_weights(options: dict | None = None) -> str:
     """``state.pt`` of the released ``diep_fold1`` inside the installed package."""
-    spec = importlib.util.find_spec("diep")
-    if spec is None:
-        raise ModuleNotFoundError("No module named 'diep'", name="diep")
-    return str(Path(spec.origin).parent / PACKAGED_WEIGHTS)
+    return installed_file("diep", PACKAGED_WEIGHTS)
 
 
 def load(weights: str, options: dict):

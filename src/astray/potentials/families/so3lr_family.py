@@ -25,16 +25,14 @@ A batch is one forward pass: the structures are collated with the package's own 
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 from ase import Atoms
 
-from .common import torch_threads
+from .common import installed_file, torch_threads
 
 PACKAGE = "so3krates-torch"
 #: the weights are a whole pickled torch module
@@ -45,13 +43,10 @@ PACKAGED_WEIGHTS = Path("pretrained") / "so3lr" / "so3lr.model"
 
 def default_weights(options: dict | None = None) -> str:
     """The SO3LR weights file inside the installed ``so3krates_torch`` package."""
-    spec = importlib.util.find_spec("so3krates_torch")
-    if spec is None:
-        raise ModuleNotFoundError("No module named 'so3krates_torch'", name="so3krates_torch")
-    return str(Path(spec.origin).parent / PACKAGED_WEIGHTS)
+    return installed_file("so3krates_torch", PACKAGED_WEIGHTS)
 
 
-@contextmanager
+@contextlib.contextmanager
 def default_dtype(name: str) -> Iterator[None]:
     """torch's default dtype set to ``name`` (``float32``/``float64``) for the duration, then
     restored: the package builds its input tensors with the default dtype."""
@@ -102,11 +97,11 @@ def predict(calculator, structures: list[Atoms]) -> tuple[np.ndarray, list[np.nd
     from so3krates_torch.data.utils import config_from_atoms
     from so3krates_torch.tools.torch_geometric.dataloader import DataLoader
 
-    calculator.key_specification.update(arrays_keys={calculator.charges_key: "Qs"})
+    keys = calculator.key_specification.update(arrays_keys={calculator.charges_key: "Qs"})
     dtype = str(next(calculator.models[0].parameters()).dtype).removeprefix("torch.")
     with default_dtype(dtype), torch_threads(1):
         data = [AtomicData.from_config(
-            config_from_atoms(with_total_spin(atoms), key_specification=calculator.key_specification),
+            config_from_atoms(with_total_spin(atoms), key_specification=keys),
             z_table=calculator.z_table, cutoff=calculator.r_max, cutoff_lr=calculator.r_max_lr)
             for atoms in structures]
         batch = next(iter(DataLoader(dataset=data, batch_size=len(data), shuffle=False)))
