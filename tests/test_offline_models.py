@@ -3,8 +3,8 @@ head, SevenNet-MF-0 (PBE and r2SCAN outputs), SevenNet-l3i5 and DIEP 2.0.
 
 Each is listed with its training data and level of theory, evaluates the default suite with the
 network unreachable, records its weights' SHA-256 (the file in the installed wheel), and reads
-charge and spin as it says it does. SO3LR runs in this process and in a worker with the same
-numbers, and leaves torch's default dtype, and so CHGNet's energies, as they were.
+charge and spin as it says it does. SO3LR and SevenNet-MF-0 run in this process and in a worker
+with the same numbers, and SO3LR leaves torch's default dtype, and so CHGNet's energies, as they were.
 """
 
 from __future__ import annotations
@@ -141,9 +141,11 @@ def test_so3lr_batch_equals_one_structure_at_a_time():
         np.testing.assert_allclose(forces, single.forces[0], rtol=0, atol=1e-9)
 
 
-def test_so3lr_in_a_worker_gives_the_in_process_numbers():
-    local = wheel_model("so3lr")
-    remote = load_potential("so3lr", python=sys.executable)
+@pytest.mark.parametrize("name", ["so3lr", "sevennet-mf-0-r2scan"])
+def test_a_worker_gives_the_in_process_numbers(name):
+    """Options (SO3LR's long-range cutoff and dtype, SevenNet-MF-0's output) reach the worker."""
+    local = wheel_model(name)
+    remote = load_potential(name, python=sys.executable)
     try:
         batch = default_suite_batch()[::5]
         expected, got = local.evaluate(batch), remote.evaluate(batch)
