@@ -1,0 +1,68 @@
+"""Sweep throughput of ``astray scale``: the same sweep on N local Dask workers against 1 worker
+(the baseline, measured in the same run on the same grid).
+
+    .venv/bin/python benchmarks/sweep_workers.py --workers 2
+
+Each configuration trains the whole grid from scratch in its own temporary $ASTRAY_HOME and
+folder, so nothing is reused between them; the wall time includes starting the cluster, the
+references and the probe of every run, as a user waits for them. Speedup = (1-worker time) /
+(N-worker time); with N single-threaded workers on N free cores, N is the ideal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from astray.scaling.execute import run_sweep
+from astray.scaling.grid import SweepGrid
+from astray.store import Store
+
+
+def sweep_seconds(grid: SweepGrid, workers: int) -> tuple[float, int]:
+    """(wall seconds, runs trained) of one fresh sweep."""
+    with tempfile.TemporaryDirectory() as home:
+        os.environ["ASTRAY_HOME"] = home
+        start = time.perf_counter()
+        with Store() as store:
+            outcome = run_sweep(grid, Path(home) / "sweep", store=store, workers=workers)
+        if outcome.failed:
+            raise SystemExit(f"runs failed: {outcome.failed}")
+        return time.perf_counter() - start, len(outcome.trained)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default="default")
+    parser.add_argument("--n-train", default="100,200,300,400")
+    parser.add_argument("--hidden", default="32")
+    parser.add_argument("--max-epochs", type=int, default=30)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    grid = SweepGrid(datasets=(args.dataset,), subsets=("stable", "all"),
+                     n_train=tuple(int(n) for n in args.n_train.split(",")),
+                     hidden=tuple(int(h) for h in args.hidden.split(",")),
+                     training={"n_val": 200, "n_test": 300, "max_epochs": args.max_epochs})
+    baseline, runs = sweep_seconds(grid, 1)
+    parallel, _ = sweep_seconds(grid, args.workers)
+    result = {"dataset": args.dataset, "runs": runs, "max_epochs": args.max_epochs,
+              "baseline": "the same sweep on 1 local Dask worker",
+              "one_worker_seconds": round(baseline, 1), "workers": args.workers,
+              "seconds": round(parallel, 1), "speedup": round(baseline / parallel, 2),
+              "load_average": os.getloadavg()[0]}
+    if args.json:
+        print(json.dumps(result))
+        return
+    print(f"sweep of {runs} runs on {args.dataset} ({args.max_epochs} epochs each)")
+    print(f"  1 worker : {baseline:7.1f} s")
+    print(f"  {args.workers} workers: {parallel:7.1f} s")
+    print(f"  speedup {baseline / parallel:.2f}x (load average {os.getloadavg()[0]:.1f})")
+
+
+if __name__ == "__main__":
+    main()
