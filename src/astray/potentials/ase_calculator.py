@@ -107,7 +107,7 @@ def check_keywords(cls: type, kwargs: dict) -> None:
         known |= {p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
         if not any(p.kind is p.VAR_KEYWORD for p in parameters):
             break
-    unknown = sorted(set(kwargs) - known - {"self"})
+    unknown = sorted(set(kwargs) - known)
     if unknown:
         raise PotentialError(f"{cls.__name__} has no parameter {', '.join(map(repr, unknown))}; "
                              f"it reads {', '.join(sorted(cls.default_parameters))}")
