@@ -64,8 +64,10 @@ class _ProgressLines(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         print(f"astray: {record.getMessage()}", file=sys.stderr)
 
-#: Potentials of ``astray demo``: the offline foundation models, xTB and the exact baseline.
-DEMO_POTENTIALS = ("chgnet", "sevennet-0", "xtb", "exact")
+#: Potentials of ``astray demo``: the offline foundation models (PBE- and r2SCAN-trained heads of
+#: one architecture; SO3LR, charge- and spin-aware), xTB and the exact baseline.
+DEMO_POTENTIALS = ("chgnet", "chgnet-r2scan", "sevennet-0", "sevennet-mf-0-pbe",
+                   "sevennet-mf-0-r2scan", "so3lr", "xtb", "exact")
 
 
 def _quiet_libraries() -> None:
