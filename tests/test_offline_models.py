@@ -141,7 +141,8 @@ def test_so3lr_batch_equals_one_structure_at_a_time():
         np.testing.assert_allclose(forces, single.forces[0], rtol=0, atol=1e-9)
 
 
-@pytest.mark.parametrize("name", ["so3lr", "sevennet-mf-0-r2scan"])
+@pytest.mark.parametrize("name", ["so3lr", pytest.param("sevennet-mf-0-r2scan",
+                                                         marks=pytest.mark.slow)])
 def test_a_worker_gives_the_in_process_numbers(name):
     """Options (SO3LR's long-range cutoff and dtype, SevenNet-MF-0's output) reach the worker."""
     local = wheel_model(name)
