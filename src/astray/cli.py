@@ -121,6 +121,11 @@ def _summary_table(result: dict) -> Group:
                          _kcal(m.get("d_e_error_ev"), "{:+.1f}"),
                          _fmt(m.get("r_e_error_angstrom"), 1.0, "{:+.3f}"),
                          _kcal(m.get("asymptote_error_ev"), "{:+.1f}"))
+        aligned = curve.get("metrics_aligned_at_largest_r")
+        if aligned:  # shape only, for a model whose fragment energies mean nothing (SO3LR)
+            verdicts.add_row("", "", "aligned at largest r", _kcal(aligned.get("mae_ev")),
+                             _kcal(aligned.get("d_e_error_ev"), "{:+.1f}"),
+                             _fmt(aligned.get("r_e_error_angstrom"), 1.0, "{:+.3f}"), "0.0")
     parts = [verdicts, _reference_table(result), _level_of_theory_table(curves)]
     notes = [gap for system in result["systems"] for gap in curve_gaps(
         [c for c in curves if c["system"] == system["name"]]) if any(

@@ -41,6 +41,10 @@ class Potential(ABC):
         level_of_theory_reference: the astray reference method that reproduces that level of
             theory (e.g. ``dft:pbe/def2-tzvp``), so the model's own error can be separated from
             its functional's; ``None`` if there is none.
+        fragment_energies_meaningful: False for a model trained on forces only (SO3LR), whose
+            absolute energies of separated fragments carry no information; its curves are
+            judged against its own fragments like any other, and additionally reported aligned
+            at their largest r (``metrics_aligned_at_largest_r``).
     """
 
     family: str = ""
@@ -48,6 +52,7 @@ class Potential(ABC):
     spin_aware: bool = False
     level_of_theory: str = ""
     level_of_theory_reference: str | None = None
+    fragment_energies_meaningful: bool = True
 
     def __init__(self, name: str):
         self.name = name

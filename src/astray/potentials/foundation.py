@@ -45,7 +45,6 @@ class CataloguedPotential(Potential):
         self.spin_aware = entry.spin_aware
         self.level_of_theory = f"{entry.level_of_theory} ({entry.training_data})"
         self.level_of_theory_reference = entry.level_of_theory_reference
-        #: False for a model trained on forces only (SO3LR): see the catalogue entry
         self.fragment_energies_meaningful = entry.fragment_energies_meaningful
         #: package, package_version, weights, weights_sha256 (set once the model is loaded)
         self.provenance: dict = {}

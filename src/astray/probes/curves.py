@@ -90,6 +90,12 @@ def probe(potential: Potential, system: Diatomic, reference: ReferenceCurve,
         "reference_energy_ev": reference.energy_ev,
         "metrics": metrics, "failures": failures, "verdict": outcome, "error": curve.error,
     }
+    if not potential.fragment_energies_meaningful:
+        # shape only, marked as such: the curve shifted so that it meets the reference at its
+        # largest r; the verdict above (against the model's own fragments) stands
+        aligned = curve.energy_ev - curve.energy_ev[-1] + reference.energy_ev[-1]
+        record["metrics_aligned_at_largest_r"] = curve_metrics(
+            curve.r_angstrom, aligned, reference.energy_ev, **common)
     if level_of_theory is not None:
         record["level_of_theory"] = {
             "method": level_of_theory.method, "energy_ev": level_of_theory.energy_ev,

@@ -76,6 +76,12 @@ def metrics_table(records: list[dict]) -> str:
         rows.append(f"<tr><td class=l>{html.escape(rec['potential'])}{blind}</td>"
                     f"<td class={rec['verdict']}>{rec['verdict']}</td>"
                     f"<td class=l>{html.escape(failures)}</td>{cells}</tr>")
+        aligned = rec.get("metrics_aligned_at_largest_r")
+        if aligned:  # shape only (a model whose fragment energies mean nothing); verdict above
+            cells = "".join(f"<td>{_cell(aligned.get(k), s, f)}</td>"
+                            for k, _, s, f in TABLE_COLUMNS)
+            rows.append(f"<tr><td class=l>{html.escape(rec['potential'])}, aligned at the "
+                        f"largest r (shape only)</td><td>–</td><td class=l>–</td>{cells}</tr>")
     return (f"<table><tr><th>potential</th><th>verdict</th><th>failures</th>{head}</tr>"
             + "".join(rows) + "</table>")
 
