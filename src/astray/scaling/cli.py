@@ -86,9 +86,13 @@ def sweep_and_report(grid, out: Path, *, report: bool = True, **execution) -> di
     from astray.scaling.execute import run_sweep
     from astray.store import Store
 
+    import distributed  # noqa: F401  (its import configures the loggers silenced below)
+
     # Dask's own chatter (nanny restarts, closing workers) is not the user's business here;
-    # failures reach the user as failed runs with their error
-    logging.getLogger("distributed").setLevel(logging.ERROR)
+    # failures reach the user as failed runs with their error. distributed sets levels on its
+    # sub-loggers itself, so each is silenced, not only the parent.
+    for name in [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "distributed"]:
+        logging.getLogger(name).setLevel(logging.ERROR)
     stderr = Console(stderr=True)
     with Store() as store, _StatusDisplay(stderr) as display:
         try:
