@@ -359,6 +359,7 @@ def demo(out: Path = typer.Option(Path("astray-demo"), "--out", "-o", help="Outp
     (OUT/runs), and the report with fitted laws and findings (OUT/report.html)."""
     import typer.main
 
+    from astray.report.cli import print_findings
     from astray.scaling.cli import sweep_and_report
     from astray.scaling.grid import SweepGrid
 
@@ -366,6 +367,7 @@ def demo(out: Path = typer.Option(Path("astray-demo"), "--out", "-o", help="Outp
              "--out", str(out / "probe")]
     typer.main.get_command(app).main(probe, standalone_mode=False)
     summary = sweep_and_report(SweepGrid(**DEMO_SWEEP), out)
+    print_findings(json.loads((out / "scaling.json").read_text()))
     stdout.print(f"astray demo: {summary['runs']} runs ({len(summary['failed'])} failed) in "
                  f"{out}; open {summary['report']}")
 

@@ -23,7 +23,12 @@ def report_command(
     if as_json:
         print(json.dumps(scaling))
         return
+    print_findings(scaling)
+    print(f"report: {path}")
+
+
+def print_findings(scaling: dict) -> None:
+    """One line per finding of a ``scaling.json``: whether it holds, and its sentence."""
     for finding in scaling.get("findings") or []:
         state = {True: "holds", False: "does not hold"}.get(finding.get("holds"), "undetermined")
         print(f"[{state}] {finding.get('text', '')}")
-    print(f"report: {path}")
