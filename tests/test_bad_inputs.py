@@ -397,3 +397,31 @@ def test_the_html_report_shows_the_split_constants_glossary_gap_and_provenance(h
     assert "<code>coulomb-law-violated</code>" in page and "0.05 Å" in page
     assert "potential exact (" in page and "reference H2+: exact-one-electron" in page
     assert "&quot;code&quot;" in page  # the reference's code versions, from its provenance
+
+
+def test_curves_refuses_an_unwritable_out_before_loading_any_potential(capsys, monkeypatch,
+                                                                      tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setattr("astray.probes.suite.run_curves",
+                        lambda *a, **k: pytest.fail("computed before checking --out"))
+    monkeypatch.setattr("sys.argv", ["astray", "curves", "-p", "exact", "-s", "H2",
+                                     "--out", str(blocker)])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 2
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0 and "is a file" in error
+
+
+def test_reference_json_is_strict_where_a_point_did_not_converge(capsys, monkeypatch):
+    """The shipped PBE H2+ curve has no energy at 4.938 A: JSON says null, never NaN."""
+    import json
+
+    monkeypatch.setattr("sys.argv", ["astray", "reference", "H2+", "--method",
+                                     "dft:pbe/def2-tzvp", "--json"])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 0
+    text = capsys.readouterr().out
+    assert "NaN" not in text and None in json.loads(text)["energy_ev"]

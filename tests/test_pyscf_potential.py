@@ -100,3 +100,20 @@ def test_ccsd_t_gives_energies_without_forces():
     prediction = PyscfPotential("pyscf:ccsd(t)/cc-pvdz").evaluate([h2(0.74)])
     assert prediction.forces is None
     assert np.isfinite(prediction.energy[0])
+
+
+def test_a_pyscf_potential_is_not_compared_with_itself(monkeypatch):
+    """Its curve against the reference already is the level-of-theory comparison; computing
+    the same method again as its 'level of theory' doubled the cost."""
+    from astray.probes import suite
+
+    asked = []
+    original = suite.reference_curve
+
+    def spy(system, r_angstrom=None, method=None, **kwargs):
+        asked.append(method)
+        return original(system, r_angstrom, method, **kwargs)
+
+    monkeypatch.setattr(suite, "reference_curve", spy)
+    result = suite.run_curves(["pyscf:hf/sto-3g"], ["H2++"])
+    assert asked == [None] and "level_of_theory" not in result["curves"][0]

@@ -228,8 +228,10 @@ def curves(
 ) -> None:
     """Evaluate potentials on diatomic dissociation curves against exact references and name
     each physical failure."""
+    from astray.paths import writable_folder
     from astray.probes.suite import run_curves
 
+    out = writable_folder(out) if out is not None else None  # before any potential is loaded
     _quiet_libraries()
     options = {"python": _per_potential(python, potential, "--python"),
                "weights": _per_potential(weights, potential, "--weights")}
@@ -275,6 +277,7 @@ def reference_command(
                               "(source checkout; how the shipped default suite is regenerated)."),
 ) -> None:
     """Compute (or read from the store) reference curves, relative to the separated fragments."""
+    from astray.probes.curves import to_json_safe
     from astray.reference import reference_curve, resolve_method, write_shipped
     from astray.systems import DEFAULT_SUITE, get_system
 
@@ -308,7 +311,8 @@ def reference_command(
             if ship:
                 write_shipped(curve, item, resolve_method(item, method))
     if as_json:
-        print(json.dumps(records[0] if len(records) == 1 else records, indent=1))
+        print(json.dumps(to_json_safe(records[0] if len(records) == 1 else records), indent=1,
+                         allow_nan=False))
         return
     for record in records:
         table = Table(title=f"{record['system']}: {record['method']} ({record['description']})")

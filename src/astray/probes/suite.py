@@ -88,7 +88,10 @@ def run_curves(potential_specs: Sequence[str], system_names: Sequence[str] | Non
         for system in systems:
             step(f"{potential.name} on {system.name}")
             reference = references[system.name]
-            lot_method = potential.level_of_theory_reference if compare_level_of_theory else None
+            # a quantum-chemistry potential is its own level of theory: its curve against the
+            # reference already is that comparison (computing it again cost 7 minutes of PBE)
+            lot_method = (potential.level_of_theory_reference
+                          if compare_level_of_theory and potential.family != "pyscf" else None)
             key = config_key({"potential": potential.describe(), "system": system.spec,
                               "r": reference.r_angstrom.round(6).tolist(),
                               "reference": reference.method, "level_of_theory": lot_method,
