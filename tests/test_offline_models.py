@@ -256,3 +256,14 @@ def test_so3lr_shape_metrics_aligned_at_largest_r_are_extra_and_marked():
     assert record["verdict"] == "fail"  # the alignment hides no failure
     plain = probe(load_potential("exact"), system, reference)
     assert "metrics_aligned_at_largest_r" not in plain
+
+
+def test_potentials_table_lists_training_data_and_level_of_theory():
+    from typer.testing import CliRunner
+
+    from astray.cli import app
+
+    text = CliRunner().invoke(app, ["potentials"], terminal_width=400).stdout
+    row = next(line for line in text.splitlines() if "chgnet-r2scan" in line)
+    assert "r2SCAN" in row and "MP" in row
+    assert "PBE0+MBD" in next(line for line in text.splitlines() if "so3lr " in line)

@@ -334,12 +334,14 @@ def potentials(as_json: bool = typer.Option(False, "--json", help="Print JSON to
         print(json.dumps(catalog, indent=1))
         return
     table = Table(title="astray potentials (also: pyscf:METHOD/BASIS, ase:MODULE:CLASS[:JSON])")
-    for header in ("name", "family", "charge", "spin", "how charge/spin are passed", "weights"):
-        table.add_column(header)
+    for header in ("name", "family", "trained on", "level of theory", "charge", "spin",
+                   "how charge/spin are passed", "weights"):
+        table.add_column(header, overflow="fold")
     for entry in catalog:
         found = ("[green]found[/]" if entry["weights_found"]
                  else f"[red]missing[/]: {entry['weights_hint']}")
-        table.add_row(entry["name"], entry["family"], "yes" if entry["charge_aware"] else "no",
+        table.add_row(entry["name"], entry["family"], entry.get("training_data", ""),
+                      entry.get("level_of_theory", ""), "yes" if entry["charge_aware"] else "no",
                       "yes" if entry["spin_aware"] else "no", entry.get("charge_spin", ""), found)
     stdout.print(table)
 
