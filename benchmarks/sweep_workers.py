@@ -3,10 +3,13 @@
 
     .venv/bin/python benchmarks/sweep_workers.py --workers 2
 
-Each configuration trains the whole grid from scratch in its own temporary $ASTRAY_HOME and
-folder, so nothing is reused between them; the wall time includes starting the cluster, the
+The two configurations alternate (``--repeats`` times, best of each). Each trains the whole
+grid from scratch in its own temporary $ASTRAY_HOME and folder, so nothing is reused between them; the wall time includes starting the cluster, the
 references and the probe of every run, as a user waits for them. Speedup = (1-worker time) /
-(N-worker time); with N single-threaded workers on N free cores, N is the ideal.
+(N-worker time); with N single-threaded workers on N free cores, N is the ideal. Measured on
+this 2-core machine (8 runs of SchNet 32x3, N = 100-400, 100 epochs): 122.6 s on 1 worker,
+68.9 s on 2, 1.78x; at 30 epochs the fixed costs (cluster start, references, probes) weigh more
+and it was 1.52x.
 """
 
 from __future__ import annotations
@@ -40,16 +43,23 @@ def main() -> None:
     parser.add_argument("--dataset", default="default")
     parser.add_argument("--n-train", default="100,200,300,400")
     parser.add_argument("--hidden", default="32")
-    parser.add_argument("--max-epochs", type=int, default=30)
+    parser.add_argument("--max-epochs", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     grid = SweepGrid(datasets=(args.dataset,), subsets=("stable", "all"),
                      n_train=tuple(int(n) for n in args.n_train.split(",")),
                      hidden=tuple(int(h) for h in args.hidden.split(",")),
                      training={"n_val": 200, "n_test": 300, "max_epochs": args.max_epochs})
-    baseline, runs = sweep_seconds(grid, 1)
-    parallel, _ = sweep_seconds(grid, args.workers)
+    # interleaved, best of each: the first sweep of a process also pays first-use costs
+    # (measured 53.6 s against 22.9 s with 2 workers in a single, uninterleaved pass)
+    times = {1: [], args.workers: []}
+    for _ in range(args.repeats):
+        for workers in times:
+            seconds, runs = sweep_seconds(grid, workers)
+            times[workers].append(seconds)
+    baseline, parallel = min(times[1]), min(times[args.workers])
     result = {"dataset": args.dataset, "runs": runs, "max_epochs": args.max_epochs,
               "baseline": "the same sweep on 1 local Dask worker",
               "one_worker_seconds": round(baseline, 1), "workers": args.workers,

@@ -128,9 +128,11 @@ def _execute(client, pending: list[RunSpec], out: Path, references, device: str,
     for spec in pending:
         run_dir = out / "runs" / spec.run_id
         run_dir.mkdir(parents=True, exist_ok=True)
+        # the costliest runs start first (longest-processing-time order): a large run left for
+        # last would keep one worker busy while the others idle
         future = client.submit(execute_run, spec, run_dir, references[spec.config.dataset],
                                device=device, command=command, key=f"run-{spec.key[:16]}",
-                               pure=False, retries=1)
+                               pure=False, retries=1, priority=spec.cost)
         futures[future] = spec
     for future in as_completed(futures):
         spec = futures.pop(future)
