@@ -125,11 +125,12 @@ def _execute(client, pending: list[RunSpec], out: Path, references, device: str,
     from dask.distributed import as_completed
 
     futures = {}
-    for spec in pending:
+    # the costliest runs start first (longest-processing-time order): a large run left for last
+    # would keep one worker busy while the others idle. Submitted in that order too: the first
+    # tasks go to idle workers before the later ones' priorities are seen
+    for spec in sorted(pending, key=lambda s: s.cost, reverse=True):
         run_dir = out / "runs" / spec.run_id
         run_dir.mkdir(parents=True, exist_ok=True)
-        # the costliest runs start first (longest-processing-time order): a large run left for
-        # last would keep one worker busy while the others idle
         future = client.submit(execute_run, spec, run_dir, references[spec.config.dataset],
                                device=device, command=command, key=f"run-{spec.key[:16]}",
                                pure=False, retries=1, priority=spec.cost)
