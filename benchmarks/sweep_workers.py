@@ -7,8 +7,8 @@ The two configurations alternate (``--repeats`` times, best of each). Each train
 grid from scratch in its own temporary $ASTRAY_HOME and folder, so nothing is reused between them; the wall time includes starting the cluster, the
 references and the probe of every run, as a user waits for them. Speedup = (1-worker time) /
 (N-worker time); with N single-threaded workers on N free cores, N is the ideal. Measured on
-this 2-core machine (8 runs of SchNet 32x3, N = 100-400, 100 epochs): 122.6 s on 1 worker,
-68.9 s on 2, 1.78x; at 30 epochs the fixed costs (cluster start, references, probes) weigh more
+this 2-core machine (8 runs of SchNet 32x3, N = 100-400, 100 epochs): 120.6 s on 1 worker,
+69.9 s on 2, 1.73x (1.78x in an earlier run); at 30 epochs the fixed costs (cluster start, references, probes) weigh more
 and it was 1.52x.
 """
 
