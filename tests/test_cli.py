@@ -128,3 +128,12 @@ def test_a_model_returning_nan_is_a_named_failure_not_a_crash(tmp_path):
     energies = curve["energy_ev"]
     assert energies[0] is None and all(e is not None for e in energies[-20:])
     assert curve["metrics"]["r_e_angstrom"] == pytest.approx(0.74, abs=0.01)
+
+
+def test_run_curves_records_the_command_it_is_given_not_the_process_arguments(monkeypatch):
+    from astray.probes.suite import run_curves
+
+    monkeypatch.setattr("sys.argv", ["ipykernel_launcher.py", "-f", "kernel.json"])
+    result = run_curves(["exact"], ["H2++"], command="astray curves -p exact -s H2++")
+    assert result["command"] == "astray curves -p exact -s H2++"
+    assert run_curves(["exact"], ["H2++"])["command"] == ""

@@ -11,6 +11,7 @@ import json
 import logging
 import math
 import os
+import shlex
 import sys
 import warnings
 from pathlib import Path
@@ -251,7 +252,8 @@ def curves(
         try:
             result = run_curves(potential, system, out, reference_method=reference,
                                 compare_level_of_theory=level_of_theory, recompute=recompute,
-                                on_step=step, on_error=report, load_options=options)
+                                on_step=step, on_error=report, load_options=options,
+                                command=shlex.join(["astray", *sys.argv[1:]]))
         except KeyboardInterrupt:
             stderr.print("interrupted: every finished curve is kept in the store; rerun to resume")
             raise typer.Exit(130) from None

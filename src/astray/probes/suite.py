@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
-import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -44,7 +42,8 @@ def run_curves(potential_specs: Sequence[str], system_names: Sequence[str] | Non
                compare_level_of_theory: bool = True, recompute: bool = False,
                store: Store | None = None, on_step: Progress | None = None,
                on_error: Progress | None = None,
-               load_options: dict[str, dict[str, str]] | None = None) -> dict:
+               load_options: dict[str, dict[str, str]] | None = None,
+               command: str = "") -> dict:
     """Probe every potential on every system; return (and write to ``out_dir``) the result.
 
     Args:
@@ -59,6 +58,8 @@ def run_curves(potential_specs: Sequence[str], system_names: Sequence[str] | Non
         on_step: called with a short description before each step (for progress display).
         on_error: called with one line for each curve that has an ``error`` (why energies are
             missing), computed now or read from the store.
+        command: the command line that produced the result, recorded in it (the CLI passes
+            its own; a notebook's process arguments are not a command).
         load_options: per option name (``python``, ``weights``), {potential spec: path}, passed
             to :func:`astray.potentials.load_potential`.
     """
@@ -71,7 +72,7 @@ def run_curves(potential_specs: Sequence[str], system_names: Sequence[str] | Non
     step = on_step or (lambda _message: None)
     result = {"astray_version": __version__,
               "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-              "command": shlex.join(["astray", *sys.argv[1:]]),
+              "command": command,
               "potentials": [p.describe() for p in potentials], "systems": [], "references": [],
               "curves": []}
     if out_dir is not None:

@@ -13,7 +13,7 @@ A family module defines:
   local weights file (``None`` only for families whose weights ship in their wheel, which also
   define ``default_weights(options: dict | None = None) -> str``); never downloads;
 * ``UNPICKLES_WEIGHTS = True`` where the library reads a weights file with a full unpickle
-  (``torch.load(..., weights_only=False)``, which runs any code the file holds): a file the user
+  (torch's unrestricted loader, which runs any code the file holds): a file the user
   gives then reaches ``load`` only after :func:`common.check_weights_trusted` or with trust;
 * ``settings(model) -> dict`` (optional): what the loaded model runs with, for the provenance;
 * ``predict(model, structures: list[ase.Atoms]) -> (energies [n] eV, forces list of [n_atoms, 3]

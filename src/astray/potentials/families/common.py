@@ -189,7 +189,7 @@ def shipped_in_wheel(package: str, path: str | Path) -> bool:
 def check_weights_trusted(package: str, weights: str | Path) -> None:
     """Raise :class:`UntrustedWeightsError` unless loading ``weights`` cannot run code.
 
-    Model libraries load their checkpoints with ``torch.load(..., weights_only=False)``, a full
+    Model libraries load their checkpoints with torch's unrestricted loader, a full
     unpickle that runs whatever the file asks for. A file is safe when it ships in the installed
     wheel of ``package`` (:func:`shipped_in_wheel`), or when torch's restricted unpickler
     (``weights_only=True``, which never calls anything outside tensors and plain containers)

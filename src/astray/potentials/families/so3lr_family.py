@@ -68,11 +68,30 @@ def load(weights: str, options: dict):
 
     # the calculator prints its dtype conversion; stdout may be astray's JSON output
     with default_dtype(options["dtype"]), contextlib.redirect_stdout(io.StringIO()):
-        model = torch.load(weights, map_location="cpu", weights_only=False)
+        with torch.serialization.safe_globals(module_classes(weights)):
+            model = torch.load(weights, map_location="cpu", weights_only=True)
         return TorchkratesCalculator(
             models=model, r_max_lr=float(options["r_max_lr"]), model_type="so3lr",
             dispersion_energy_cutoff_lr_damping=float(options["dispersion_damping"]),
             default_dtype=options["dtype"], device="cpu")
+
+
+def module_classes(weights: str) -> list[type]:
+    """The classes a pickled SO3LR model file names, allowed to torch's restricted loader only
+    when they are torch or so3krates-torch modules: the file is then rebuilt from tensors and
+    those classes, and nothing else in it can run."""
+    import importlib
+
+    import torch
+
+    classes = []
+    for name in torch.serialization.get_unsafe_globals_in_checkpoint(weights):
+        module, _, attribute = name.rpartition(".")
+        if not module.startswith(("torch.nn.", "so3krates_torch.")):
+            raise ValueError(f"{weights} names {name}, which is not a torch or so3krates-torch "
+                             "module class: not loaded")
+        classes.append(getattr(importlib.import_module(module), attribute))
+    return classes
 
 
 def settings(calculator) -> dict:
