@@ -78,16 +78,16 @@ def test_charge_and_spin_change_the_energy_and_bare_nuclei_are_coulomb():
 
 
 def test_failed_structure_gives_nan_not_an_exception(monkeypatch):
-    from astray.reference import quantum_chemistry as qc
+    from astray.reference import scf as scf_methods
 
-    solve = qc.scf_solution
+    solve = scf_methods.scf_solution
 
     def fails_when_stretched(mol, *args, **kwargs):
         if mol.atom_coords()[1, 2] > 3.0:
             raise RuntimeError("SCF did not converge")
         return solve(mol, *args, **kwargs)
 
-    monkeypatch.setattr(qc, "scf_solution", fails_when_stretched)
+    monkeypatch.setattr(scf_methods, "scf_solution", fails_when_stretched)
     potential = PyscfPotential("pyscf:hf/cc-pvdz")
     with pytest.warns(UserWarning, match="NaN"):
         prediction = potential.evaluate([h2(0.74), h2(2.5), h2(0.9)])

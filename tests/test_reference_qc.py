@@ -14,6 +14,7 @@ from scipy.interpolate import CubicSpline
 
 from astray.errors import ReferenceUnavailableError
 from astray.reference import quantum_chemistry as qc
+from astray.reference import scf as scf_methods
 from astray.reference.methods import (
     ReferenceCurve, compute_reference, default_method, parse_method, total_energy)
 from astray.systems import CATALOGUE, get_system
@@ -218,7 +219,7 @@ def test_broken_symmetry_dft_dissociates_h2_and_restricted_does_not():
     broken-symmetry solution goes to two atoms."""
     curve = compute_reference(get_system("H2"), [6.0], "dft:pbe/def2-svp")
     assert abs(curve.energy_ev[0]) < 0.01  # two H atoms at 6 A, eV
-    restricted = qc.scf_curve(("H", "H"), np.array([6.0 / BOHR_ANGSTROM]), 0, 1, "def2-svp",
+    restricted = scf_methods.scf_curve(("H", "H"), np.array([6.0 / BOHR_ANGSTROM]), 0, 1, "def2-svp",
                               "pbe", broken_symmetry=False)[0] * HARTREE_EV
     assert restricted - sum(curve.fragment_energy_ev) > 1.0  # spurious ionic energy, eV
 

@@ -44,7 +44,7 @@ class LevelOfTheory:
             raise DatasetError(f"method {text!r}: write FUNCTIONAL/BASIS (b3lyp/6-31g), "
                                "hf/BASIS or gfn2-xtb")
         if method != "hf":
-            from astray.reference.quantum_chemistry import check_functional
+            from astray.reference.scf import check_functional
 
             try:
                 method = check_functional(method)
@@ -125,7 +125,7 @@ def _scf(mol, method: str, restricted: bool, shared=None):
 def _lowest_scf(mol, method: str, broken_symmetry: bool):
     """The converged SCF solution of lowest energy (restricted, or broken-symmetry unrestricted
     when asked and lower); None when nothing converges."""
-    from astray.reference.quantum_chemistry import broken_symmetry_guess
+    from astray.reference.scf import broken_symmetry_guess
 
     if mol.spin != 0:
         unrestricted = _scf(mol, method, restricted=False)

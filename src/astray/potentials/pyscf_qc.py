@@ -93,6 +93,7 @@ class PyscfPotential(Potential):
         ``RuntimeError`` when it does not converge, :class:`PotentialError` for a structure
         the basis cannot describe."""
         from astray.reference import quantum_chemistry as qc
+        from astray.reference import scf as scf_methods
         from astray.errors import ReferenceUnavailableError
 
         charge, multiplicity = charge_and_multiplicity(atoms)
@@ -105,10 +106,10 @@ class PyscfPotential(Potential):
             energy, forces = _coulomb_energy_and_forces(atoms)
             return energy, forces if self.has_forces else None
         if self.method == "ccsd(t)":
-            energy, _ = qc.ccsd_t_energy(mol)
+            energy, _ = scf_methods.ccsd_t_energy(mol)
             return energy * HARTREE_EV, None
-        mf = qc.scf_solution(mol, self.functional)
-        gradient = qc.scf_gradient(mf)
+        mf = scf_methods.scf_solution(mol, self.functional)
+        gradient = scf_methods.scf_gradient(mf)
         return float(mf.e_tot) * HARTREE_EV, -gradient * HARTREE_EV / BOHR_ANGSTROM
 
     def evaluate(self, structures: Sequence[Atoms]) -> Prediction:

@@ -149,7 +149,7 @@ def parse_method(method: str) -> Method:
         if not functional or not basis:
             raise ReferenceUnavailableError(
                 f"method {method!r}: write dft:FUNCTIONAL/BASIS, e.g. dft:pbe/def2-tzvp")
-        from astray.reference.quantum_chemistry import check_functional
+        from astray.reference.scf import check_functional
 
         return Method("dft", basis=_check_basis_name(basis, method),
                       functional=check_functional(functional))
@@ -237,6 +237,7 @@ def _fragment_hartree(symbol: str, charge: int, multiplicity: int, spec: Method)
 @lru_cache(maxsize=256)
 def _fragment_hartree_cached(symbol: str, charge: int, multiplicity: int, spec: Method) -> float:
     from astray.reference import quantum_chemistry as qc
+    from astray.reference import scf as scf_methods
 
     electrons = atomic_numbers[symbol] - charge
     if electrons == 0:
@@ -261,11 +262,11 @@ def _fragment_hartree_cached(symbol: str, charge: int, multiplicity: int, spec: 
         return float(qc.nevpt2_cbs(np.array(large[0]), np.array(small[1]),
                                    np.array(small[0]), np.array(large[1]), spec.cardinals))
     if family == "hf":
-        return qc.scf_atom(symbol, charge, multiplicity, spec.basis)
+        return scf_methods.scf_atom(symbol, charge, multiplicity, spec.basis)
     if family == "dft":
-        return qc.scf_atom(symbol, charge, multiplicity, spec.basis, spec.functional)
+        return scf_methods.scf_atom(symbol, charge, multiplicity, spec.basis, spec.functional)
     if family == "ccsd(t)":
-        return qc.ccsd_t_atom(symbol, charge, multiplicity, spec.basis)
+        return scf_methods.ccsd_t_atom(symbol, charge, multiplicity, spec.basis)
     raise ReferenceUnavailableError(f"no atom energies for method {spec.canonical}")
 
 
@@ -278,6 +279,7 @@ def _curve_hartree(symbols: tuple[str, str], r_bohr: np.ndarray, charge: int,
                    r_start: float | None) -> tuple[np.ndarray, dict]:
     """Total energies (hartree) of the diatomic along ``r_bohr`` and method details."""
     from astray.reference import quantum_chemistry as qc
+    from astray.reference import scf as scf_methods
 
     z1, z2 = (atomic_numbers[s] for s in symbols)
     electrons = z1 + z2 - charge
@@ -313,13 +315,13 @@ def _curve_hartree(symbols: tuple[str, str], r_bohr: np.ndarray, charge: int,
                           "extrapolation": "CASSCF from the larger basis, NEVPT2 correlation "
                                            "X^-3"}
     if family in ("hf", "dft"):
-        return qc.scf_curve(symbols, r_bohr, charge, multiplicity, spec.basis,
+        return scf_methods.scf_curve(symbols, r_bohr, charge, multiplicity, spec.basis,
                             spec.functional), {
             "basis": spec.basis, "functional": spec.functional,
             "reference": "lower of restricted and broken-symmetry unrestricted "
                          "(stability-checked) for singlets, unrestricted otherwise"}
     if family == "ccsd(t)":
-        return qc.ccsd_t_curve(symbols, r_bohr, charge, multiplicity, spec.basis), {
+        return scf_methods.ccsd_t_curve(symbols, r_bohr, charge, multiplicity, spec.basis), {
             "basis": spec.basis, "reference": "lowest stable UHF"}
     raise ReferenceUnavailableError(f"method {spec.canonical} cannot compute curves")
 
