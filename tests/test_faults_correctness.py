@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 from astray.cli import app, main
 from astray.potentials.base import Potential, Prediction
 from astray.probes.curves import probe
-from astray.reference.methods import ReferenceCurve, compute_reference
+from astray.curve import Curve
+from astray.reference.methods import compute_reference
 from astray.systems import get_system
 from astray.units import HARTREE_EV
 
@@ -146,10 +147,10 @@ def repulsive(r):
     return 8.0 * np.exp(-3.0 * (r - 0.74)) - 8e-4 * np.exp(-((r - 4.2) / 0.8) ** 2)
 
 
-def repulsive_reference(system) -> ReferenceCurve:
+def repulsive_reference(system) -> Curve:
     """:func:`repulsive` as the reference curve on the system's default grid."""
     r = system.default_grid()
-    return ReferenceCurve(system.name, "synthetic", "", r, repulsive(r), repulsive(r), (0.0, 0.0),
+    return Curve(system.name, "synthetic", "", r, repulsive(r), repulsive(r), (0.0, 0.0),
                           {})
 
 

@@ -15,8 +15,9 @@ from scipy.interpolate import CubicSpline
 from astray.errors import ReferenceUnavailableError
 from astray.reference import quantum_chemistry as qc
 from astray.reference import scf as scf_methods
+from astray.curve import Curve
 from astray.reference.methods import (
-    ReferenceCurve, compute_reference, default_method, parse_method, total_energy)
+    compute_reference, default_method, parse_method, total_energy)
 from astray.systems import CATALOGUE, get_system
 from astray.units import BOHR_ANGSTROM, COULOMB_EV_ANGSTROM, HARTREE_EV, KCAL_MOL_EV
 
@@ -93,7 +94,7 @@ def test_h2_dissociation_energy(h2_points):
 
 def test_h2_curve_provenance_and_fragments(h2_points):
     _, curve = h2_points
-    assert isinstance(curve, ReferenceCurve)
+    assert isinstance(curve, Curve)
     assert curve.provenance["code"]["pyscf"]
     assert curve.provenance["expected_accuracy_kcal_mol"] == 0.1
     assert curve.provenance["timings_s"]["points"] == 6

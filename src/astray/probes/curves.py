@@ -17,7 +17,7 @@ import numpy as np
 from astray.potentials.base import Potential
 from astray.probes.metrics import curve_metrics
 from astray.probes.verdict import verdict
-from astray.reference.methods import ReferenceCurve
+from astray.curve import Curve
 from astray.systems import Diatomic
 
 
@@ -67,8 +67,8 @@ def evaluate_curve(potential: Potential, system: Diatomic, r_angstrom) -> Evalua
     return EvaluatedCurve(r, total - sum(fragments), total, fragments, force_r, error)
 
 
-def probe(potential: Potential, system: Diatomic, reference: ReferenceCurve,
-          level_of_theory: ReferenceCurve | None = None) -> dict:
+def probe(potential: Potential, system: Diatomic, reference: Curve,
+          level_of_theory: Curve | None = None) -> dict:
     """Evaluate, measure and judge one curve. Returns the JSON record of ``curves.json``
     (NaN written as null)."""
     curve = evaluate_curve(potential, system, reference.r_angstrom)

@@ -16,7 +16,8 @@ from pathlib import Path
 from astray import __version__
 from astray.potentials import Potential, load_potential
 from astray.probes.curves import probe
-from astray.reference import ReferenceCurve, reference_curve
+from astray.curve import Curve
+from astray.reference import reference_curve
 from astray.report.figures import curve_figure
 from astray.report.html import write_html
 from astray.store import Store, config_key
@@ -32,7 +33,7 @@ def _write_json(path: Path, data: dict) -> None:
     os.replace(temporary, path)
 
 
-def _reference_entry(system: Diatomic, reference: ReferenceCurve) -> dict:
+def _reference_entry(system: Diatomic, reference: Curve) -> dict:
     return {"system": system.name, "method": reference.method,
             "description": reference.description, "provenance": reference.provenance}
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from astray.reference.methods import (ReferenceCurve, compute_reference, default_method,
-                                      parse_method)
+from astray.curve import Curve
+from astray.reference.methods import compute_reference, default_method, parse_method
 from astray.store import R_DECIMALS, Store
 from astray.systems import Diatomic, Fragment, file_stem
 
@@ -71,7 +71,7 @@ def _shipped_points(system: Diatomic, method: str) -> tuple[dict[float, float], 
 
 def reference_curve(system: Diatomic, r_angstrom: Iterable[float] | None = None,
                     method: str | None = None, *, store: Store | None = None,
-                    on_progress: Callable[[int, int], None] | None = None) -> ReferenceCurve:
+                    on_progress: Callable[[int, int], None] | None = None) -> Curve:
     """The reference curve of ``system`` at ``r_angstrom`` (default: the system's grid).
 
     Args:
@@ -120,7 +120,7 @@ def reference_curve(system: Diatomic, r_angstrom: Iterable[float] | None = None,
     finally:
         if own_store:
             store.close()
-    return ReferenceCurve(
+    return Curve(
         system=system.name, method=provenance.get("method", method_key),
         description=provenance.get("description", ""), r_angstrom=r,
         energy_ev=total - sum(fragments), total_energy_ev=total,
@@ -136,14 +136,14 @@ def _fragment_energies(store: Store, system: Diatomic, method: str,
     return None if None in energies else tuple(energies)
 
 
-def _store_fragments(store: Store, system: Diatomic, method: str, computed: ReferenceCurve,
+def _store_fragments(store: Store, system: Diatomic, method: str, computed: Curve,
                      provenance: dict) -> tuple[float, float]:
     for fragment, energy in zip(system.fragments, computed.fragment_energy_ev):
         store.put_reference_energies(fragment_key(fragment), method, {0.0: energy}, provenance)
     return tuple(computed.fragment_energy_ev)
 
 
-def write_shipped(curve: ReferenceCurve, system: Diatomic, method_key: str) -> Path:
+def write_shipped(curve: Curve, system: Diatomic, method_key: str) -> Path:
     """Write ``curve`` into the package's shipped references (from a source checkout): how the
     precomputed default suite is regenerated (``astray reference --ship``)."""
     path = SHIPPED_DIR / f"{file_stem(system.name)}__{file_stem(method_key)}.json"
@@ -152,7 +152,7 @@ def write_shipped(curve: ReferenceCurve, system: Diatomic, method_key: str) -> P
     return path
 
 
-def _shipped_record(curve: ReferenceCurve, system: Diatomic, method_key: str) -> dict:
+def _shipped_record(curve: Curve, system: Diatomic, method_key: str) -> dict:
     return {"system": system.spec, "name": system.name, "method": method_key,
             "r_angstrom": [float(x) for x in curve.r_angstrom],
             "total_energy_ev": [float(x) if np.isfinite(x) else None
@@ -162,5 +162,5 @@ def _shipped_record(curve: ReferenceCurve, system: Diatomic, method_key: str) ->
                            "description": curve.description}}
 
 
-__all__ = ["ReferenceCurve", "default_method", "fragment_key", "reference_curve",
+__all__ = ["Curve", "default_method", "fragment_key", "reference_curve",
            "resolve_method", "shipped_references", "write_shipped"]

@@ -1,5 +1,5 @@
 """Which reference method computes which curve: method strings, the default ("best") method of
-each system, and the curves themselves as :class:`ReferenceCurve` (angstrom, eV).
+each system, and the curves themselves as :class:`~astray.curve.Curve` (angstrom, eV).
 
 Method strings (case-insensitive; ``:`` and ``/`` after the method name are interchangeable):
 
@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 from ase.data import atomic_numbers
 
+from astray.curve import Curve
 from astray.errors import ReferenceUnavailableError, SystemSpecError
 from astray.reference.coulomb import coulomb_energy
 from astray.systems import Diatomic, Fragment, make_diatomic
@@ -54,34 +55,6 @@ DISPERSION_BOUND_BASIS = "aug-cc-pvtz"
 MAX_FCI_ELECTRONS = 4
 _RARE_GASES = {"He", "Ne", "Ar"}
 _LETTER_CARDINAL = {"d": 2, "t": 3, "q": 4, "5": 5, "6": 6}
-
-
-@dataclass
-class ReferenceCurve:
-    """A reference dissociation curve.
-
-    Attributes:
-        system: the :class:`~astray.systems.Diatomic` name.
-        method: canonical method string (``coulomb``, ``exact-one-electron``,
-            ``fci/cbs(aug-cc-pvtz+tight,aug-cc-pvqz+tight)``, ``nevpt2/cc-pvtz``,
-            ``dft:pbe/def2-tzvp`` ...).
-        description: human-readable method, basis and expected accuracy.
-        r_angstrom: bond lengths in angstrom.
-        energy_ev: E(AB) - E(A) - E(B) in eV, the fragments by the same method.
-        total_energy_ev: E(AB) in eV.
-        fragment_energy_ev: E(A), E(B) in eV.
-        provenance: JSON-serialisable record: code versions, basis, active space, expected
-            accuracy in kcal/mol, timings.
-    """
-
-    system: str
-    method: str
-    description: str
-    r_angstrom: np.ndarray
-    energy_ev: np.ndarray
-    total_energy_ev: np.ndarray
-    fragment_energy_ev: tuple[float, float]
-    provenance: dict
 
 
 @dataclass(frozen=True)
@@ -379,7 +352,7 @@ def _description(spec: Method, system: Diatomic, electrons: int) -> tuple[str, f
 # Public entry points
 # --------------------------------------------------------------------------------------------
 
-def compute_reference(system: Diatomic, r_angstrom, method: str | None = None) -> ReferenceCurve:
+def compute_reference(system: Diatomic, r_angstrom, method: str | None = None) -> Curve:
     """The reference curve of ``system`` at bond lengths ``r_angstrom`` (angstrom).
 
     Args:
@@ -429,7 +402,7 @@ def compute_reference(system: Diatomic, r_angstrom, method: str | None = None) -
     }
     if failed:
         provenance["failed_r_angstrom"] = failed
-    return ReferenceCurve(system=system.name, method=spec.canonical, description=description,
+    return Curve(system=system.name, method=spec.canonical, description=description,
                           r_angstrom=r, energy_ev=total - sum(fragments), total_energy_ev=total,
                           fragment_energy_ev=fragments, provenance=provenance)
 
@@ -537,5 +510,5 @@ def _jsonable(value):
     return value
 
 
-__all__ = ["Method", "ReferenceCurve", "compute_reference", "default_method", "parse_method",
+__all__ = ["Method", "compute_reference", "default_method", "parse_method",
            "total_energy"]

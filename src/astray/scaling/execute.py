@@ -258,10 +258,10 @@ def level_of_theory_curve(dataset, system, reference, store: Store):
     if method == "gfn2-xtb":
         from astray.potentials.xtb import XtbPotential
         from astray.probes.curves import evaluate_curve
-        from astray.reference.methods import ReferenceCurve
+        from astray.curve import Curve
 
         curve = evaluate_curve(XtbPotential(), system, reference.r_angstrom)
-        return ReferenceCurve(system.name, "gfn2-xtb", "GFN2-xTB (tblite): the data set's level "
+        return Curve(system.name, "gfn2-xtb", "GFN2-xTB (tblite): the data set's level "
                               "of theory", curve.r_angstrom, curve.energy_ev,
                               curve.total_energy_ev, curve.fragment_energy_ev,
                               {"method": "gfn2-xtb"})

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from astray.jsonio import write_json_atomic
-from astray.reference.methods import ReferenceCurve
+from astray.curve import Curve
 from astray.scaling.grid import RunSpec
 
 RESULT_SCHEMA = "astray-run/1"
@@ -32,8 +32,8 @@ class ProbeReferences:
     """What a run's probe is compared with, per system: the best reference and the data set's
     level of theory on the same grid (None where astray cannot compute it)."""
 
-    reference: dict[str, ReferenceCurve]
-    level_of_theory: dict[str, ReferenceCurve | None]
+    reference: dict[str, Curve]
+    level_of_theory: dict[str, Curve | None]
 
 
 def execute_run(spec: RunSpec, run_dir: str | Path, references: ProbeReferences, *,
