@@ -115,3 +115,26 @@ ENERGY_FORCE_WORK_FLOOR_EV: float = 0.01
 #: loose: the compressed region (energies of tens of eV) dominates the mean, and the feature
 #: tests above already catch qualitative failures; this catches a curve that is wrong everywhere.
 LARGE_MAE_EV: float = 1.0
+
+# --------------------------------------------------------------------------------------------
+# Grade thresholds (grade.py): how close, in numbers, beside the verdict's qualitative physics
+# --------------------------------------------------------------------------------------------
+
+#: Chemical accuracy, 1 kcal/mol (0.0434 eV): the error thermochemistry asks of a method, and
+#: the bar for |D_e error| and the bonding-region MAE of the best grade. GFN2-xTB's H2 well is
+#: 13 kcal/mol too deep: it passes the verdict (right shape) and is graded ``worse``.
+CHEMICAL_ACCURACY_KCAL_MOL: float = 1.0
+#: The middle grade: |D_e error| and bonding-region MAE within 5 kcal/mol, the spread of good
+#: hybrid functionals on bond energies (atomisation-energy MAEs of 2-5 kcal/mol).
+NEAR_CHEMICAL_ACCURACY_KCAL_MOL: float = 5.0
+#: |r_e error| of the best grade: 0.01 A, the scatter of good functionals' bond lengths
+#: around experiment (0.005-0.01 A for first-row diatomics).
+CHEMICAL_ACCURACY_R_E_ANGSTROM: float = 0.01
+#: |r_e error| of the middle grade: 0.03 A, a bond length still recognisably right (GGA
+#: functionals stretch bonds by up to ~0.02 A).
+NEAR_R_E_ANGSTROM: float = 0.03
+#: |omega_e error| / omega_e,ref of the best grade: 3 %, the correction harmonic-frequency
+#: scale factors make for good hybrid functionals (B3LYP 0.96-0.97).
+CHEMICAL_ACCURACY_OMEGA_RELATIVE: float = 0.03
+#: ... and of the middle grade: 10 % (omega ~ sqrt(k): a curvature off by ~20 %).
+NEAR_OMEGA_RELATIVE: float = 0.10
