@@ -128,13 +128,15 @@ class PaiNN(nn.Module):
             itself is unit-free).
     """
 
+    architecture = "painn"
+
     def __init__(self, hidden_channels: int = 128, num_interactions: int = 3, num_rbf: int = 20,
                  cutoff: float = 5.0, energy_unit_ev: float = 1.0):
         super().__init__()
         self.hidden_channels = hidden_channels
         self.num_rbf = num_rbf
         self.cutoff = cutoff
-        self.config = {"architecture": "painn", "hidden_channels": hidden_channels,
+        self.config = {"architecture": self.architecture, "hidden_channels": hidden_channels,
                        "num_interactions": num_interactions, "num_rbf": num_rbf,
                        "cutoff": float(cutoff), "energy_unit_ev": float(energy_unit_ev)}
         self.embedding = nn.Embedding(MAX_ATOMIC_NUMBER, hidden_channels)

@@ -157,11 +157,13 @@ class PhysicsPrior(nn.Module):
     The neighbour graph is the base's: the cutoff is ``base.config["cutoff"]`` (angstrom).
     """
 
+    architecture = "prior"
+
     def __init__(self, base: nn.Module | dict, energy_unit_ev: float | None = None,
                  pair_channels: int = 32, pair_rbf: int = 16):
         super().__init__()
         if isinstance(base, dict):
-            from astray.models import build_model  # the registry imports this module
+            from astray.models.registry import build_model  # the registry imports this module
 
             base = build_model(base)
         base_unit = base.config["energy_unit_ev"]
@@ -172,7 +174,7 @@ class PhysicsPrior(nn.Module):
         self.energy_unit_ev = float(base_unit)
         self.cutoff = float(base.config["cutoff"])
         self.pair_rbf = pair_rbf
-        self.config = {"architecture": "prior", "base": dict(base.config),
+        self.config = {"architecture": self.architecture, "base": dict(base.config),
                        "energy_unit_ev": self.energy_unit_ev, "pair_channels": pair_channels,
                        "pair_rbf": pair_rbf}
         ionisation, affinity, relative = _atomic_tables()

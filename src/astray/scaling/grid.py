@@ -15,7 +15,8 @@ import re
 from dataclasses import asdict, dataclass, field, replace
 
 from astray.errors import AstrayError, SweepError
-from astray.train.trainer import ARCHITECTURES, TrainConfig
+from astray.models import ARCHITECTURES
+from astray.train.trainer import TrainConfig
 
 #: Probed by every run: H2 (the study's extrapolation test), H2+ and two bare protons.
 PROBE_SYSTEMS = ("H2", "H2+", "H2++")

@@ -24,6 +24,7 @@ from torch import nn
 
 from astray.data.dataset import Dataset, open_dataset
 from astray.errors import CheckpointError, DatasetError, ModelError
+from astray.models import ARCHITECTURES
 from astray.train.batching import PackedGraphs, concatenated_ranges
 from astray.train.checkpoint import (count_parameters, finite_or_none, read_checkpoint,
                                      save_checkpoint)
@@ -31,7 +32,6 @@ from astray.train.splits import Split, split_indices
 from astray.train.step import PaddedForward, training_step
 from astray.units import EV_KCAL_MOL, KCAL_MOL_EV
 
-ARCHITECTURES = ("schnet", "painn")
 #: Settings that may change when a run is resumed (they do not change what an epoch computes).
 RESUMABLE_CHANGES = ("max_epochs", "budget_minutes", "device", "threads")
 #: Up to this width one CPU thread trains faster than two: the operations are too small to
