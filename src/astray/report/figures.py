@@ -18,11 +18,30 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
+from astray.probes.thresholds import STRETCHED_ABOVE
 from astray.systems import Diatomic
 
-#: Zoom windows as fractions of the system's nominal bond length.
-EQUILIBRIUM_WINDOW = (0.75, 1.6)
-LONG_RANGE_START = 1.6
+#: Left edge of the near-equilibrium panel, a fraction of the nominal bond length: a plotting
+#: choice, below the compressed region (thresholds.COMPRESSED_BELOW, 0.85) to show the foot of
+#: the wall. There the exact wall stands about as high above the minimum as the stretched side
+#: at the right edge (STRETCHED_ABOVE): H2 0.96 vs 1.58 eV, H2+ 0.56 vs 0.86 eV, HeH+ 1.05 vs
+#: 1.06 eV (shipped references), so the well sits in the middle of the panel.
+EQUILIBRIUM_WINDOW_START = 0.75
+#: Zoom windows as fractions of the system's nominal bond length: near equilibrium up to the
+#: stretched region of the metrics, long range from there on.
+EQUILIBRIUM_WINDOW = (EQUILIBRIUM_WINDOW_START, STRETCHED_ABOVE)
+LONG_RANGE_START = STRETCHED_ABOVE
+#: Smallest well depth (eV, 11.5 kcal/mol) that scales a full-curve panel. A reference without
+#: a chemical well (He2: 0.9 meV; repulsive curves: none) would otherwise give an axis a few meV
+#: high, on which every model's error fills the panel; at 0.5 eV the panel spans -0.8 to
+#: +1.25 eV, where a spurious well of chemical size (a few tenths of an eV) is plain to see.
+MINIMUM_DEPTH_EV = 0.5
+#: y-limits of a full-curve panel in well depths: down to 1.6 D_e (a model binding 60 % too
+#: deeply is still in view) and up to 2.5 D_e of the wall, not its tens of eV at the grid's
+#: start, which would flatten the well into a line.
+FULL_CURVE_DEPTHS = (-1.6, 2.5)
+#: Padding (eV) above and below the curves of the near-equilibrium and long-range panels.
+EQUILIBRIUM_PAD_EV, LONG_RANGE_PAD_EV = 0.3, 0.2
 
 
 #: Marker of a missing point (NaN energy), and the height (a fraction of the panel, from its
@@ -108,6 +127,17 @@ def window_limits(r, curves, lo, hi, pad_ev):
     return float(values.min() - pad_ev), float(values.max() + pad_ev)
 
 
+def plot_depth_ev(reference: np.ndarray) -> float:
+    """The well depth (eV) that scales a panel: the reference's, at least MINIMUM_DEPTH_EV."""
+    return max(abs(np.nanmin(reference)), MINIMUM_DEPTH_EV)
+
+
+def full_curve_limits(depth: float) -> tuple[float, float]:
+    """y-limits (eV) of a full-curve panel for a well ``depth`` (eV): FULL_CURVE_DEPTHS."""
+    low, high = FULL_CURVE_DEPTHS
+    return low * depth, high * depth
+
+
 def curve_figure(system: Diatomic, records: list[dict], path: Path) -> Path:
     """Draw the curves of ``records`` (curves.json entries of one system) and save a PNG."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -158,18 +188,17 @@ def system_curves_figure(system: Diatomic, records: list[dict]) -> Figure:
         ax.set_title(f"{system.name}: full range (log-log)")
     else:
         draw(axes[0])
-        depth = max(abs(np.nanmin(reference)), 0.5)
-        axes[0].set_ylim(-1.6 * depth, 2.5 * depth)
+        axes[0].set_ylim(*full_curve_limits(plot_depth_ev(reference)))
         axes[0].set_title(f"{system.name}: full curve")
     lo, hi = (f * system.r_nominal for f in EQUILIBRIUM_WINDOW)
     draw(axes[1])
     axes[1].set_xlim(lo, hi)
-    axes[1].set_ylim(*window_limits(r, all_curves, lo, hi, 0.3))
+    axes[1].set_ylim(*window_limits(r, all_curves, lo, hi, EQUILIBRIUM_PAD_EV))
     axes[1].set_title("near equilibrium")
     start = LONG_RANGE_START * system.r_nominal
     draw(axes[2])
     axes[2].set_xlim(start, r.max() * 1.02)
-    axes[2].set_ylim(*window_limits(r, all_curves, start, r.max(), 0.2))
+    axes[2].set_ylim(*window_limits(r, all_curves, start, r.max(), LONG_RANGE_PAD_EV))
     axes[2].set_title("long range")
     handles, labels = axes[1].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 5), fontsize=8,

@@ -24,7 +24,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
-from astray.report.figures import EQUILIBRIUM_WINDOW, LONG_RANGE_START, values_array, window_limits
+from astray.report.figures import (EQUILIBRIUM_WINDOW, LONG_RANGE_START, full_curve_limits,
+                                   plot_depth_ev, values_array, window_limits)
 from astray.scaling.fits import H2_TARGETS, fit_band, run_targets
 from astray.systems import get_system
 from astray.units import COULOMB_EV_ANGSTROM
@@ -57,6 +58,9 @@ H2_WINDOWS = {"full": (None, None), "equilibrium": EQUILIBRIUM_WINDOW,
 #: A zoomed panel shows at most this many well depths beyond the reference's own range, so one
 #: wild model (walls of +100 eV at 0.2 A) does not flatten every other curve.
 ZOOM_CLIP_DEPTHS = 1.0
+#: Padding of a zoomed panel around the curves, in well depths: a tenth keeps the lines off the
+#: frame and scales with the well, as the clip does.
+ZOOM_PAD_DEPTHS = 0.1
 #: Smallest |E| the H2++ panels show (eV, 0.02 kcal/mol): smaller values, e.g. the exact zeros
 #: of a model beyond its cutoff, sit on the bottom edge instead of stretching the axis over
 #: decades that carry no chemistry (measured: 1e-7 eV on a tiny-set model at 5.4 A).
@@ -335,17 +339,17 @@ def h2_curves_figure(summary: dict, window: str = "full") -> Figure:
     system = get_system("H2")
     runs = [run for run in done_runs(summary) if (run.get("probe") or {}).get("H2")]
     r, reference, method, levels = _reference_curves(runs, "H2")
-    depth = max(abs(np.nanmin(reference)), 0.5)
+    depth = plot_depth_ev(reference)
     low_factor, high_factor = H2_WINDOWS[window]
     r_low = r.min() if low_factor is None else low_factor * system.r_nominal
     r_high = r.max() if high_factor is None else high_factor * system.r_nominal
     if window == "full":
-        y_limits = (-1.6 * depth, 2.5 * depth)
+        y_limits = full_curve_limits(depth)
     else:
         predictions = [values_array(run["probe"]["H2"]["energy_ev"]) for run in runs]
         inside = (r >= r_low) & (r <= r_high)
         y_limits = window_limits(r, [reference, *predictions, *(e for _, e in levels)],
-                                 r_low, r_high, 0.1 * depth)
+                                 r_low, r_high, ZOOM_PAD_DEPTHS * depth)
         y_limits = (max(y_limits[0], np.nanmin(reference[inside]) - ZOOM_CLIP_DEPTHS * depth),
                     min(y_limits[1], np.nanmax(reference[inside]) + ZOOM_CLIP_DEPTHS * depth))
 
