@@ -22,24 +22,9 @@ from ase import Atoms
 from ase.data import atomic_masses, atomic_numbers, covalent_radii
 from ase.data import ground_state_magnetic_moments
 
+from astray.atomic_data import ELECTRON_AFFINITY_EV, IONISATION_ENERGY_EV
 from astray.errors import SystemSpecError
-
-# First and second ionisation energies in eV (NIST Atomic Spectra Database), used only to decide
-# which atom keeps the charge at infinite separation. None: the atom has no such electron.
-_IONISATION_EV: dict[str, tuple[float, float | None]] = {
-    "H": (13.598, None), "He": (24.587, 54.418), "Li": (5.392, 75.640), "Be": (9.323, 18.211),
-    "B": (8.298, 25.155), "C": (11.260, 24.383), "N": (14.534, 29.601), "O": (13.618, 35.121),
-    "F": (17.423, 34.971), "Ne": (21.565, 40.963), "Na": (5.139, 47.286), "Mg": (7.646, 15.035),
-    "Al": (5.986, 18.829), "Si": (8.152, 16.346), "P": (10.487, 19.770), "S": (10.360, 23.338),
-    "Cl": (12.968, 23.814), "Ar": (15.760, 27.630), "K": (4.341, 31.63), "Ca": (6.113, 11.872),
-    "Br": (11.814, 21.80),
-}
-# Electron affinities in eV (NIST); 0 where the anion is unbound.
-_ELECTRON_AFFINITY_EV: dict[str, float] = {
-    "H": 0.754, "He": 0.0, "Li": 0.618, "Be": 0.0, "B": 0.280, "C": 1.262, "N": 0.0, "O": 1.461,
-    "F": 3.401, "Ne": 0.0, "Na": 0.548, "Mg": 0.0, "Al": 0.433, "Si": 1.390, "P": 0.746,
-    "S": 2.077, "Cl": 3.613, "Ar": 0.0, "K": 0.501, "Ca": 0.025, "Br": 3.364,
-}
+from astray.probes.thresholds import COMPRESSED_BELOW, STRETCHED_ABOVE
 
 #: Points in each region of a default grid: compressed, bonding, stretched.
 GRID_POINTS = (10, 16, 14)
@@ -124,10 +109,11 @@ class Diatomic:
         return f"{self.symbols[0]}-{self.symbols[1]},charge={self.charge},mult={self.multiplicity}"
 
     def default_grid(self) -> np.ndarray:
-        """Bond lengths in angstrom: compressed (r_min to 0.85 r_nominal), bonding (to 1.6
-        r_nominal, densest) and stretched (geometric spacing to r_max)."""
+        """Bond lengths in angstrom in the metrics' regions (:mod:`astray.probes.thresholds`):
+        compressed (r_min to COMPRESSED_BELOW = 0.85 r_nominal), bonding (to STRETCHED_ABOVE =
+        1.6 r_nominal, densest) and stretched (geometric spacing to r_max)."""
         n_compressed, n_bonding, n_stretched = GRID_POINTS
-        lo, hi = 0.85 * self.r_nominal, 1.6 * self.r_nominal
+        lo, hi = COMPRESSED_BELOW * self.r_nominal, STRETCHED_ABOVE * self.r_nominal
         compressed = np.linspace(self.r_min, lo, n_compressed, endpoint=False)
         bonding = np.linspace(lo, hi, n_bonding, endpoint=False)
         stretched = np.geomspace(hi, self.r_max, n_stretched)
@@ -170,7 +156,7 @@ def _split_charge(sym_a: str, sym_b: str, charge: int) -> tuple[int, int]:
             costs = [_next_ionisation(symbols[i], charges[i]) for i in (0, 1)]
             charges[int(np.argmin(costs))] += 1
         else:
-            gains = [_ELECTRON_AFFINITY_EV.get(s) for s in symbols]
+            gains = [ELECTRON_AFFINITY_EV.get(s) for s in symbols]
             if None in gains:
                 raise SystemSpecError(
                     f"no electron affinity known for {symbols}; give a catalogue system instead")
@@ -185,7 +171,7 @@ def _next_ionisation(symbol: str, current_charge: int) -> float:
     """Energy in eV to remove one more electron from ``symbol`` at ``current_charge``."""
     if current_charge >= atomic_numbers[symbol]:
         return np.inf  # a bare nucleus has nothing left to give
-    stages = _IONISATION_EV.get(symbol)
+    stages = IONISATION_ENERGY_EV.get(symbol)
     if stages is None or current_charge >= len(stages) or stages[current_charge] is None:
         raise SystemSpecError(
             f"cannot place charge on {symbol}: no ionisation energy known for its "

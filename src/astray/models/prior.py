@@ -14,9 +14,10 @@ pair network of the radial basis, conditioned on the total charge Q, that vanish
 
 **Atomic limit.** Each element has a ladder of one-electron levels eps_Z(k) = E(Z, k) - E(Z, k-1)
 (k electrons on the nucleus): minus the first and second ionisation energies and the electron
-affinity, the same NIST values from which :mod:`astray.systems` chooses the probe's fragments,
-the hydrogen-like -Z^2/2 hartree for the last electron, and a linear interpolation for the
-inner stages in between (these matter only for ions with three or more charges on one atom).
+affinity, the measured values of :mod:`astray.atomic_data` from which :mod:`astray.systems`
+chooses the probe's fragments, the hydrogen-like -Z^2/2 hartree for the last electron, and a
+linear interpolation for the inner stages in between (these matter only for ions with three or
+more charges on one atom).
 The levels rise with k, so the lowest-energy way to share N electrons among separated atoms is
 to occupy the N lowest levels of the whole molecule: a cation's charge goes to the cheapest
 ionisations, one at a time, an anion's extra electrons to the atoms of largest electron
@@ -47,7 +48,7 @@ no dispersion. The ionisation energies are experimental, not those of the traini
 of theory, so a model trained on charged data inherits that mismatch at dissociation; on neutral
 data (the study's) they cancel. The total charge reaches the learned pair term as a number per
 molecule, so only charged training data can teach it anything. Elements are those with
-ionisation data in :mod:`astray.systems` (H to Ca, and Br).
+ionisation data in :mod:`astray.atomic_data` (H to Ca, and Br).
 """
 from __future__ import annotations
 
@@ -56,12 +57,12 @@ import torch
 from ase.data import atomic_numbers
 from torch import nn
 
+# The same ionisation energies and electron affinities that choose the probe's fragments, so the
+# model's atomic limit and the probe's separated fragments are the same channel.
+from astray.atomic_data import ELECTRON_AFFINITY_EV, IONISATION_ENERGY_EV
 from astray.errors import SystemSpecError
 from astray.models.neighbors import radius_graph
 from astray.models.painn import MAX_ATOMIC_NUMBER, cosine_cutoff, sinc_radial_basis
-# The same ionisation energies and electron affinities that choose the probe's fragments, so the
-# model's atomic limit and the probe's separated fragments are the same channel.
-from astray.systems import _ELECTRON_AFFINITY_EV, _IONISATION_EV
 from astray.units import BOHR_ANGSTROM, COULOMB_EV_ANGSTROM, HARTREE_EV
 
 #: ZBL universal screening function: (coefficient, exponent) pairs; the coefficients sum to 1.
@@ -89,9 +90,9 @@ def electron_levels_ev(symbol: str) -> np.ndarray:
     a linear interpolation between k = 1 and k = Z - 1 (no measured values are tabulated here).
     """
     z = atomic_numbers[symbol]
-    first, second = _IONISATION_EV[symbol]
+    first, second = IONISATION_ENERGY_EV[symbol]
     levels = np.empty(z + 1)
-    levels[z] = -_ELECTRON_AFFINITY_EV[symbol]
+    levels[z] = -ELECTRON_AFFINITY_EV[symbol]
     levels[z - 1] = -first
     if z >= 2:
         levels[z - 2] = -second
@@ -104,11 +105,11 @@ def _atomic_tables() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Per atomic number, in eV (inf for elements without data): the energy to remove the j-th
     electron from the neutral atom [Z, j - 1], the electron affinity [Z], and the energy with n
     electrons relative to the neutral atom [Z, n]."""
-    z_max = max(atomic_numbers[s] for s in _IONISATION_EV)
+    z_max = max(atomic_numbers[s] for s in IONISATION_ENERGY_EV)
     ionisation = torch.full((MAX_ATOMIC_NUMBER, z_max), float("inf"), dtype=torch.float64)
     affinity = torch.full((MAX_ATOMIC_NUMBER,), float("inf"), dtype=torch.float64)
     relative = torch.full((MAX_ATOMIC_NUMBER, z_max + 2), float("inf"), dtype=torch.float64)
-    for symbol in _IONISATION_EV:
+    for symbol in IONISATION_ENERGY_EV:
         z = atomic_numbers[symbol]
         levels = torch.from_numpy(electron_levels_ev(symbol))
         absolute = torch.cat([torch.zeros(1, dtype=torch.float64), levels.cumsum(0)])
