@@ -1,8 +1,9 @@
-"""Physical constants and unit conversions (CODATA, through ``scipy.constants``).
+"""Physical constants and conversion factors (CODATA, through ``scipy.constants``).
 
 Nothing else in astray defines a physical constant. Units at every boundary are ASE's:
 angstrom for lengths, eV for energies, eV/angstrom for forces. Quantum-chemistry code works in
-atomic units (hartree, bohr) internally and converts here.
+atomic units (hartree, bohr) internally and converts with these factors
+(``energy_hartree * HARTREE_EV``).
 """
 
 from scipy import constants as _c
@@ -27,27 +28,3 @@ EV_INVERSE_CM: float = HARTREE_INVERSE_CM / HARTREE_EV
 #: Atomic mass unit in electron masses (for harmonic frequencies from curvature).
 AMU_ELECTRON_MASS: float = _c.physical_constants["atomic mass constant"][0] / _c.m_e
 
-
-def hartree_to_ev(energy):
-    """Convert an energy (scalar or array) from hartree to eV."""
-    return energy * HARTREE_EV
-
-
-def ev_to_hartree(energy):
-    """Convert an energy (scalar or array) from eV to hartree."""
-    return energy / HARTREE_EV
-
-
-def angstrom_to_bohr(length):
-    """Convert a length (scalar or array) from angstrom to bohr."""
-    return length / BOHR_ANGSTROM
-
-
-def bohr_to_angstrom(length):
-    """Convert a length (scalar or array) from bohr to angstrom."""
-    return length * BOHR_ANGSTROM
-
-
-def ev_to_kcal_mol(energy):
-    """Convert an energy (scalar or array) from eV to kcal/mol."""
-    return energy * EV_KCAL_MOL
