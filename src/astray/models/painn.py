@@ -19,46 +19,15 @@ rotations, translations and permutations and its forces rotate with the input.
 """
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
+from astray.models.layers import (MAX_ATOMIC_NUMBER, cosine_cutoff, reset_linear, silu_mlp,
+                                  sinc_radial_basis)
 from astray.models.neighbors import radius_graph
 
-#: Atomic numbers 0 .. MAX_ATOMIC_NUMBER - 1 have an embedding (as in torch_geometric's SchNet).
-MAX_ATOMIC_NUMBER = 100
 #: Added under the square root of ||V v||: the norm of a zero vector has no derivative.
 _NORM_EPSILON = 1e-8
-
-
-def cosine_cutoff(distance: torch.Tensor, cutoff: float) -> torch.Tensor:
-    """0.5 (cos(pi r / cutoff) + 1) for r < cutoff, else 0; value and slope vanish at the cutoff.
-
-    Args:
-        distance: distances r, any shape, angstrom.
-        cutoff: angstrom.
-    """
-    inside = distance < cutoff
-    return torch.where(inside, 0.5 * (torch.cos(distance * (math.pi / cutoff)) + 1.0),
-                       torch.zeros_like(distance))
-
-
-def sinc_radial_basis(distance: torch.Tensor, num_rbf: int, cutoff: float) -> torch.Tensor:
-    """sin(n pi r / cutoff) / r for n = 1 .. num_rbf, shape [*distance.shape, num_rbf], 1/angstrom.
-
-    Finite as r -> 0 (the limit is n pi / cutoff); distances must be positive.
-    """
-    frequencies = torch.arange(1, num_rbf + 1, device=distance.device, dtype=distance.dtype)
-    frequencies = frequencies * (math.pi / cutoff)
-    r = distance.unsqueeze(-1)
-    return torch.sin(frequencies * r) / r
-
-
-def _reset_linear(layer: nn.Linear) -> None:
-    nn.init.xavier_uniform_(layer.weight)
-    if layer.bias is not None:
-        nn.init.zeros_(layer.bias)
 
 
 class PaiNNMessage(nn.Module):
@@ -67,14 +36,13 @@ class PaiNNMessage(nn.Module):
     def __init__(self, hidden_channels: int, num_rbf: int):
         super().__init__()
         self.hidden_channels = hidden_channels
-        self.scalar_net = nn.Sequential(nn.Linear(hidden_channels, hidden_channels), nn.SiLU(),
-                                        nn.Linear(hidden_channels, 3 * hidden_channels))
+        self.scalar_net = silu_mlp(hidden_channels, hidden_channels, 3 * hidden_channels)
         self.filter_net = nn.Linear(num_rbf, 3 * hidden_channels)
 
     def reset_parameters(self) -> None:
-        _reset_linear(self.scalar_net[0])
-        _reset_linear(self.scalar_net[2])
-        _reset_linear(self.filter_net)
+        reset_linear(self.scalar_net[0])
+        reset_linear(self.scalar_net[2])
+        reset_linear(self.filter_net)
 
     def forward(self, s, v, edge_index, radial, cutoff_weight, unit_vector):
         """Returns the updated (s [n, F], v [n, 3, F])."""
@@ -95,14 +63,13 @@ class PaiNNUpdate(nn.Module):
         self.hidden_channels = hidden_channels
         self.vector_u = nn.Linear(hidden_channels, hidden_channels, bias=False)
         self.vector_v = nn.Linear(hidden_channels, hidden_channels, bias=False)
-        self.mix_net = nn.Sequential(nn.Linear(2 * hidden_channels, hidden_channels), nn.SiLU(),
-                                     nn.Linear(hidden_channels, 3 * hidden_channels))
+        self.mix_net = silu_mlp(2 * hidden_channels, hidden_channels, 3 * hidden_channels)
 
     def reset_parameters(self) -> None:
-        _reset_linear(self.vector_u)
-        _reset_linear(self.vector_v)
-        _reset_linear(self.mix_net[0])
-        _reset_linear(self.mix_net[2])
+        reset_linear(self.vector_u)
+        reset_linear(self.vector_v)
+        reset_linear(self.mix_net[0])
+        reset_linear(self.mix_net[2])
 
     def forward(self, s, v):
         """Returns the updated (s [n, F], v [n, 3, F])."""
@@ -144,8 +111,7 @@ class PaiNN(nn.Module):
                                       for _ in range(num_interactions))
         self.updates = nn.ModuleList(PaiNNUpdate(hidden_channels)
                                      for _ in range(num_interactions))
-        self.readout = nn.Sequential(nn.Linear(hidden_channels, hidden_channels // 2), nn.SiLU(),
-                                     nn.Linear(hidden_channels // 2, 1))
+        self.readout = silu_mlp(hidden_channels, hidden_channels // 2, 1)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -153,8 +119,8 @@ class PaiNN(nn.Module):
         for message, update in zip(self.messages, self.updates):
             message.reset_parameters()
             update.reset_parameters()
-        _reset_linear(self.readout[0])
-        _reset_linear(self.readout[2])
+        reset_linear(self.readout[0])
+        reset_linear(self.readout[2])
 
     def forward(self, z: torch.Tensor, pos: torch.Tensor, batch: torch.Tensor,
                 charge: torch.Tensor | None = None, edge_index: torch.Tensor | None = None, *,

@@ -61,8 +61,9 @@ from torch import nn
 # model's atomic limit and the probe's separated fragments are the same channel.
 from astray.atomic_data import ELECTRON_AFFINITY_EV, IONISATION_ENERGY_EV
 from astray.errors import SystemSpecError
+from astray.models.layers import (MAX_ATOMIC_NUMBER, cosine_cutoff, reset_linear,
+                                  sinc_radial_basis)
 from astray.models.neighbors import radius_graph
-from astray.models.painn import MAX_ATOMIC_NUMBER, cosine_cutoff, sinc_radial_basis
 from astray.units import BOHR_ANGSTROM, COULOMB_EV_ANGSTROM, HARTREE_EV
 
 #: ZBL universal screening function: (coefficient, exponent) pairs; the coefficients sum to 1.
@@ -192,8 +193,7 @@ class PhysicsPrior(nn.Module):
         """The learned pair term starts at exactly zero; the base keeps its own initialisation."""
         self.pair_embedding.reset_parameters()
         nn.init.xavier_uniform_(self.pair_charge.weight)
-        nn.init.xavier_uniform_(self.pair_net[1].weight)
-        nn.init.zeros_(self.pair_net[1].bias)
+        reset_linear(self.pair_net[1])
         nn.init.zeros_(self.pair_net[3].weight)
         nn.init.zeros_(self.pair_net[3].bias)
 

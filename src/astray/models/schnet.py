@@ -10,31 +10,24 @@ and change nothing beyond float rounding:
   work, which dominates at large widths.
 * The far tails of the Gaussian distance expansion (below eps^2, 1e-14 in float32) are zero,
   not the subnormal floats (<1e-38) that CPUs multiply up to 100 times slower: PyG's SchNet
-  spends most of its CPU training time on them.
+  spends most of its CPU training time on them (:class:`~astray.models.layers.GaussianSmearing`).
 * ``ssp(x) = softplus(x) - log 2`` is always followed by a linear layer, so the shift is folded
   into that layer's bias (``W ssp(x) + b = W softplus(x) + (b - log 2 * W 1)``): one pass over
-  every activation tensor less, in the forward and in the backward pass.
+  every activation tensor less, in the forward and in the backward pass
+  (:func:`~astray.models.layers.linear_after_shifted_softplus`).
 
 Units: positions and cutoff in angstrom; the output is in the model's own energy unit,
 ``config["energy_unit_ev"]`` eV each.
 """
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from astray.models.layers import (MAX_ATOMIC_NUMBER, GaussianSmearing, cosine_cutoff,
+                                  linear_after_shifted_softplus, reset_linear)
 from astray.models.neighbors import radius_graph
-
-LOG_2 = math.log(2.0)
-
-
-def linear_after_shifted_softplus(softplus_x: Tensor, layer: nn.Linear) -> Tensor:
-    """``layer(softplus(x) - log 2)`` from ``softplus(x)``, the shift folded into the bias."""
-    bias = layer.bias - LOG_2 * layer.weight.sum(dim=1)
-    return F.linear(softplus_x, layer.weight, bias)
 
 
 class SymmetricPairConvolution(torch.autograd.Function):
@@ -69,25 +62,6 @@ class SymmetricPairConvolution(torch.autograd.Function):
         return grad_x, grad_weight, None, None
 
 
-class GaussianSmearing(nn.Module):
-    """Expansion of distances (angstrom) on ``num_gaussians`` Gaussians centred on an even grid
-    from ``start`` to ``stop``, each as wide as the grid spacing (as PyG's GaussianSmearing)."""
-
-    def __init__(self, start: float, stop: float, num_gaussians: int):
-        super().__init__()
-        offset = torch.linspace(start, stop, num_gaussians)
-        self.coeff = -0.5 / (offset[1] - offset[0]).item() ** 2
-        self.register_buffer("offset", offset)
-
-    def forward(self, distance: Tensor) -> Tensor:
-        exponent = self.coeff * (distance.unsqueeze(-1) - self.offset) ** 2
-        # Values below eps^2 (1e-14 in float32) vanish in the rounding of the filter's sums, but
-        # where they reach the subnormal range (<1e-38), alone or as products with gradients,
-        # they slow exp and every CPU matrix product reading them up to 100-fold: zero them.
-        tail = exponent < 2 * math.log(torch.finfo(exponent.dtype).eps)
-        return torch.exp(exponent.masked_fill(tail, 0.0)).masked_fill(tail, 0.0)
-
-
 class InteractionBlock(nn.Module):
     """One SchNet interaction: ``h_i += lin(ssp(conv_out(sum_j conv_in(h)_j * W(r_ij))))`` with the
     filter ``W(r) = filter_out(ssp(filter_in(gaussians(r)))) * cosine_cutoff(r)``."""
@@ -103,9 +77,7 @@ class InteractionBlock(nn.Module):
 
     def reset_parameters(self) -> None:
         for layer in (self.filter_in, self.filter_out, self.conv_in, self.conv_out, self.lin):
-            nn.init.xavier_uniform_(layer.weight)
-            if layer.bias is not None:
-                layer.bias.data.fill_(0.0)
+            reset_linear(layer)
 
     def filter(self, gaussians: Tensor, cutoff_weight: Tensor) -> Tensor:
         """Filter rows W(r) of shape [n_pairs, num_filters] for the pairs' expanded distances."""
@@ -148,7 +120,7 @@ class SchNet(nn.Module):
         self.cutoff = float(cutoff)
         self.readout = readout
         # Atomic number 0 is padding, as in PyG: a zero embedding that receives no gradient.
-        self.embedding = nn.Embedding(100, hidden_channels, padding_idx=0)
+        self.embedding = nn.Embedding(MAX_ATOMIC_NUMBER, hidden_channels, padding_idx=0)
         self.distance_expansion = GaussianSmearing(0.0, cutoff, num_gaussians)
         self.interactions = nn.ModuleList(
             InteractionBlock(hidden_channels, num_gaussians, num_filters)
@@ -163,8 +135,7 @@ class SchNet(nn.Module):
         for interaction in self.interactions:
             interaction.reset_parameters()
         for layer in (self.lin1, self.lin2):
-            nn.init.xavier_uniform_(layer.weight)
-            layer.bias.data.fill_(0.0)
+            reset_linear(layer)
 
     def forward(self, z: Tensor, pos: Tensor, batch: Tensor, charge: Tensor | None = None,
                 edge_index: Tensor | None = None, *, num_molecules: int | None = None) -> Tensor:
@@ -190,7 +161,7 @@ class SchNet(nn.Module):
         pair_a, pair_b = unordered_pairs(edge_index, validate=num_molecules is None)
         distance = (pos[pair_a] - pos[pair_b]).norm(dim=-1)
         gaussians = self.distance_expansion(distance)
-        cutoff_weight = 0.5 * (torch.cos(distance * (math.pi / self.cutoff)) + 1.0)
+        cutoff_weight = cosine_cutoff(distance, self.cutoff)
         source, target = torch.cat([pair_b, pair_a]), torch.cat([pair_a, pair_b])
 
         h = self.embedding(z)
