@@ -17,3 +17,18 @@ class NaNBelowHalfAngstrom(Calculator):
         r = self.atoms.get_distance(0, 1)
         well = 4.75 * ((1 - np.exp(-1.94 * (r - 0.74))) ** 2 - 1)
         self.results["energy"] = float("nan") if r < 0.5 else float(well)
+
+
+class FlakyChargeReader(Calculator):
+    """E = r + 10 * charge (eV, r in A; 0 + 10 * charge for one atom): reads the charge from
+    ``atoms.info``, raises below 0.5 A and returns NaN beyond 5 A."""
+
+    implemented_properties = ["energy", "forces"]
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
+        super().calculate(atoms, properties, system_changes)
+        r = self.atoms.get_distance(0, 1) if len(self.atoms) == 2 else 0.0
+        if len(self.atoms) == 2 and r < 0.5:
+            raise RuntimeError("too close")
+        energy = np.nan if r > 5.0 else r + 10 * self.atoms.info.get("charge", 0)
+        self.results = {"energy": energy, "forces": np.zeros((len(self.atoms), 3))}

@@ -22,8 +22,8 @@ import numpy as np
 import pytest
 
 from astray.errors import CheckpointError, PotentialError, WeightsNotFoundError
-from astray.potentials import load_potential, potential_catalog
-from astray.potentials.catalog import CatalogEntry, catalog_entry
+from astray.potentials import load_potential, potential_catalogue
+from astray.potentials.catalogue import CatalogueEntry, catalogue_entry
 from astray.potentials.remote import RemotePotential
 from astray.systems import get_system
 
@@ -55,7 +55,7 @@ def no_weights_anywhere(tmp_path, monkeypatch):
 # --- the catalogue ------------------------------------------------------------------------------
 
 def test_catalogue_lists_every_model_with_the_fields_the_cli_prints():
-    records = {record["name"]: record for record in potential_catalog()}
+    records = {record["name"]: record for record in potential_catalogue()}
     assert STUDY_AND_USER_MODELS | {"chgnet", "sevennet-0", "xtb", "exact"} <= set(records)
     for record in records.values():
         for key in ("charge_aware", "spin_aware", "weights_found"):
@@ -76,7 +76,7 @@ def test_catalogue_lists_every_model_with_the_fields_the_cli_prints():
 ])
 def test_catalogue_says_how_each_family_treats_charge_and_spin(name, charge_aware, spin_aware,
                                                                 theory):
-    entry = catalog_entry(name)
+    entry = catalogue_entry(name)
     assert (entry.charge_aware, entry.spin_aware, entry.level_of_theory) == (
         charge_aware, spin_aware, theory)
 
@@ -84,7 +84,7 @@ def test_catalogue_says_how_each_family_treats_charge_and_spin(name, charge_awar
 @pytest.mark.parametrize("name, module", [("chgnet", "chgnet_family"),
                                           ("sevennet-0", "sevennet_family")])
 def test_wheel_shipped_materials_models_run_through_their_family_module(name, module):
-    entry = catalog_entry(name)
+    entry = catalogue_entry(name)
     assert entry.family_module == module and entry.weights_file is None
     assert (entry.charge_aware, entry.spin_aware) == (False, False)
     assert (entry.level_of_theory, entry.level_of_theory_reference) == ("PBE/PBE+U",
@@ -93,14 +93,14 @@ def test_wheel_shipped_materials_models_run_through_their_family_module(name, mo
 
 
 def test_orb_uses_the_precision_of_the_study():
-    assert catalog_entry("orb-v3-conservative-omol").options["precision"] == "float32-highest"
+    assert catalogue_entry("orb-v3-conservative-omol").options["precision"] == "float32-highest"
 
 
 # --- weights ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", DOWNLOADABLE)
 def test_missing_weights_is_one_line_naming_the_file(name, no_weights_anywhere):
-    entry = catalog_entry(name)
+    entry = catalogue_entry(name)
     assert not entry.weights_found()
     with pytest.raises(WeightsNotFoundError) as error:
         load_potential(name)
@@ -116,7 +116,7 @@ def test_a_missing_explicit_weights_path_is_named(no_weights_anywhere):
 
 def test_weights_are_found_in_the_family_folder_then_astray_home(no_weights_anywhere,
                                                                   monkeypatch):
-    entry = catalog_entry("mace-off-small")
+    entry = catalogue_entry("mace-off-small")
     home_file = Path(os.environ["ASTRAY_HOME"]) / "weights" / entry.weights_file
     home_file.parent.mkdir(parents=True)
     home_file.write_bytes(b"x")
@@ -133,8 +133,8 @@ def test_weights_are_found_in_fairchems_own_cache(no_weights_anywhere):
                 / "snapshots" / "0123abc" / "checkpoints")
     snapshot.mkdir(parents=True)
     (snapshot / "uma-s-1p1.pt").write_bytes(b"x")
-    assert catalog_entry("uma-s-1p1").find_weights() == snapshot / "uma-s-1p1.pt"
-    assert not catalog_entry("uma-m-1p1").weights_found()
+    assert catalogue_entry("uma-s-1p1").find_weights() == snapshot / "uma-s-1p1.pt"
+    assert not catalogue_entry("uma-m-1p1").weights_found()
 
 
 def test_potentials_without_a_worker_refuse_python_and_weights():
@@ -317,8 +317,8 @@ def predict(model, structures):
 def fake_potential(tmp_path: Path, mode: str, **kwargs) -> RemotePotential:
     family = tmp_path / f"fake_{mode.replace('-', '_')}_family.py"
     family.write_text(FAKE_FAMILY.format(mode=mode))
-    entry = CatalogEntry("fake-model", "fake", "numpy", True, False, "", "", "", None,
-                         family.stem)
+    entry = CatalogueEntry("fake-model", "fake", "numpy", True, False, "", "", "", None,
+                           family.stem)
     weights = tmp_path / "fake.weights"
     weights.write_bytes(b"fake")
     return RemotePotential(entry, sys.executable, weights, family_path=family, **kwargs)

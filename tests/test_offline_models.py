@@ -18,7 +18,7 @@ import pytest
 
 from astray.errors import PotentialError
 from astray.potentials import load_potential
-from astray.potentials.catalog import catalog_entry
+from astray.potentials.catalogue import catalogue_entry
 from astray.potentials.families import common
 from astray.systems import DEFAULT_SUITE, get_system
 
@@ -70,7 +70,7 @@ def wheel_model(name: str):
 @pytest.mark.parametrize("name", sorted(WHEEL_MODELS))
 def test_each_wheel_model_is_catalogued_with_its_data_and_functional(name):
     package, theory, reference = WHEEL_MODELS[name]
-    entry = catalog_entry(name)
+    entry = catalogue_entry(name)
     assert (entry.package, entry.level_of_theory, entry.level_of_theory_reference) == (
         package, theory, reference)
     assert entry.weights_file is None and entry.as_record()["worker"]
@@ -115,7 +115,7 @@ def test_so3lr_is_given_s_not_the_multiplicity():
 def test_so3lr_records_its_long_range_cutoff():
     settings = wheel_model("so3lr").provenance["settings"]
     assert settings["r_max_lr_angstrom"] == 1000.0 and settings["dtype"] == "float64"
-    assert not catalog_entry("so3lr").fragment_energies_meaningful
+    assert not catalogue_entry("so3lr").fragment_energies_meaningful
 
 
 def test_so3lr_leaves_the_default_dtype_and_chgnet_unchanged():

@@ -8,6 +8,7 @@ from astray.errors import PotentialError
 from astray.potentials import load_potential
 from astray.potentials.pyscf_qc import PyscfPotential
 from astray.reference.methods import compute_reference
+from astray.store import Store
 from astray.systems import get_system
 from astray.units import COULOMB_EV_ANGSTROM
 
@@ -89,7 +90,8 @@ def test_failed_structure_gives_nan_not_an_exception(monkeypatch):
 
     monkeypatch.setattr(scf_methods, "scf_solution", fails_when_stretched)
     potential = PyscfPotential("pyscf:hf/cc-pvdz")
-    with pytest.warns(UserWarning, match="NaN"):
+    with pytest.warns(RuntimeWarning, match=r"hf/cc-pvdz failed on structure 1 \(H2\): "
+                      "RuntimeError: SCF did not converge; energy NaN"):
         prediction = potential.evaluate([h2(0.74), h2(2.5), h2(0.9)])
     assert np.isnan(prediction.energy[1]) and np.all(np.isnan(prediction.forces[1]))
     assert np.all(np.isfinite(prediction.energy[[0, 2]]))
@@ -115,5 +117,7 @@ def test_a_pyscf_potential_is_not_compared_with_itself(monkeypatch):
         return original(system, r_angstrom, method, **kwargs)
 
     monkeypatch.setattr(suite, "reference_curve", spy)
-    result = suite.run_curves(["pyscf:hf/sto-3g"], ["H2++"])
-    assert asked == [None] and "level_of_theory" not in result["curves"][0]
+    with Store() as store:
+        result = suite.probe_suite([load_potential("pyscf:hf/sto-3g")], [get_system("H2++")],
+                                   store=store)
+    assert asked == [None] and result.curves[0].level_of_theory is None

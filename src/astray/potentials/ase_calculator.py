@@ -1,34 +1,46 @@
-"""Any ASE calculator as a potential: ``ase:MODULE:CLASS`` or ``ase:MODULE:CLASS:{json kwargs}``.
+"""Any ASE calculator as a potential: an instance, or a spec ``ase:MODULE:CLASS[:{json kwargs}]``
+that builds one.
 
-Examples::
+In Python, pass the calculator itself and say what it understands::
+
+    from ase.calculators.lj import LennardJones
+    potential = load_potential(LennardJones(sigma=0.7, epsilon=0.1, rc=100.0), name="lj")
+    potential = load_potential(my_calc, name="my-model", charge_aware=True, spin_aware=True,
+                               level_of_theory="wB97X/6-31G*")
+
+On the command line, a spec names the class and its keyword arguments::
 
     ase:ase.calculators.lj:LennardJones:{"sigma": 0.7, "epsilon": 0.1}
     ase:tblite.ase:TBLite:{"method": "GFN1-xTB", "verbosity": 0}
 
-The JSON object is passed to the class as keyword arguments, except three optional keys that
-describe the calculator to astray and are removed first:
+The JSON object is passed to the class as keyword arguments, except four optional keys that
+describe the calculator to astray (the keyword arguments of the instance path) and are removed
+first:
 
 * ``"_charge_aware": true`` - the calculator reads the total charge (default false);
 * ``"_spin_aware": true`` - the calculator reads the spin multiplicity (default false);
-* ``"_level_of_theory": "..."`` - free text for reports.
+* ``"_level_of_theory": "..."`` - free text for reports (default: the class's module.name);
+* ``"_level_of_theory_reference": "dft:pbe/def2-tzvp"`` - the astray reference method that
+  computes that level of theory (default none).
 
 The spec must name a class whose instances have ``get_potential_energy`` (an ASE calculator);
 anything else is refused before it is called. A class that lists the parameters it understands
 in ``default_parameters`` (ASE's convention; ``LennardJones``, ``EMT``, ``TBLite``) refuses any
 other keyword, because ASE's ``Calculator`` would otherwise keep an unknown keyword as an unused
-parameter and compute with the defaults.
+parameter and compute with the defaults. A spec's module must be importable (on ``PYTHONPATH``).
 
-The version (part of every stored curve's key) names the packages and a SHA-256 of the source
-files of the spec's module and of the class and its bases, so a curve is recomputed after the
-user edits the calculator. A module must be importable (on ``PYTHONPATH``).
+The version (part of every stored curve's key) names the class, its packages, a SHA-256 of the
+source files of the class's module and of the class and its bases, and a SHA-256 of the
+calculator's parameters (ASE's ``parameters``, else ``todict()``), so a curve is recomputed after
+the user edits the calculator or changes a parameter (two ``LennardJones`` with different
+``sigma`` are two potentials). A class defined where Python keeps no source file (``python -c``)
+is identified by its name, its parameters and the sources of its bases only.
 
 Each structure is a copy of the input with the calculator attached; ``atoms.info`` keeps
 ``charge`` and ``spin`` (multiplicity), the keys fairchem's calculators read. ASE calculators are
-per structure by nature, so the batch is a loop; the calculator is reset before each structure
-because ASE's result cache compares positions and numbers only, not ``info``: H2 and H2+ at the
-same bond length would otherwise share one energy. A structure on which the calculator raises or
-returns a non-finite energy gets NaN and a ``RuntimeWarning`` naming the exception, which the
-probe records as the curve's ``error``.
+per structure by nature, so the batch is a loop (:class:`PerStructurePotential`); the calculator
+is reset before each structure because ASE's result cache compares positions and numbers only,
+not ``info``: H2 and H2+ at the same bond length would otherwise share one energy.
 """
 
 from __future__ import annotations
@@ -36,17 +48,18 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
-import warnings
-from collections.abc import Sequence
+import sys
+from collections.abc import Mapping
 from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
 from ase import Atoms
+from ase.calculators.calculator import BaseCalculator
 
 from astray.errors import PotentialError
-from astray.potentials.base import Potential, Prediction
+from astray.potentials.base import PerStructurePotential
 
 USAGE = 'ase:MODULE:CLASS or ase:MODULE:CLASS:{"keyword": value, ...}'
 
@@ -113,14 +126,25 @@ def check_keywords(cls: type, kwargs: dict) -> None:
                              f"it reads {', '.join(sorted(cls.default_parameters))}")
 
 
-def source_digest(module, cls: type) -> str:
-    """SHA-256 of the source files of ``module`` and of ``cls`` and its bases (each file once,
-    in that order): what changes a calculator's numbers without changing a package version."""
+def is_ase_calculator(thing: object) -> bool:
+    """An ASE calculator instance: of a class derived from ASE's ``BaseCalculator``, or any object
+    with a ``get_potential_energy`` method (how ``Atoms`` calls its calculator). Not a class, and
+    not an ``Atoms``, which has that method too."""
+    if isinstance(thing, (type, Atoms)):
+        return False
+    return isinstance(thing, BaseCalculator) or callable(getattr(thing, "get_potential_energy",
+                                                                 None))
+
+
+def source_digest(cls: type) -> str:
+    """SHA-256 of the source files of the module of ``cls`` and of ``cls`` and its bases (each
+    file once, in that order): what changes a calculator's numbers without changing a package
+    version."""
     digest, seen = hashlib.sha256(), set()
-    for owner in (module, *cls.__mro__[:-1]):
+    for owner in (sys.modules.get(cls.__module__), *cls.__mro__[:-1]):  # not object
         try:
             path = inspect.getsourcefile(owner)
-        except TypeError:  # built-in or compiled: covered by its package's version
+        except (TypeError, OSError):  # built-in, compiled or without a file (python -c)
             path = None
         if path and path not in seen:
             seen.add(path)
@@ -134,58 +158,119 @@ def package_version(module_name: str) -> str:
     try:
         return f"{package} {version(package)}"
     except PackageNotFoundError:
-        return f"{package} {getattr(import_module(package), '__version__', 'unknown')}"
+        module = sys.modules.get(package) or import_module(package)
+        return f"{package} {getattr(module, '__version__', 'unknown')}"
 
 
-class AseCalculatorPotential(Potential):
-    """An ASE ``Calculator`` class, built once with the spec's keyword arguments."""
+def _plain(value: object) -> object:
+    """A JSON value for a parameter json cannot write: arrays as lists, ASE objects as their
+    ``todict()``, anything else as its type. Not ``repr``: most objects' repr holds a memory
+    address, which would give the same calculator a new store key in every run."""
+    if callable(getattr(value, "todict", None)):
+        return value.todict()
+    if callable(getattr(value, "tolist", None)):
+        return value.tolist()
+    return f"<{type(value).__module__}.{type(value).__qualname__}>"
+
+
+def calculator_parameters(calculator: object) -> dict | None:
+    """The calculator's parameters as plain JSON values, keys sorted: ASE's ``parameters``
+    (defaults included), else its ``todict()``; None if it has neither."""
+    parameters = getattr(calculator, "parameters", None)
+    if not isinstance(parameters, Mapping):
+        todict = getattr(calculator, "todict", None)
+        parameters = todict() if callable(todict) else None
+    if not isinstance(parameters, Mapping):
+        return None
+    text = json.dumps({str(key): value for key, value in parameters.items()}, sort_keys=True,
+                      default=_plain)
+    return json.loads(text)
+
+
+class AseCalculatorPotential(PerStructurePotential):
+    """An ASE calculator instance; :meth:`from_spec` builds one from an ``ase:`` spec.
+
+    Args:
+        calculator: the calculator (see :func:`is_ase_calculator`); used as it is, not copied.
+        name: the potential's name in results (default: the class name, lowercase).
+        charge_aware, spin_aware: the calculator reads ``atoms.info["charge"]`` /
+            ``atoms.info["spin"]`` (multiplicity); it gets them either way.
+        level_of_theory: what it was trained on or computes (free text, for reports).
+        level_of_theory_reference: the astray reference method of that level of theory.
+    """
 
     family = "ase"
 
-    def __init__(self, spec: str):
-        super().__init__(spec)
+    def __init__(self, calculator: object, *, name: str | None = None,
+                 charge_aware: bool = False, spin_aware: bool = False,
+                 level_of_theory: str = "", level_of_theory_reference: str | None = None):
+        if not is_ase_calculator(calculator):
+            kind = (f"the class {calculator.__name__}; pass an instance, {calculator.__name__}(...)"
+                    if isinstance(calculator, type)
+                    else f"an object of type {type(calculator).__name__!r}")
+            raise PotentialError(f"not a potential: {kind}. Give a potential's name (astray "
+                                 "potentials lists them), a Potential or an ASE calculator")
+        cls = type(calculator)
+        super().__init__(name or cls.__name__.lower())
+        self.calculator = calculator
+        self.charge_aware, self.spin_aware = bool(charge_aware), bool(spin_aware)
+        self.level_of_theory = level_of_theory
+        self.level_of_theory_reference = level_of_theory_reference
+        self.class_path = f"{cls.__module__}.{cls.__qualname__}"
+        packages = dict.fromkeys(package_version(module) for module in (cls.__module__, "ase"))
+        self._class_provenance = [*packages, f"source sha256 {source_digest(cls)[:16]}"]
+        declared = getattr(calculator, "implemented_properties", None)
+        self.has_forces = ("forces" in declared if declared is not None
+                           else callable(getattr(calculator, "get_forces", None)))
+
+    @classmethod
+    def from_spec(cls, spec: str) -> AseCalculatorPotential:
+        """Build the calculator of ``spec`` (``ase:MODULE:CLASS[:{json kwargs}]``), named by
+        the spec itself."""
         module_name, class_name, kwargs = parse_spec(spec)
-        self.charge_aware = bool(kwargs.pop("_charge_aware", False))
-        self.spin_aware = bool(kwargs.pop("_spin_aware", False))
-        self.level_of_theory = str(kwargs.pop("_level_of_theory", f"{module_name}.{class_name}"))
-        cls = calculator_class(module_name, class_name, spec)
-        check_keywords(cls, kwargs)
+        description = {key: kwargs.pop(f"_{key}") for key in
+                       ("charge_aware", "spin_aware", "level_of_theory",
+                        "level_of_theory_reference") if f"_{key}" in kwargs}
+        calculator_cls = calculator_class(module_name, class_name, spec)
+        check_keywords(calculator_cls, kwargs)
         try:
-            self.calculator = cls(**kwargs)
+            calculator = calculator_cls(**kwargs)
         except Exception as error:
             raise PotentialError(f"{module_name}.{class_name}(**{kwargs}) failed: "
                                  f"{type(error).__name__}: {error}") from None
-        packages = dict.fromkeys(package_version(name) for name in
-                                 (module_name, cls.__module__, "ase"))
-        self._version = (f"{module_name}.{class_name} ({', '.join(packages)}, source sha256 "
-                         f"{source_digest(import_module(module_name), cls)[:16]})")
-        self.has_forces = "forces" in getattr(self.calculator, "implemented_properties", ())
+        return cls(calculator, name=spec,
+                   charge_aware=bool(description.get("charge_aware", False)),
+                   spin_aware=bool(description.get("spin_aware", False)),
+                   level_of_theory=str(description.get("level_of_theory",
+                                                       f"{module_name}.{class_name}")),
+                   level_of_theory_reference=description.get("level_of_theory_reference"))
 
     @property
     def version(self) -> str:
-        return self._version
+        """Class, packages, source digest and parameters digest, read now: a parameter changed
+        after loading (``calc.set(sigma=0.8)``) gives a new version."""
+        provenance = list(self._class_provenance)
+        parameters = calculator_parameters(self.calculator)
+        if parameters is not None:
+            text = json.dumps(parameters, sort_keys=True)
+            provenance.append(f"parameters sha256 {hashlib.sha256(text.encode()).hexdigest()[:16]}")
+        return f"{self.class_path} ({', '.join(provenance)})"
 
-    def evaluate(self, structures: Sequence[Atoms]) -> Prediction:
-        energies = np.full(len(structures), np.nan)
-        forces = [np.full((len(atoms), 3), np.nan) for atoms in structures]
-        for index, structure in enumerate(structures):
-            atoms = structure.copy()  # keeps info["charge"], info["spin"]
-            try:
-                reset = getattr(self.calculator, "reset", None)
-                if reset is not None:
-                    reset()
-                atoms.calc = self.calculator
-                energy = float(atoms.get_potential_energy())
-                if not np.isfinite(energy):
-                    raise ValueError(f"non-finite energy {energy}")
-                if self.has_forces:
-                    forces[index] = np.array(atoms.get_forces(), dtype=float)
-                energies[index] = energy
-            except Exception as error:
-                reason = f"{type(error).__name__}: {error}".splitlines()[0]
-                warnings.warn(f"{self.name} failed on structure {index} "
-                              f"({atoms.get_chemical_formula()}): {reason}; energy NaN",
-                              RuntimeWarning, stacklevel=2)
-            finally:
-                atoms.calc = None
-        return Prediction(energy=energies, forces=forces if self.has_forces else None)
+    def describe(self) -> dict:
+        return {**super().describe(), "calculator": self.class_path,
+                "parameters": calculator_parameters(self.calculator)}
+
+    def single_point(self, atoms: Atoms) -> tuple[float, np.ndarray | None]:
+        """Energy (eV) and forces (eV/A, None if the calculator gives none) of a copy of
+        ``atoms`` (``info`` with charge and spin kept) with the calculator attached."""
+        atoms = atoms.copy()
+        reset = getattr(self.calculator, "reset", None)
+        if reset is not None:
+            reset()
+        atoms.calc = self.calculator
+        try:
+            energy = float(atoms.get_potential_energy())
+            forces = np.array(atoms.get_forces(), dtype=float) if self.has_forces else None
+        finally:
+            atoms.calc = None
+        return energy, forces

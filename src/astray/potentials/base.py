@@ -6,13 +6,16 @@ convention the study used) and returns total energies in eV and, where it can, f
 It says whether it is charge- and spin-aware: a charge-blind model is still evaluated on charged
 systems, and the output marks it so.
 
-Adapters are small: subclass :class:`Potential`, set the class attributes, implement
-:meth:`Potential.evaluate`. A model that fails on one structure returns NaN for that structure
-rather than raising, so a curve keeps every point it could compute.
+Adapters are small. A model with a batch call subclasses :class:`Potential` and implements
+:meth:`Potential.evaluate`; a method that solves one structure at a time (an ASE calculator,
+GFN2-xTB, PySCF) subclasses :class:`PerStructurePotential` and implements only
+:meth:`PerStructurePotential.single_point`. A model that fails on one structure returns NaN for
+that structure rather than raising, so a curve keeps every point it could compute.
 """
 
 from __future__ import annotations
 
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,11 +23,21 @@ from dataclasses import dataclass
 import numpy as np
 from ase import Atoms
 
+from astray.errors import AstrayError
+
 
 @dataclass
 class Prediction:
-    """Energies (eV, shape ``[n_structures]``, NaN where the model failed) and, when the
-    potential gives them, forces (one ``[n_atoms, 3]`` array in eV/A per structure)."""
+    """What a potential returns for a batch of ``n`` structures.
+
+    Attributes:
+        energy: total energies in eV, shape ``[n]``; NaN where the model failed. Only
+            differences are used (E(AB) - E(A) - E(B)), so any constant reference is fine.
+        forces: ``None`` if the model gives none, else one ``[n_atoms, 3]`` array per structure
+            in eV/A (minus the gradient of ``energy``), NaN where the model failed.
+
+    Example: ``Prediction(energy=np.array([-31.2, -13.6]), forces=[f_h2, np.zeros((1, 3))])``.
+    """
 
     energy: np.ndarray
     forces: list[np.ndarray] | None = None
@@ -32,6 +45,21 @@ class Prediction:
 
 class Potential(ABC):
     """Anything that predicts the energy of a batch of structures.
+
+    An adapter in ten lines: set the class attributes, take a name, implement :meth:`evaluate`
+    (angstrom in, eV and eV/A out; read the charge and multiplicity with
+    :func:`charge_and_multiplicity` if the model can use them)::
+
+        class HarmonicH2(Potential):
+            family = "toy"
+            level_of_theory = "harmonic bond, k = 36 eV/A^2, r0 = 0.74 A"
+
+            def evaluate(self, structures):
+                energies = [18.0 * (a.get_distance(0, 1) - 0.74) ** 2 if len(a) == 2 else 0.0
+                            for a in structures]
+                return Prediction(energy=np.array(energies))
+
+        load_potential(HarmonicH2("harmonic"))  # a Potential is used as it is
 
     Class attributes:
         family: the model family (``chgnet``, ``xtb``, ``pyscf`` ...).
@@ -59,7 +87,8 @@ class Potential(ABC):
 
     @property
     def version(self) -> str:
-        """Version of the model or package that computes the energies."""
+        """Version of the model or package that computes the energies (part of the key under
+        which its curves are stored: a new version means new curves)."""
         return "unknown"
 
     @abstractmethod
@@ -71,6 +100,50 @@ class Potential(ABC):
         return {"name": self.name, "family": self.family, "version": self.version,
                 "charge_aware": self.charge_aware, "spin_aware": self.spin_aware,
                 "level_of_theory": self.level_of_theory}
+
+
+class PerStructurePotential(Potential):
+    """A potential solved one structure at a time; the batch is a loop over
+    :meth:`single_point`.
+
+    A structure on which :meth:`single_point` raises, or returns a non-finite energy, gets NaN
+    energy and NaN forces and a ``RuntimeWarning`` "NAME failed on structure I (FORMULA):
+    EXCEPTION: MESSAGE; energy NaN", which the probe keeps as the curve's ``error``. An
+    :class:`AstrayError` is not such a failure but bad input (a basis set without the element)
+    and propagates.
+
+    Attributes:
+        has_forces: :meth:`single_point` returns forces; if False, the prediction has none.
+    """
+
+    has_forces: bool = True
+
+    @abstractmethod
+    def single_point(self, atoms: Atoms) -> tuple[float, np.ndarray | None]:
+        """Energy (eV) and forces (eV/A, shape ``[n_atoms, 3]``, or None) of one structure;
+        raises if it cannot compute them."""
+
+    def evaluate(self, structures: Sequence[Atoms]) -> Prediction:
+        energies = np.full(len(structures), np.nan)
+        forces = [np.full((len(atoms), 3), np.nan) for atoms in structures]
+        for index, atoms in enumerate(structures):
+            try:
+                energy, structure_forces = self.single_point(atoms)
+                energy = float(energy)
+                if not np.isfinite(energy):
+                    raise ValueError(f"non-finite energy {energy}")
+            except AstrayError:
+                raise
+            except Exception as error:  # one failed structure costs only itself
+                reason = f"{type(error).__name__}: {error}".splitlines()[0]
+                warnings.warn(f"{self.name} failed on structure {index} "
+                              f"({atoms.get_chemical_formula()}): {reason}; energy NaN",
+                              RuntimeWarning, stacklevel=2)
+                continue
+            energies[index] = energy
+            if structure_forces is not None:
+                forces[index] = np.asarray(structure_forces, dtype=float)
+        return Prediction(energy=energies, forces=forces if self.has_forces else None)
 
 
 def charge_and_multiplicity(atoms: Atoms) -> tuple[int, int]:

@@ -21,7 +21,7 @@ from ase import Atoms
 
 from astray.errors import CheckpointError, PotentialError
 from astray.potentials.base import Potential, Prediction, charge_and_multiplicity
-from astray.potentials.catalog import CatalogEntry
+from astray.potentials.catalogue import CatalogueEntry
 
 FAMILIES_DIR = Path(__file__).parent / "families"
 
@@ -37,7 +37,7 @@ def with_charge_and_spin(atoms: Atoms) -> Atoms:
 class CataloguedPotential(Potential):
     """A catalogue entry's model; subclasses decide where it runs (:meth:`predict`)."""
 
-    def __init__(self, entry: CatalogEntry):
+    def __init__(self, entry: CatalogueEntry):
         super().__init__(entry.name)
         self.entry = entry
         self.family = entry.family
@@ -70,7 +70,7 @@ class CataloguedPotential(Potential):
         return Prediction(energy=np.asarray(energies, dtype=float), forces=forces)
 
 
-def family_module(entry: CatalogEntry):
+def family_module(entry: CatalogueEntry):
     """The astray-free module that loads and evaluates ``entry``'s family."""
     if entry.family_module is None:
         raise PotentialError(f"{entry.name} has no family module")
@@ -80,7 +80,7 @@ def family_module(entry: CatalogEntry):
 class FamilyPotential(CataloguedPotential):
     """A catalogued model evaluated in this interpreter (its package must be installed here)."""
 
-    def __init__(self, entry: CatalogEntry, weights: Path | None):
+    def __init__(self, entry: CatalogueEntry, weights: Path | None):
         super().__init__(entry)
         from astray.potentials.families import common
 

@@ -11,19 +11,18 @@ curve is the ``dft:pbe/...`` reference curve point for point.
 
 Energies in eV; forces in eV/A from analytic gradients for HF and DFT; CCSD(T) gives energies
 only (``forces`` is None). A structure whose SCF (or coupled-cluster iteration) does not
-converge gets NaN energy and NaN forces. Structures without electrons (bare nuclei) get their
-Coulomb repulsion and its forces.
+converge gets NaN energy, NaN forces and a ``RuntimeWarning`` with the reason (the loop of
+:class:`astray.potentials.base.PerStructurePotential`). Structures without electrons (bare
+nuclei) get their Coulomb repulsion and its forces.
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import numpy as np
 from ase import Atoms
 
 from astray.errors import AstrayError, PotentialError
-from astray.potentials.base import Potential, Prediction, charge_and_multiplicity
+from astray.potentials.base import PerStructurePotential, charge_and_multiplicity
 from astray.units import BOHR_ANGSTROM, HARTREE_EV
 
 _WAVEFUNCTION_METHODS = ("hf", "ccsd(t)")
@@ -47,7 +46,7 @@ def _coulomb_energy_and_forces(atoms: Atoms) -> tuple[float, np.ndarray]:
     return energy, forces
 
 
-class PyscfPotential(Potential):
+class PyscfPotential(PerStructurePotential):
     """HF, DFT or CCSD(T) single points with PySCF; charge- and spin-aware."""
 
     family = "pyscf"
@@ -111,21 +110,6 @@ class PyscfPotential(Potential):
         mf = scf_methods.scf_solution(mol, self.functional)
         gradient = scf_methods.scf_gradient(mf)
         return float(mf.e_tot) * HARTREE_EV, -gradient * HARTREE_EV / BOHR_ANGSTROM
-
-    def evaluate(self, structures: Sequence[Atoms]) -> Prediction:
-        energies = np.full(len(structures), np.nan)
-        forces: list[np.ndarray] = []
-        for index, atoms in enumerate(structures):
-            try:
-                energy, force = self.single_point(atoms)
-            except (RuntimeError, np.linalg.LinAlgError, ValueError) as error:
-                import warnings
-
-                warnings.warn(f"{self.name}: structure {index} failed ({error}); energy is NaN")
-                energy, force = np.nan, np.full((len(atoms), 3), np.nan)
-            energies[index] = energy
-            forces.append(force if force is not None else np.full((len(atoms), 3), np.nan))
-        return Prediction(energy=energies, forces=forces if self.has_forces else None)
 
     def describe(self) -> dict:
         return {**super().describe(), "method": self.method, "basis": self.basis,

@@ -25,7 +25,7 @@ from ase import Atoms
 
 from astray.errors import PotentialError
 from astray.potentials import worker as protocol
-from astray.potentials.catalog import CatalogEntry
+from astray.potentials.catalogue import CatalogueEntry
 from astray.potentials.foundation import FAMILIES_DIR, CataloguedPotential
 
 WORKER_SCRIPT = Path(protocol.__file__)
@@ -147,7 +147,7 @@ class RemotePotential(CataloguedPotential):
         batch_timeout: seconds one batch may take before the worker is stopped.
     """
 
-    def __init__(self, entry: CatalogEntry, python: str | Path, weights: Path | None = None, *,
+    def __init__(self, entry: CatalogueEntry, python: str | Path, weights: Path | None = None, *,
                  family_path: Path | None = None, batch_timeout: float = BATCH_TIMEOUT_S,
                  script: Path = WORKER_SCRIPT):
         super().__init__(entry)

@@ -19,14 +19,13 @@ iterations did not help, so the points stay NaN rather than get a changed method
 from __future__ import annotations
 
 import ctypes
-import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import numpy as np
 from ase import Atoms
 
-from astray.potentials.base import Potential, Prediction, charge_and_multiplicity
+from astray.potentials.base import PerStructurePotential, Prediction, charge_and_multiplicity
 from astray.units import BOHR_ANGSTROM, HARTREE_EV
 
 METHOD = "GFN2-xTB"
@@ -50,7 +49,7 @@ def one_openmp_thread() -> Iterator[None]:
         openmp.omp_set_num_threads(previous)
 
 
-class XtbPotential(Potential):
+class XtbPotential(PerStructurePotential):
     """GFN2-xTB single points; energies in eV, forces in eV/A."""
 
     family = "xtb"
@@ -80,20 +79,9 @@ class XtbPotential(Potential):
         calculator.set("verbosity", 0)
         result = calculator.singlepoint()
         energy = float(result.get("energy")) * HARTREE_EV
-        if not np.isfinite(energy):
-            raise ValueError(f"tblite returned a non-finite energy ({energy})")
         forces = -np.asarray(result.get("gradient")) * HARTREE_EV / BOHR_ANGSTROM
         return energy, forces
 
     def evaluate(self, structures: Sequence[Atoms]) -> Prediction:
-        energies = np.full(len(structures), np.nan)
-        forces = [np.full((len(atoms), 3), np.nan) for atoms in structures]
         with one_openmp_thread():
-            for index, atoms in enumerate(structures):
-                try:
-                    energies[index], forces[index] = self.single_point(atoms)
-                except Exception as error:  # tblite raises TBLiteRuntimeError for SCF failures
-                    warnings.warn(f"{self.name} failed on structure {index} "
-                                  f"({atoms.get_chemical_formula()}): {error}; energy NaN",
-                                  RuntimeWarning, stacklevel=2)
-        return Prediction(energy=energies, forces=forces)
+            return super().evaluate(structures)

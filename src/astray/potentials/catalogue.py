@@ -77,7 +77,7 @@ MACE_CACHE = FamilyCache("XDG_CACHE_HOME", ".cache", "mace")
 
 
 @dataclass(frozen=True)
-class CatalogEntry:
+class CatalogueEntry:
     """One known potential.
 
     ``family_module`` names the astray-free module in :mod:`astray.potentials.families` that
@@ -214,45 +214,45 @@ class CatalogEntry:
                 "weights_file": self.weights_file, "weights_env": self.weights_env}
 
 
-def _uma(name: str, size: str) -> CatalogEntry:
-    return CatalogEntry(
+def _uma(name: str, size: str) -> CatalogueEntry:
+    return CatalogueEntry(
         name, "fairchem", "fairchem-core", True, True, FAIRCHEM_HOW, OMOL25 + " (omol task of "
         "UMA, also trained on OMat24, OC20, ODAC25, OMC25)", OMOL25_THEORY, OMOL25_REFERENCE,
         "fairchem_family", f"{name}.pt", f"UMA {size}, Hugging Face facebook/UMA checkpoints/, "
         "gated", _fairchem_cache("UMA"), {"task_name": "omol"})
 
 
-def _sevennet_mf_0(functional: str, modal: str, theory: str, reference: str) -> CatalogEntry:
-    return CatalogEntry(
+def _sevennet_mf_0(functional: str, modal: str, theory: str, reference: str) -> CatalogueEntry:
+    return CatalogueEntry(
         f"sevennet-mf-0-{functional}", "sevennet", "sevenn", False, False, CHARGE_BLIND,
         SEVENNET_MF_0.format(modal), theory, reference, "sevennet_family",
         options={"checkpoint": "SEVENNET_MF_0", "modal": modal})
 
 
-def _mace_off(size: str) -> CatalogEntry:
-    return CatalogEntry(
+def _mace_off(size: str) -> CatalogueEntry:
+    return CatalogueEntry(
         f"mace-off-{size}", "mace", "mace-torch", False, False, CHARGE_BLIND, SPICE,
         SPICE_THEORY, None, "mace_family", f"MACE-OFF23_{size}.model",
         "github ACEsuit/mace-off, mace_off23/", MACE_CACHE,
         {"dtype": "float64"})
 
 
-CATALOG: tuple[CatalogEntry, ...] = (
+CATALOGUE: tuple[CatalogueEntry, ...] = (
     _uma("uma-s-1p1", "small 1.1"),
     _uma("uma-m-1p1", "medium 1.1"),
-    CatalogEntry(
+    CatalogueEntry(
         "esen-sm-conserving-omol", "fairchem", "fairchem-core", True, True, FAIRCHEM_HOW, OMOL25,
         OMOL25_THEORY, OMOL25_REFERENCE, "fairchem_family", "esen_sm_conserving_all.pt",
         "Hugging Face facebook/OMol25 checkpoints/, gated", _fairchem_cache("OMol25"),
         {"task_name": "omol"}),
-    CatalogEntry(
+    CatalogueEntry(
         "orb-v3-conservative-omol", "orb", "orb-models", True, True,
         'atoms.info["charge"] and atoms.info["spin"] (multiplicity), float32-highest', OMOL25,
         OMOL25_THEORY, OMOL25_REFERENCE, "orb_family", "orb-v3-conservative-omol-20250820.ckpt",
         "the URL in orb_models.forcefield.pretrained.orb_v3_conservative_omol",
         FamilyCache("XDG_CACHE_HOME", ".cache", "orb"),
         {"architecture": "orb_v3_conservative_omol", "precision": "float32-highest"}),
-    CatalogEntry(
+    CatalogueEntry(
         "aimnet2", "aimnet", "aimnet", True, False,
         'atoms.info["charge"] (total charge); multiplicity read only by the NSE variant',
         "AIMNet2 training set (~20 M molecules of 14 elements, neutral and charged)",
@@ -262,46 +262,46 @@ CATALOG: tuple[CatalogEntry, ...] = (
     _mace_off("small"),
     _mace_off("medium"),
     _mace_off("large"),
-    CatalogEntry(
+    CatalogueEntry(
         "mace-mp-0", "mace", "mace-torch", False, False, CHARGE_BLIND, MPTRJ, MPTRJ_THEORY,
         MPTRJ_REFERENCE, "mace_family", "2023-12-03-mace-128-L1_epoch-199.model",
         "MACE-MP-0 medium, github ACEsuit/mace-mp release mace_mp_0",
         MACE_CACHE, {"dtype": "float32"}),
-    CatalogEntry(
+    CatalogueEntry(
         "mace-omol", "mace", "mace-torch", True, True,
         'atoms.info["charge"] and atoms.info["spin"] (multiplicity) -> total_charge/total_spin '
         'embeddings, head "omol"', OMOL25, OMOL25_THEORY, OMOL25_REFERENCE, "mace_family",
         "MACE-omol-0-extra-large-1024.model",
         "github ACEsuit/mace-foundations release mace_omol_0, ASL licence",
         MACE_CACHE, {"dtype": "float64", "head": "omol"}),
-    CatalogEntry(
+    CatalogueEntry(
         "ani-2x", "ani", "torchani", False, False, CHARGE_BLIND,
         "ANI-2x (neutral organic molecules, H C N O F S Cl)", "wB97X/6-31G*",
         "dft:wb97x/6-31g*", "ani_family", "ani2x_state_dict.pt",
         "Hugging Face roitberg-group/ani2x",
         FamilyCache("TORCHANI_DATA_DIR", ".local/share/Torchani", "StateDicts")),
-    CatalogEntry(
+    CatalogueEntry(
         "chgnet", "chgnet", "chgnet", False, False, CHARGE_BLIND, MPTRJ,
         MPTRJ_THEORY, MPTRJ_REFERENCE, "chgnet_family"),
-    CatalogEntry(
+    CatalogueEntry(
         "chgnet-r2scan", "chgnet", "chgnet", False, False, CHARGE_BLIND,
         "MP-r2SCAN (Materials Project r2SCAN calculations, crystals), fine-tuned from CHGNet "
         "0.3.0 (MPtrj)", R2SCAN_THEORY, R2SCAN_REFERENCE, "chgnet_family",
         options={"model": "r2scan"}),
-    CatalogEntry(
+    CatalogueEntry(
         "sevennet-0", "sevennet", "sevenn", False, False, CHARGE_BLIND, MPTRJ, MPTRJ_THEORY,
         MPTRJ_REFERENCE, "sevennet_family"),
     _sevennet_mf_0("pbe", "PBE", MPTRJ_THEORY, MPTRJ_REFERENCE),
     _sevennet_mf_0("r2scan", "R2SCAN", R2SCAN_THEORY, R2SCAN_REFERENCE),
-    CatalogEntry(
+    CatalogueEntry(
         "sevennet-l3i5", "sevennet", "sevenn", False, False, CHARGE_BLIND,
         MPTRJ + "; SevenNet-l3i5: l_max 3, 5 interaction layers", MPTRJ_THEORY, MPTRJ_REFERENCE,
         "sevennet_family", options={"checkpoint": "SEVENNET_l3i5"}),
-    CatalogEntry(
+    CatalogueEntry(
         "diep", "diep", "diep", False, False, CHARGE_BLIND,
         "MatPES r2SCAN (349,107 periodic structures of 89 elements, sampled from molecular "
         "dynamics): DIEP 2.0 diep_fold1", R2SCAN_THEORY, R2SCAN_REFERENCE, "diep_family"),
-    CatalogEntry(
+    CatalogueEntry(
         "so3lr", "so3lr", "so3krates-torch", True, True,
         'atoms.info["charge"] and atoms.info["total_spin"] = S = (multiplicity - 1) / 2; '
         "long-range cutoff r_max_lr 1000 A",
@@ -311,22 +311,22 @@ CATALOG: tuple[CatalogEntry, ...] = (
         fragment_energies_meaningful=False,
         install="pip install --no-deps so3krates-torch==0.2.1 (`make install` does it; its exact "
                 "torch-geometric==2.7.0 pin is for training only and would replace astray's)"),
-    CatalogEntry(
+    CatalogueEntry(
         "xtb", "xtb", "tblite", True, True, "total charge and uhf = multiplicity - 1 (tblite)",
         "none (semiempirical, parametrised on reference data)", "GFN2-xTB", None),
-    CatalogEntry(
+    CatalogueEntry(
         "exact", "reference", "", True, True, "exact for the given charge and multiplicity",
         "none", "exact / best available reference", None),
 )
 
 
-def catalog_entry(name: str) -> CatalogEntry | None:
+def catalogue_entry(name: str) -> CatalogueEntry | None:
     """The catalogue entry of ``name``, or None if astray does not know it by that name."""
-    return next((entry for entry in CATALOG if entry.name == name), None)
+    return next((entry for entry in CATALOGUE if entry.name == name), None)
 
 
-def potential_catalog() -> list[dict]:
+def potential_catalogue() -> list[dict]:
     """One record per known potential (what ``astray potentials --json`` prints): name,
     family, charge/spin awareness and how they are passed, training data, level of theory,
     whether the weights are found and where they are expected."""
-    return [entry.as_record() for entry in CATALOG]
+    return [entry.as_record() for entry in CATALOGUE]
