@@ -12,19 +12,16 @@ nothing is cached between them. Efficiency = (rate with N workers) / (N * rate w
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import tempfile
 import time
 
 from astray.data.generate import BuildConfig, build_dataset
+from dask_workers import fresh_home, workers_parser  # beside this file
 
 
 def structures_per_hour(config: BuildConfig, workers: int) -> tuple[float, int, float]:
     """(structures per hour, structures, wall seconds) of one fresh build."""
-    with tempfile.TemporaryDirectory() as home:
-        os.environ["ASTRAY_HOME"] = home
+    with fresh_home():
         start = time.perf_counter()
         summary = build_dataset(config, name="benchmark", workers=workers)
         seconds = time.perf_counter() - start
@@ -32,12 +29,10 @@ def structures_per_hour(config: BuildConfig, workers: int) -> tuple[float, int, 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = workers_parser(__doc__)
     parser.add_argument("--method", default="b3lyp/6-31g")
     parser.add_argument("--max-heavy-atoms", type=int, default=4)
     parser.add_argument("--molecules", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     config = BuildConfig(method=args.method, max_heavy_atoms=args.max_heavy_atoms,
                          max_molecules=args.molecules)

@@ -4,49 +4,44 @@
     .venv/bin/python benchmarks/sweep_workers.py --workers 2
 
 The two configurations alternate (``--repeats`` times, best of each). Each trains the whole
-grid from scratch in its own temporary $ASTRAY_HOME and folder, so nothing is reused between them; the wall time includes starting the cluster, the
-references and the probe of every run, as a user waits for them. Speedup = (1-worker time) /
-(N-worker time); with N single-threaded workers on N free cores, N is the ideal. Measured on
-this 2-core machine (8 runs of SchNet 32x3, N = 100-400, 100 epochs): 120.6 s on 1 worker,
-69.9 s on 2, 1.73x (1.78x in an earlier run); at 30 epochs the fixed costs (cluster start, references, probes) weigh more
-and it was 1.52x.
+grid from scratch in its own temporary $ASTRAY_HOME and folder, so nothing is reused between
+them; the wall time includes starting the cluster, the references and the probe of every run, as
+a user waits for them. Speedup = (1-worker time) / (N-worker time); with N single-threaded
+workers on N free cores, N is the ideal. Measured on this 2-core machine (8 runs of SchNet 32x3,
+N = 100-400, 100 epochs): 120.6 s on 1 worker, 69.9 s on 2, 1.73x (1.78x in an earlier run); at
+30 epochs the fixed costs (cluster start, references, probes) weigh more and it was 1.52x.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import tempfile
 import time
-from pathlib import Path
 
 from astray.scaling.execute import run_sweep
 from astray.scaling.grid import SweepGrid
 from astray.store import Store
+from dask_workers import fresh_home, workers_parser  # beside this file
 
 
 def sweep_seconds(grid: SweepGrid, workers: int) -> tuple[float, int]:
     """(wall seconds, runs trained) of one fresh sweep."""
-    with tempfile.TemporaryDirectory() as home:
-        os.environ["ASTRAY_HOME"] = home
+    with fresh_home() as home:
         start = time.perf_counter()
         with Store() as store:
-            outcome = run_sweep(grid, Path(home) / "sweep", store=store, workers=workers)
+            outcome = run_sweep(grid, home / "sweep", store=store, workers=workers)
         if outcome.failed:
             raise SystemExit(f"runs failed: {outcome.failed}")
         return time.perf_counter() - start, len(outcome.trained)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = workers_parser(__doc__)
     parser.add_argument("--dataset", default="default")
     parser.add_argument("--n-train", default="100,200,300,400")
     parser.add_argument("--hidden", default="32")
     parser.add_argument("--max-epochs", type=int, default=100)
-    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     grid = SweepGrid(datasets=(args.dataset,), subsets=("stable", "all"),
                      n_train=tuple(int(n) for n in args.n_train.split(",")),
