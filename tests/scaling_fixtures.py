@@ -94,9 +94,10 @@ def _probe(system_name: str, energy_of_r, reference_of_r, reference_method: str)
     metrics = curve_metrics(r, energy, reference, masses_amu=system.masses_amu,
                             r_ref=system.r_nominal, bare_nuclei=system.bare_nuclei,
                             nuclear_charges=system.atomic_numbers)
-    outcome, failures = verdict(metrics, bare_nuclei=system.bare_nuclei,
-                                reference_has_minimum=not system.bare_nuclei)
-    return {"metrics": metrics, "failures": failures, "verdict": outcome,
+    judged = verdict(metrics, bare_nuclei=system.bare_nuclei,
+                     reference_has_minimum=not system.bare_nuclei)
+    return {"metrics": metrics.to_dict(), "failures": [f.value for f in judged.failures],
+            "verdict": judged.outcome,
             "r_angstrom": r.tolist(), "energy_ev": np.asarray(energy).tolist(),
             "reference_method": reference_method,
             "reference_energy_ev": np.asarray(reference).tolist(), "level_of_theory": None}

@@ -327,8 +327,8 @@ def h2_plus_result(tmp_path_factory):
     """A curves.json result of the exact potential on H2+, with the shipped PBE curve (which
     has no energy at 4.938 A) as its level of theory, and every failure name on it."""
     from astray.potentials import load_potential
-    from astray.probes.curves import probe
-    from astray.probes.verdict import FAILURES
+    from astray.probes.curves import probe_curve
+    from astray.probes.results import Failure
     from astray.reference import reference_curve
     from astray.store import Store
     from astray.systems import get_system
@@ -338,8 +338,8 @@ def h2_plus_result(tmp_path_factory):
     with Store(tmp_path_factory.mktemp("home") / "store.sqlite") as store:
         reference = reference_curve(system, store=store)
         pbe = reference_curve(system, reference.r_angstrom, "dft:pbe/def2-tzvp", store=store)
-    record = probe(potential, system, reference, pbe)
-    record["failures"], record["verdict"] = list(FAILURES), "fail"
+    record = probe_curve(potential, system, reference, pbe).to_json()
+    record["failures"], record["verdict"] = [f.value for f in Failure], "fail"
     return {"astray_version": version("astray"), "created": "2026-01-01T00:00:00+00:00",
             "command": "astray curves -p exact -s H2+", "potentials": [potential.describe()],
             "systems": [{"name": "H2+", "spec": system.spec}],
@@ -353,14 +353,14 @@ def test_the_terminal_table_fits_80_columns_with_every_failure_name_whole(h2_plu
     from rich.console import Console
 
     from astray.cli import _summary_table
-    from astray.probes.verdict import FAILURES
+    from astray.probes.results import Failure
 
     console = Console(width=80, record=True)
     console.print(_summary_table(h2_plus_result))
     lines = console.export_text().splitlines()
     assert max(len(line) for line in lines) <= 80
     words = {word for line in lines for word in line.split()}
-    assert set(FAILURES) <= words  # whole names, none cut to "wrong-…"
+    assert {f.value for f in Failure} <= words  # whole names, none cut to "wrong-…"
     text = "\n".join(lines)
     assert "asymp." in text  # no column pushed out
     # the reference's own constants: exact H2+ r_e 1.0569 A (2.00 bohr), D_e 2.79 eV
@@ -373,11 +373,12 @@ def test_the_terminal_table_fits_80_columns_with_every_failure_name_whole(h2_plu
 def test_the_glossary_names_every_failure_with_its_thresholds():
     import importlib
 
+    from astray.probes.results import Failure
     from astray.report.html import failure_glossary
 
     thresholds = importlib.import_module("astray.probes.thresholds")
     glossary = failure_glossary()
-    assert list(glossary) == list(importlib.import_module("astray.probes.verdict").FAILURES)
+    assert list(glossary) == [f.value for f in Failure]
     assert all(glossary.values())
     assert f"({thresholds.LARGE_MAE_EV:g} eV" in glossary["large-error"]
     assert f"({thresholds.OMEGA_RELATIVE_TOLERANCE:g})" in glossary["wrong-frequency"]
@@ -403,7 +404,7 @@ def test_curves_refuses_an_unwritable_out_before_loading_any_potential(capsys, m
                                                                       tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    monkeypatch.setattr("astray.probes.suite.run_curves",
+    monkeypatch.setattr("astray.potentials.load_potential",
                         lambda *a, **k: pytest.fail("computed before checking --out"))
     monkeypatch.setattr("sys.argv", ["astray", "curves", "-p", "exact", "-s", "H2",
                                      "--out", str(blocker)])

@@ -53,10 +53,25 @@ def test_curves_end_to_end_with_exact_potential(tmp_path):
     assert "data:image/png;base64," in page and "H2++" in page and "http" not in page.split("<body>")[1]
 
 
-def test_curves_twice_reuses_the_store(tmp_path):
+def test_curves_twice_reuses_the_store(monkeypatch):
+    """The second run reads the curve from the store: the potential is not evaluated again
+    (and --recompute does evaluate it)."""
+    from astray.potentials.exact import ExactPotential
+
     first = run("curves", "-p", "exact", "-s", "H2++", "--json")
+    calls = []
+
+    def evaluate_once_more(self, structures):
+        calls.append(len(structures))
+        raise RuntimeError("evaluated although the curve is in the store")
+
+    monkeypatch.setattr(ExactPotential, "evaluate", evaluate_once_more)
     second = run("curves", "-p", "exact", "-s", "H2++", "--json")
+    assert calls == []
     assert json.loads(first.stdout)["curves"] == json.loads(second.stdout)["curves"]
+    recomputed = json.loads(run("curves", "-p", "exact", "-s", "H2++", "--recompute",
+                                "--json").stdout)
+    assert calls and recomputed["curves"][0]["error"].startswith("RuntimeError: evaluated")
 
 
 @pytest.mark.parametrize("args, words", [
@@ -130,10 +145,13 @@ def test_a_model_returning_nan_is_a_named_failure_not_a_crash(tmp_path):
     assert curve["metrics"]["r_e_angstrom"] == pytest.approx(0.74, abs=0.01)
 
 
-def test_run_curves_records_the_command_it_is_given_not_the_process_arguments(monkeypatch):
-    from astray.probes.suite import run_curves
+def test_the_command_is_the_clis_not_the_process_arguments(monkeypatch, tmp_path):
+    import astray
 
     monkeypatch.setattr("sys.argv", ["ipykernel_launcher.py", "-f", "kernel.json"])
-    result = run_curves(["exact"], ["H2++"], command="astray curves -p exact -s H2++")
-    assert result["command"] == "astray curves -p exact -s H2++"
-    assert run_curves(["exact"], ["H2++"])["command"] == ""
+    assert astray.probe("exact", ["H2++"]).command == ""
+    args = ["curves", "-p", "exact", "-s", "H2++", "--out", str(tmp_path)]
+    monkeypatch.setattr("sys.argv", ["/venv/bin/astray", *args])
+    run(*args)
+    command = json.loads((tmp_path / "curves.json").read_text())["command"]
+    assert command == "astray curves -p exact -s H2++ --out " + str(tmp_path)

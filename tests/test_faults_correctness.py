@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from astray.cli import app, main
 from astray.potentials.base import Potential, Prediction
-from astray.probes.curves import probe
+from astray.probes.curves import probe_curve
 from astray.curve import Curve
 from astray.reference.methods import compute_reference
 from astray.systems import get_system
@@ -161,7 +161,8 @@ def repulsive_reference(system) -> Curve:
 ])
 def test_a_repulsive_reference_is_judged_as_repulsive(model, failures):
     system = get_system(TRIPLET_H2)
-    assert probe(CurvePotential(model), system, repulsive_reference(system))["failures"] == failures
+    result = probe_curve(CurvePotential(model), system, repulsive_reference(system))
+    assert [f.value for f in result.verdict.failures] == failures
 
 
 def test_exact_passes_its_own_reference_with_a_sub_mev_well(capsys, monkeypatch):
@@ -209,9 +210,9 @@ def test_a_calculator_returning_nan_says_where(capsys, monkeypatch):
 
 def test_nan_without_a_reason_is_said_too():
     system = get_system("H2")
-    record = probe(CurvePotential(lambda x: np.nan if x < 0.3 else repulsive(x)), system,
-                   repulsive_reference(system))
-    assert record["error"] == "3 of 42 energies are NaN; the model gave no reason"
+    result = probe_curve(CurvePotential(lambda x: np.nan if x < 0.3 else repulsive(x)), system,
+                         repulsive_reference(system))
+    assert result.curve.error == "3 of 42 energies are NaN; the model gave no reason"
 
 
 @pytest.mark.parametrize("spec, words", [

@@ -9,7 +9,10 @@ import numpy as np
 import pytest
 from scipy import constants as sc
 
-from astray.probes import curve_metrics, verdict
+from dataclasses import replace
+
+from astray.probes.measure import curve_metrics
+from astray.probes.verdict import verdict
 from astray.probes import metrics as pm
 from astray.probes import thresholds as th
 
@@ -45,11 +48,17 @@ def coulomb(r, z1=1, z2=1):
     return z1 * z2 * K_COULOMB / r
 
 
+def judged(metrics, **kw) -> tuple[str, list[str]]:
+    """The verdict as ("pass" | "fail", failure names), as curves.json writes it."""
+    outcome = verdict(metrics, **kw)
+    return outcome.outcome, [f.value for f in outcome.failures]
+
+
 def metrics_of(energy, reference, r=R, **kw):
     kw.setdefault("masses_amu", H2_MASSES)
     kw.setdefault("r_ref", RE)
     m = curve_metrics(r, energy, reference, **kw)
-    json.dumps(m, allow_nan=False)  # always plain JSON
+    json.dumps(m.to_dict(), allow_nan=False)  # always plain JSON
     return m
 
 
@@ -75,7 +84,7 @@ def test_morse_spectroscopic_constants():
     assert m["spearman_repulsive"] == pytest.approx(-1.0) and m["spearman_attractive"] == pytest.approx(1.0)
     assert m["energy_force_mae_ev_angstrom"] is None  # no forces given
     assert m["coulomb_exponent"] is None  # not bare nuclei
-    assert verdict(m, bare_nuclei=False, reference_has_minimum=True) == ("pass", [])
+    assert judged(m, bare_nuclei=False, reference_has_minimum=True) == ("pass", [])
 
 
 def test_harmonic_frequency_units_heteronuclear():
@@ -94,7 +103,7 @@ def test_morse_errors_are_predicted_minus_reference():
     omega_err = morse_omega_cm1(de2, a2, H2_MASSES) - morse_omega_cm1(DE, A, H2_MASSES)
     assert m["omega_e_error_cm1"] == pytest.approx(omega_err, rel=5e-3)
     assert m["mae_ev"] < th.LARGE_MAE_EV
-    assert verdict(m, bare_nuclei=False, reference_has_minimum=True) == (
+    assert judged(m, bare_nuclei=False, reference_has_minimum=True) == (
         "fail",
         ["wrong-bond-length", "wrong-well-depth", "wrong-frequency"],
     )
@@ -121,14 +130,14 @@ def test_lennard_jones_minimum_and_depth(eps, sigma, flips):
     assert m["omega_e_cm1"] == pytest.approx(pm.harmonic_frequency_cm1(k, masses), rel=5e-3)
     assert m["n_minima"] == 1 and m["force_sign_flips"] == flips
     assert m["tortuosity"] == pytest.approx(1.0)
-    assert verdict(m, bare_nuclei=False, reference_has_minimum=True) == ("pass", [])
+    assert judged(m, bare_nuclei=False, reference_has_minimum=True) == ("pass", [])
 
 
 def test_shifted_curve_fails_asymptote_depth_and_mae():
     m = metrics_of(morse(R) + 1.5, morse(R))
     assert m["asymptote_error_ev"] == pytest.approx(1.5)
     assert m["mae_ev"] == pytest.approx(1.5)
-    assert verdict(m, bare_nuclei=False, reference_has_minimum=True) == (
+    assert judged(m, bare_nuclei=False, reference_has_minimum=True) == (
         "fail",
         ["wrong-asymptote", "wrong-well-depth", "large-error"],
     )
@@ -140,7 +149,7 @@ def test_missing_minimum():
     assert m["n_minima"] == 0
     assert m["r_e_angstrom"] is None and m["r_e_error_angstrom"] is None and m["omega_e_cm1"] is None
     assert m["reference_r_e_angstrom"] == pytest.approx(RE, abs=1e-3)
-    _, failures = verdict(m, bare_nuclei=False, reference_has_minimum=True)
+    _, failures = judged(m, bare_nuclei=False, reference_has_minimum=True)
     assert "missing-minimum" in failures and "spurious-minimum" not in failures
 
 
@@ -189,18 +198,18 @@ def test_pure_coulomb_recovered_exactly():
     assert m["force_sign_flips"] == 0 and m["repulsive_wall_monotonic"] is True
     assert m["tortuosity"] == pytest.approx(1.0)
     assert m["spearman_repulsive"] == pytest.approx(-1.0)
-    assert verdict(m, bare_nuclei=True, reference_has_minimum=False) == ("pass", [])
+    assert judged(m, bare_nuclei=True, reference_has_minimum=False) == ("pass", [])
 
 
 def test_coulomb_other_charges_and_power_law_fit():
     m = metrics_of(coulomb(R, 2, 1), coulomb(R, 2, 1), bare_nuclei=True, nuclear_charges=(2, 1))
     assert m["coulomb_prefactor_ev_angstrom"] == pytest.approx(2 * K_COULOMB, rel=1e-9)
-    assert verdict(m, bare_nuclei=True, reference_has_minimum=False) == ("pass", [])
+    assert judged(m, bare_nuclei=True, reference_has_minimum=False) == ("pass", [])
     # a screened power law E = 10 r^-1.5 is fitted exactly, and violates Coulomb's law
     n, k = pm.coulomb_fit(R, 10.0 * R**-1.5)
     assert n == pytest.approx(-1.5) and k == pytest.approx(10.0)
     m = coulomb_metrics(10.0 * R**-1.5)
-    assert "coulomb-law-violated" in verdict(m, bare_nuclei=True, reference_has_minimum=False)[1]
+    assert "coulomb-law-violated" in judged(m, bare_nuclei=True, reference_has_minimum=False)[1]
 
 
 def test_coulomb_with_spurious_minimum_fails():
@@ -211,7 +220,7 @@ def test_coulomb_with_spurious_minimum_fails():
     assert m["r_e_error_angstrom"] is None  # the reference has no minimum
     assert m["coulomb_max_relative_error"] > th.COULOMB_MAX_RELATIVE_ERROR
     assert m["force_sign_flips"] == 2  # into the dip and out again
-    assert verdict(m, bare_nuclei=True, reference_has_minimum=False) == (
+    assert judged(m, bare_nuclei=True, reference_has_minimum=False) == (
         "fail",
         ["spurious-minimum", "coulomb-law-violated"],
     )
@@ -222,7 +231,7 @@ def test_coulomb_with_constant_offset_fails():
     assert m["asymptote_error_ev"] == pytest.approx(0.5)
     assert m["coulomb_max_relative_error"] == pytest.approx(0.5 / coulomb(R[-1]))
     assert m["coulomb_exponent"] > -1.0
-    assert verdict(m, bare_nuclei=True, reference_has_minimum=False) == (
+    assert judged(m, bare_nuclei=True, reference_has_minimum=False) == (
         "fail",
         ["wrong-asymptote", "coulomb-law-violated"],
     )
@@ -235,12 +244,12 @@ def test_coulomb_nonpositive_points_counted_and_left_out_of_fit():
     assert m["coulomb_nonpositive_points"] == int(np.count_nonzero(R >= 4.0))
     assert m["coulomb_exponent"] == pytest.approx(-1.0, abs=1e-9)  # fit of the positive points
     assert m["coulomb_prefactor_ev_angstrom"] == pytest.approx(K_COULOMB, rel=1e-9)
-    _, failures = verdict(m, bare_nuclei=True, reference_has_minimum=False)
+    _, failures = judged(m, bare_nuclei=True, reference_has_minimum=False)
     assert "coulomb-law-violated" in failures
     # all points non-positive: no fit, still a clean violation
     m = coulomb_metrics(-coulomb(R))
     assert m["coulomb_exponent"] is None and m["coulomb_nonpositive_points"] == R.size
-    assert "coulomb-law-violated" in verdict(m, bare_nuclei=True, reference_has_minimum=False)[1]
+    assert "coulomb-law-violated" in judged(m, bare_nuclei=True, reference_has_minimum=False)[1]
 
 
 # ------------------------------------------------------------------------------------ smoothness
@@ -277,12 +286,12 @@ def test_tiny_wiggles_are_ignored_but_real_ones_make_a_rough_curve():
     tiny = morse(R) + 1e-4 * saw  # wiggles the flat tail (r > 5 A), all below tolerance
     m = metrics_of(tiny, morse(R))
     assert m["n_minima"] == 1 and m["force_sign_flips"] == 1
-    assert verdict(m, bare_nuclei=False, reference_has_minimum=True) == ("pass", [])
+    assert judged(m, bare_nuclei=False, reference_has_minimum=True) == ("pass", [])
     rough = morse(R) + 0.05 * saw * (R > 1.5)
     m = metrics_of(rough, morse(R))
     assert m["n_minima"] > 1 and m["force_sign_flips"] > 10
     assert m["energy_jump_ev"] > 1.0 and m["tortuosity"] > 1.2
-    _, failures = verdict(m, bare_nuclei=False, reference_has_minimum=True)
+    _, failures = judged(m, bare_nuclei=False, reference_has_minimum=True)
     assert "rough-curve" in failures and "spurious-minimum" in failures
 
 
@@ -291,17 +300,17 @@ def test_small_zigzag_is_rough_by_force_flips_alone():
     m = metrics_of(zigzag, morse(R))
     assert m["force_sign_flips"] > m["reference_force_sign_flips"] + th.MAX_EXTRA_FORCE_SIGN_FLIPS
     assert m["energy_jump_ev"] - m["reference_energy_jump_ev"] < th.ENERGY_JUMP_TOLERANCE_EV
-    assert "rough-curve" in verdict(m, bare_nuclei=False, reference_has_minimum=True)[1]
+    assert "rough-curve" in judged(m, bare_nuclei=False, reference_has_minimum=True)[1]
 
 
 def test_rough_curve_rule_on_hand_made_metrics():
     base = metrics_of(morse(R), morse(R))
-    ok = dict(base, force_sign_flips=base["reference_force_sign_flips"] + th.MAX_EXTRA_FORCE_SIGN_FLIPS)
-    assert verdict(ok, bare_nuclei=False, reference_has_minimum=True) == ("pass", [])
-    flips = dict(ok, force_sign_flips=ok["force_sign_flips"] + 1)
-    assert verdict(flips, bare_nuclei=False, reference_has_minimum=True) == ("fail", ["rough-curve"])
-    jump = dict(base, energy_jump_ev=base["reference_energy_jump_ev"] + 1.01 * th.ENERGY_JUMP_TOLERANCE_EV)
-    assert verdict(jump, bare_nuclei=False, reference_has_minimum=True) == ("fail", ["rough-curve"])
+    ok = replace(base, force_sign_flips=base["reference_force_sign_flips"] + th.MAX_EXTRA_FORCE_SIGN_FLIPS)
+    assert judged(ok, bare_nuclei=False, reference_has_minimum=True) == ("pass", [])
+    flips = replace(ok, force_sign_flips=ok["force_sign_flips"] + 1)
+    assert judged(flips, bare_nuclei=False, reference_has_minimum=True) == ("fail", ["rough-curve"])
+    jump = replace(base, energy_jump_ev=base["reference_energy_jump_ev"] + 1.01 * th.ENERGY_JUMP_TOLERANCE_EV)
+    assert judged(jump, bare_nuclei=False, reference_has_minimum=True) == ("fail", ["rough-curve"])
 
 
 def test_repulsive_wall_hole_and_plateau():
@@ -311,7 +320,7 @@ def test_repulsive_wall_hole_and_plateau():
     m = metrics_of(hole, morse(R))
     assert m["repulsive_wall_monotonic"] is False
     assert m["spearman_repulsive"] > -1.0
-    assert "no-repulsive-wall" in verdict(m, bare_nuclei=False, reference_has_minimum=True)[1]
+    assert "no-repulsive-wall" in judged(m, bare_nuclei=False, reference_has_minimum=True)[1]
     plateau = np.minimum(morse(R), 5.0)  # saturating wall: no force at short range
     assert pm.repulsive_wall_monotonic(R, plateau, RE) is False
     assert pm.repulsive_wall_monotonic(R, morse(R), RE) is True
@@ -327,11 +336,11 @@ def test_energy_force_consistency():
     m = metrics_of(morse(R), morse(R), force_r=morse_force(R))
     assert m["energy_force_mae_ev_angstrom"] < 0.01
     assert m["force_sign_flips"] == 1
-    assert verdict(m, bare_nuclei=False, reference_has_minimum=True) == ("pass", [])
+    assert judged(m, bare_nuclei=False, reference_has_minimum=True) == ("pass", [])
     wrong_sign = -morse_force(R)  # F = +dE/dr
     m = metrics_of(morse(R), morse(R), force_r=wrong_sign)
     assert m["energy_force_mae_ev_angstrom"] == pytest.approx(2 * np.mean(np.abs(morse_force(R))), rel=0.01)
-    assert verdict(m, bare_nuclei=False, reference_has_minimum=True) == ("fail", ["energy-force-inconsistent"])
+    assert judged(m, bare_nuclei=False, reference_has_minimum=True) == ("fail", ["energy-force-inconsistent"])
     assert m["energy_force_work_error"] > 1.5  # about 2: the work has the opposite sign
     coulomb_forces = metrics_of(coulomb(R), coulomb(R), force_r=coulomb(R) / R)
     assert coulomb_forces["energy_force_work_error"] < 0.01
@@ -342,15 +351,15 @@ def test_energy_force_work_test_tolerates_a_coarse_steep_wall_but_not_wrong_unit
     derivative there is far off; forces in hartree/bohr (a unit bug) fail."""
     r = np.arange(0.2, 6.0, 0.1)
     energy, force = coulomb(r), coulomb(r) / r
-    m = pm.curve_metrics(r, energy, energy, masses_amu=(1.008, 1.008), r_ref=0.74,
+    m = curve_metrics(r, energy, energy, masses_amu=(1.008, 1.008), r_ref=0.74,
                          force_r=force, bare_nuclei=True, nuclear_charges=(1, 1))
     assert m["energy_force_mae_ev_angstrom"] > 0.3  # eV/A: the spline derivative is poor here
     assert m["energy_force_work_error"] < th.ENERGY_FORCE_WORK_TOLERANCE
-    assert verdict(m, bare_nuclei=True, reference_has_minimum=False) == ("pass", [])
+    assert judged(m, bare_nuclei=True, reference_has_minimum=False) == ("pass", [])
     hartree_per_bohr = force / 27.211386 * 0.529177
-    m = pm.curve_metrics(r, energy, energy, masses_amu=(1.008, 1.008), r_ref=0.74,
+    m = curve_metrics(r, energy, energy, masses_amu=(1.008, 1.008), r_ref=0.74,
                          force_r=hartree_per_bohr, bare_nuclei=True, nuclear_charges=(1, 1))
-    assert "energy-force-inconsistent" in verdict(m, bare_nuclei=True, reference_has_minimum=False)[1]
+    assert "energy-force-inconsistent" in judged(m, bare_nuclei=True, reference_has_minimum=False)[1]
 
 
 # ------------------------------------------------------------------------------------ NaN
@@ -365,7 +374,7 @@ def test_some_nan_energies():
     assert m["n_nan"] == 4 and m["n_points"] == R.size
     assert m["r_e_angstrom"] == pytest.approx(RE, abs=1e-3)
     assert m["mae_ev"] == 0.0 and m["n_minima"] == 1
-    assert verdict(m, bare_nuclei=False, reference_has_minimum=True) == ("fail", ["nan-energy"])
+    assert judged(m, bare_nuclei=False, reference_has_minimum=True) == ("fail", ["nan-energy"])
 
 
 @pytest.mark.parametrize("bare", [False, True])
@@ -376,11 +385,21 @@ def test_all_nan_energies(bare):
     m = metrics_of(e, ref, force_r=np.full(R.size, np.nan), **kw)
     assert m["n_nan"] == R.size
     assert m["mae_ev"] is None and m["r_e_angstrom"] is None and m["force_sign_flips"] is None
-    assert verdict(m, bare_nuclei=bare, reference_has_minimum=not bare) == ("fail", ["nan-energy"])
+    assert judged(m, bare_nuclei=bare, reference_has_minimum=not bare) == ("fail", ["nan-energy"])
 
 
 def test_metric_values_are_plain_python_types():
     m = metrics_of(morse(R), morse(R), force_r=morse_force(R))
-    for key, value in m.items():
+    for key, value in m.to_dict().items():
         assert value is None or type(value) in (bool, int, float), key
     assert type(m["n_minima"]) is int and type(m["repulsive_wall_monotonic"]) is bool
+
+
+def test_a_misspelt_metric_is_an_error_not_none():
+    m = metrics_of(morse(R), morse(R))
+    with pytest.raises(KeyError, match="no metric 'd_e_eror_ev'"):
+        m["d_e_eror_ev"]
+    with pytest.raises(AttributeError):
+        m.d_e_eror_ev
+    with pytest.raises(KeyError, match="unknown"):
+        type(m).from_dict({**m.to_dict(), "d_e_eror_ev": 0.0})

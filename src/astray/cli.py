@@ -26,6 +26,7 @@ from rich.text import Text
 
 from astray.data.cli import data_app
 from astray.errors import AstrayError
+from astray.report.columns import METRIC_COLUMNS, SHORT_GRADES
 from astray.report.cli import report_command
 from astray.scaling.cli import scale_command
 from astray.train.cli import train_command
@@ -112,21 +113,18 @@ def _summary_table(result: dict) -> Group:
     verdicts.add_column("system", overflow="fold", min_width=6)
     longest = max((len(name) for curve in curves for name in curve["failures"]), default=4)
     verdicts.add_column("verdict: failures", min_width=longest, no_wrap=True)
-    for header in ("MAE", "ΔD_e", "Δr_e Å", "asymp."):
-        verdicts.add_column(header, justify="right", no_wrap=True)
+    columns = [c for c in METRIC_COLUMNS if c.terminal]
+    for column in columns:
+        verdicts.add_column(column.terminal, justify="right", no_wrap=True)
+    verdicts.add_column("grade", no_wrap=True)
     for curve in curves:
-        m = curve["metrics"]
         outcome = ("[green]pass[/]" if curve["verdict"] == "pass"
                    else "[red]" + "\n".join(curve["failures"] or ["fail"]) + "[/]")
-        verdicts.add_row(curve["potential"], curve["system"], outcome, _kcal(m.get("mae_ev")),
-                         _kcal(m.get("d_e_error_ev"), "{:+.1f}"),
-                         _fmt(m.get("r_e_error_angstrom"), 1.0, "{:+.3f}"),
-                         _kcal(m.get("asymptote_error_ev"), "{:+.1f}"))
+        verdicts.add_row(curve["potential"], curve["system"], outcome,
+                         *_metric_cells(columns, curve["metrics"]), SHORT_GRADES[curve["grade"]])
         aligned = curve.get("metrics_aligned_at_largest_r")
         if aligned:  # shape only, for a model whose fragment energies mean nothing (SO3LR)
-            verdicts.add_row("", "", "aligned at largest r", _kcal(aligned.get("mae_ev")),
-                             _kcal(aligned.get("d_e_error_ev"), "{:+.1f}"),
-                             _fmt(aligned.get("r_e_error_angstrom"), 1.0, "{:+.3f}"), "0.0")
+            verdicts.add_row("", "", "aligned at largest r", *_metric_cells(columns, aligned), "")
     parts = [verdicts, _reference_table(result), _level_of_theory_table(curves)]
     notes = [gap for system in result["systems"] for gap in curve_gaps(
         [c for c in curves if c["system"] == system["name"]]) if any(
@@ -136,6 +134,11 @@ def _summary_table(result: dict) -> Group:
     notes += [f"{name}: {glossary[name]}" for name in shown]
     return Group(*(part for part in parts if part is not None),
                  *(Text(note, overflow="fold") for note in notes))
+
+
+def _metric_cells(columns, metrics: dict) -> list[str]:
+    return [_kcal(column.value(metrics), column.spec) if column.energy
+            else _fmt(column.value(metrics), 1.0, column.spec) for column in columns]
 
 
 def _reference_table(result: dict) -> Table:
@@ -193,19 +196,24 @@ def attach_to_preceding_potential(argv: list[str]) -> list[str]:
     return rewritten
 
 
-def _per_potential(values: Optional[list[str]], potentials: list[str], flag: str) -> dict:
-    """``NAME=PATH`` values as {potential: path}; a bare PATH is accepted with one potential."""
-    pairs = {}
-    for value in values or []:
-        name, sep, path = value.rpartition("=")
-        if not sep:
-            if len(potentials) != 1:
-                raise AstrayError(f"{flag} {value}: write it right after its --potential, or as NAME=PATH")
-            name, path = potentials[0], value
-        if name not in potentials:
-            raise AstrayError(f"{flag} {value}: {name!r} is not one of the --potential names")
-        pairs[name] = path
-    return pairs
+def potential_requests(potentials: list[str], python: Optional[list[str]],
+                       weights: Optional[list[str]]) -> list[tuple[str, dict]]:
+    """Each ``--potential`` with its own options, as (name, keyword arguments of
+    :func:`astray.potentials.load_potential`). The options arrive as ``NAME=PATH``
+    (:func:`attach_to_preceding_potential`); a bare PATH is accepted with one potential."""
+    options: dict[str, dict] = {name: {} for name in potentials}
+    for flag, values in (("--python", python), ("--weights", weights)):
+        for value in values or []:
+            name, sep, path = value.rpartition("=")
+            if not sep:
+                if len(potentials) != 1:
+                    raise AstrayError(f"{flag} {value}: write it right after its --potential, "
+                                      "or as NAME=PATH")
+                name, path = potentials[0], value
+            if name not in options:
+                raise AstrayError(f"{flag} {value}: {name!r} is not one of the --potential names")
+            options[name][flag.lstrip("-")] = path
+    return [(name, options[name]) for name in potentials]
 
 
 @app.command()
@@ -230,37 +238,45 @@ def curves(
     """Evaluate potentials on diatomic dissociation curves against exact references and name
     each physical failure."""
     from astray.paths import writable_folder
-    from astray.probes.suite import run_curves
+    from astray.potentials import load_potential
+    from astray.probes.suite import probe_suite
+    from astray.store import Store
+    from astray.systems import DEFAULT_SUITE, get_system
 
     out = writable_folder(out) if out is not None else None  # before any potential is loaded
     _quiet_libraries()
-    options = {"python": _per_potential(python, potential, "--python"),
-               "weights": _per_potential(weights, potential, "--weights")}
-    n_systems = len(system) if system else None
-    with _progress() as progress:
+    systems = [get_system(name) for name in (system or DEFAULT_SUITE)]
+    loaded = [load_potential(name, **options)
+              for name, options in potential_requests(potential, python, weights)]
+    with _progress() as progress, Store() as store:
         task = progress.add_task("starting", total=None)
 
-        def step(message: str) -> None:
-            progress.update(task, description=message, advance=1)
+        def step(done: int, total: int, what: str) -> None:
+            progress.update(task, description=what, completed=done, total=total)
 
-        def report(message: str) -> None:  # one line, never wrapped, whatever the width
-            progress.console.print(f"astray: {message}", soft_wrap=True, markup=False,
-                                   highlight=False)
+        def curve_done(result, curve) -> None:
+            if curve.curve.error:  # one line, never wrapped, whatever the width
+                progress.console.print(
+                    f"astray: {curve.potential.name} on {curve.system.name}: {curve.curve.error}",
+                    soft_wrap=True, markup=False, highlight=False)
+            if out is not None:
+                result.write_json(out)
 
-        if n_systems:
-            progress.update(task, total=n_systems * (1 + len(potential)) + (1 if out else 0))
         try:
-            result = run_curves(potential, system, out, reference_method=reference,
-                                compare_level_of_theory=level_of_theory, recompute=recompute,
-                                on_step=step, on_error=report, load_options=options,
-                                command=shlex.join(["astray", *sys.argv[1:]]))
+            result = probe_suite(loaded, systems, store=store, reference_method=reference,
+                                 compare_level_of_theory=level_of_theory, recompute=recompute,
+                                 command=shlex.join(["astray", *sys.argv[1:]]),
+                                 on_progress=step, on_curve=curve_done)
+            if out is not None:
+                progress.update(task, description="report")
+                result.write(out)
         except KeyboardInterrupt:
             stderr.print("interrupted: every finished curve is kept in the store; rerun to resume")
             raise typer.Exit(130) from None
     if as_json:
-        print(json.dumps(result, indent=1))
+        print(json.dumps(result.to_json(), indent=1))
     else:
-        stdout.print(_summary_table(result))
+        stdout.print(_summary_table(result.to_json()))
         if out:
             stdout.print(f"wrote {out / 'curves.json'}, {out / 'curves.html'} and one PNG per system")
 
@@ -279,7 +295,7 @@ def reference_command(
                               "(source checkout; how the shipped default suite is regenerated)."),
 ) -> None:
     """Compute (or read from the store) reference curves, relative to the separated fragments."""
-    from astray.probes.curves import to_json_safe
+    from astray.jsonio import to_json_safe
     from astray.reference import reference_curve, resolve_method, write_shipped
     from astray.systems import DEFAULT_SUITE, get_system
 
@@ -329,17 +345,17 @@ def reference_command(
 def potentials(as_json: bool = typer.Option(False, "--json", help="Print JSON to stdout.")) -> None:
     """Every known potential: family, charge/spin awareness, where its weights are expected and
     whether they are found."""
-    from astray.potentials import potential_catalog
+    from astray.potentials import potential_catalogue
 
-    catalog = potential_catalog()
+    catalogue = potential_catalogue()
     if as_json:
-        print(json.dumps(catalog, indent=1))
+        print(json.dumps(catalogue, indent=1))
         return
     table = Table(title="astray potentials (also: pyscf:METHOD/BASIS, ase:MODULE:CLASS[:JSON])")
     for header in ("name", "family", "trained on", "level of theory", "charge", "spin",
                    "how charge/spin are passed", "weights"):
         table.add_column(header, overflow="fold")
-    for entry in catalog:
+    for entry in catalogue:
         found = ("[green]found[/]" if entry["weights_found"]
                  else f"[red]missing[/]: {entry['weights_hint']}")
         table.add_row(entry["name"], entry["family"], entry.get("training_data", ""),

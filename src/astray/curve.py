@@ -25,8 +25,9 @@ class Curve:
         description: human-readable method, basis and expected accuracy.
         r_angstrom: bond lengths in angstrom.
         energy_ev: E(AB) - E(A) - E(B) in eV, the fragments by the same method.
-        total_energy_ev: E(AB) in eV.
-        fragment_energy_ev: E(A), E(B) in eV.
+        total_energy_ev: E(AB) in eV (None where not kept: a reference read back from
+            ``curves.json`` keeps only relative energies).
+        fragment_energy_ev: E(A), E(B) in eV (None where not kept).
         provenance: JSON-serialisable record: code versions, basis, active space, expected
             accuracy in kcal/mol, timings.
         force_r_ev_angstrom: the force along the bond F_r = -dE/dr in eV/A (positive: the atoms
@@ -39,8 +40,8 @@ class Curve:
     description: str
     r_angstrom: np.ndarray
     energy_ev: np.ndarray
-    total_energy_ev: np.ndarray
-    fragment_energy_ev: tuple[float, float]
+    total_energy_ev: np.ndarray | None
+    fragment_energy_ev: tuple[float, float] | None
     provenance: dict = field(default_factory=dict)
     force_r_ev_angstrom: np.ndarray | None = None
     error: str | None = None

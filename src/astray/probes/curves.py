@@ -3,46 +3,43 @@ reference, and turn the metrics into a verdict.
 
 Energies are relative to the separated fragments computed by the same potential,
 E(AB, r) - E(A) - E(B), so a right curve goes to 0 at infinite separation. The force along the
-bond is F_r = (F_B - F_A) . u / 2 with u the unit vector from A to B, which equals -dE/dr for a
-potential whose forces are the gradient of its energy (positive: the atoms are pushed apart).
+bond is F_r = (F_B - F_A) . u / 2 with u the unit vector from A to B (computed from the
+positions), which equals -dE/dr for a potential whose forces are the gradient of its energy
+(positive: the atoms are pushed apart).
 """
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
+from ase import Atoms
 
-from astray.potentials.base import Potential
-from astray.probes.metrics import curve_metrics
-from astray.probes.verdict import verdict
 from astray.curve import Curve
+from astray.potentials.base import Potential
+from astray.probes.grade import grade
+from astray.probes.measure import curve_metrics
+from astray.probes.results import CurveResult, LevelOfTheoryComparison, PotentialInfo
+from astray.probes.verdict import verdict
 from astray.systems import Diatomic
 
 
-@dataclass
-class EvaluatedCurve:
-    """A potential's curve: bond lengths (A), energies relative to its own fragments (eV),
-    total energies (eV), fragment energies (eV), the force along the bond (eV/A) or None, and
-    why energies are missing (one line) or None."""
-
-    r_angstrom: np.ndarray
-    energy_ev: np.ndarray
-    total_energy_ev: np.ndarray
-    fragment_energy_ev: tuple[float, float]
-    force_r: np.ndarray | None
-    error: str | None = None
+def bond_force(atoms: Atoms, forces: np.ndarray) -> float:
+    """F_r = (F_B - F_A) . u / 2 in eV/A, u the unit vector from atom A to atom B."""
+    bond = atoms.positions[1] - atoms.positions[0]
+    unit = bond / np.linalg.norm(bond)  # exactly (0, 0, 1) along z: F_r is then F_z to the bit
+    return float((forces[1] - forces[0]) @ unit / 2.0)
 
 
-def evaluate_curve(potential: Potential, system: Diatomic, r_angstrom) -> EvaluatedCurve:
+def evaluate_curve(potential: Potential, system: Diatomic, r_angstrom) -> Curve:
     """Evaluate ``potential`` on the molecule at every bond length and on both fragments, as one
     batch. A potential that raises gives an all-NaN curve with the error kept, not an exception.
     A potential that returns NaN keeps its reason in ``error``: the first ``RuntimeWarning`` it
     issued (how adapters report a failed structure), or that it gave none. Warnings are recorded
     while the potential runs and issued again afterwards, so the caller's filters still apply."""
     r = np.asarray(r_angstrom, dtype=float)
-    structures = [system.atoms(x) for x in r] + [f.atoms() for f in system.fragments]
+    molecules = [system.atoms(x) for x in r]
+    structures = molecules + [f.atoms() for f in system.fragments]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RuntimeWarning)
         try:
@@ -63,61 +60,39 @@ def evaluate_curve(potential: Potential, system: Diatomic, r_angstrom) -> Evalua
     total, fragments = energies[: len(r)], (float(energies[-2]), float(energies[-1]))
     force_r = None
     if forces is not None:
-        force_r = np.array([(f[1, 2] - f[0, 2]) / 2.0 for f in forces[: len(r)]])
-    return EvaluatedCurve(r, total - sum(fragments), total, fragments, force_r, error)
+        force_r = np.array([bond_force(atoms, f) for atoms, f in zip(molecules, forces)])
+    return Curve(system.name, potential.name, "", r, total - sum(fragments), total, fragments,
+                 {"potential": potential.describe()}, force_r, error)
 
 
-def probe(potential: Potential, system: Diatomic, reference: Curve,
-          level_of_theory: Curve | None = None) -> dict:
-    """Evaluate, measure and judge one curve. Returns the JSON record of ``curves.json``
-    (NaN written as null)."""
+def probe_curve(potential: Potential, system: Diatomic, reference: Curve,
+          level_of_theory: Curve | None = None) -> CurveResult:
+    """Evaluate, measure, judge and grade one curve of ``potential`` against ``reference`` (and
+    against its own ``level_of_theory`` curve, where given)."""
     curve = evaluate_curve(potential, system, reference.r_angstrom)
-    common = dict(masses_amu=system.masses_amu, r_ref=system.r_nominal, force_r=curve.force_r,
+    common = dict(masses_amu=system.masses_amu, r_ref=system.r_nominal,
                   bare_nuclei=system.bare_nuclei, nuclear_charges=system.atomic_numbers)
-    metrics = curve_metrics(curve.r_angstrom, curve.energy_ev, reference.energy_ev, **common)
-    outcome, failures = verdict(metrics, bare_nuclei=system.bare_nuclei)
-    record = {
-        "potential": potential.name, "potential_version": potential.version,
-        "system": system.name, "spec": system.spec, "charge": system.charge,
-        "multiplicity": system.multiplicity, "n_electrons": system.n_electrons,
-        "fragments": [f.label for f in system.fragments],
-        "charge_aware": potential.charge_aware, "spin_aware": potential.spin_aware,
-        "blind_to_this_system": (system.charge != 0 and not potential.charge_aware)
-        or (system.multiplicity != 1 and not potential.spin_aware),
-        "r_angstrom": curve.r_angstrom, "energy_ev": curve.energy_ev,
-        "force_r_ev_angstrom": curve.force_r, "fragment_energy_ev": curve.fragment_energy_ev,
-        "reference_method": reference.method, "reference_description": reference.description,
-        "reference_energy_ev": reference.energy_ev,
-        "metrics": metrics, "failures": failures, "verdict": outcome, "error": curve.error,
-    }
+    metrics = curve_metrics(curve.r_angstrom, curve.energy_ev, reference.energy_ev,
+                            force_r=curve.force_r_ev_angstrom, **common)
+    aligned = None
     if not potential.fragment_energies_meaningful:
         # shape only, marked as such: the curve shifted so that it meets the reference at its
-        # largest r; the verdict above (against the model's own fragments) stands
-        aligned = curve.energy_ev - curve.energy_ev[-1] + reference.energy_ev[-1]
-        record["metrics_aligned_at_largest_r"] = curve_metrics(
-            curve.r_angstrom, aligned, reference.energy_ev, **common)
+        # largest r; the verdict (against the model's own fragments) stands
+        shifted = curve.energy_ev - curve.energy_ev[-1] + reference.energy_ev[-1]
+        aligned = curve_metrics(curve.r_angstrom, shifted, reference.energy_ev,
+                                force_r=curve.force_r_ev_angstrom, **common)
+    comparison = None
     if level_of_theory is not None:
-        record["level_of_theory"] = {
-            "method": level_of_theory.method, "energy_ev": level_of_theory.energy_ev,
-            "metrics_model_vs_level_of_theory": curve_metrics(
-                curve.r_angstrom, curve.energy_ev, level_of_theory.energy_ev, **common),
-            "metrics_level_of_theory_vs_reference": curve_metrics(
-                curve.r_angstrom, level_of_theory.energy_ev, reference.energy_ev,
-                **{**common, "force_r": None}),
-        }
-    return to_json_safe(record)
-
-
-def to_json_safe(value):
-    """Arrays to lists, NaN/inf to None, numpy scalars to Python: strict JSON."""
-    if isinstance(value, dict):
-        return {k: to_json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [to_json_safe(v) for v in value]
-    if isinstance(value, (np.bool_, bool)):
-        return bool(value)
-    if isinstance(value, (np.integer, int)):
-        return int(value)
-    if isinstance(value, (np.floating, float)):
-        return float(value) if np.isfinite(value) else None
-    return value
+        comparison = LevelOfTheoryComparison(
+            level_of_theory,
+            curve_metrics(curve.r_angstrom, curve.energy_ev, level_of_theory.energy_ev,
+                          force_r=curve.force_r_ev_angstrom, **common),
+            curve_metrics(curve.r_angstrom, level_of_theory.energy_ev, reference.energy_ev,
+                          **common))
+    grade_name, limited_by = grade(metrics)
+    return CurveResult(
+        potential=PotentialInfo(potential.name, potential.version, potential.charge_aware,
+                                potential.spin_aware),
+        system=system, curve=curve, reference=reference, metrics=metrics,
+        verdict=verdict(metrics, bare_nuclei=system.bare_nuclei), grade=grade_name,
+        grade_limited_by=limited_by, aligned_metrics=aligned, level_of_theory=comparison)

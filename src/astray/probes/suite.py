@@ -1,119 +1,98 @@
-"""Run the diatomic probe for several potentials on several systems and write the results.
+"""Probe several potentials on several systems: compute, do not write.
 
-Every curve is stored in the results store as soon as it is computed (keyed by its full
-configuration, so it is never computed twice) and ``curves.json`` is rewritten after each curve,
-so an interrupted run keeps everything it finished and a rerun resumes.
+Every curve is kept in the results store as soon as it is computed (keyed by its full
+configuration, so it is never computed twice); the caller hears of each finished curve through
+``on_curve`` (the CLI rewrites ``curves.json`` there), so an interrupted run keeps everything it
+finished and a rerun resumes.
 """
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timezone
-from pathlib import Path
 
 from astray import __version__
-from astray.potentials import Potential, load_potential
-from astray.probes.curves import probe
 from astray.curve import Curve
+from astray.potentials.base import Potential
+from astray.probes.curves import probe_curve
+from astray.probes.probe_result import ProbeResult
+from astray.probes.results import CurveResult
 from astray.reference import reference_curve
-from astray.report.figures import curve_figure
-from astray.report.html import write_html
 from astray.store import Store, config_key
-from astray.systems import DEFAULT_SUITE, Diatomic, file_stem, get_system
+from astray.systems import Diatomic
 
-Progress = Callable[[str], None]
-
-
-def _write_json(path: Path, data: dict) -> None:
-    """Write JSON atomically (temporary file, then rename), so a kill never leaves half a file."""
-    temporary = path.with_suffix(".json.tmp")
-    temporary.write_text(json.dumps(data, indent=1))
-    os.replace(temporary, path)
+#: ``on_progress(done, total, what)``: steps done, steps in all, what is being done now.
+Progress = Callable[[int, int, str], None]
+#: ``on_curve(result_so_far, curve)``: called after each curve is added to the result.
+CurveDone = Callable[[ProbeResult, CurveResult], None]
 
 
-def _reference_entry(system: Diatomic, reference: Curve) -> dict:
-    return {"system": system.name, "method": reference.method,
-            "description": reference.description, "provenance": reference.provenance}
-
-
-def run_curves(potential_specs: Sequence[str], system_names: Sequence[str] | None = None,
-               out_dir: Path | None = None, *, reference_method: str | None = None,
-               compare_level_of_theory: bool = True, recompute: bool = False,
-               store: Store | None = None, on_step: Progress | None = None,
-               on_error: Progress | None = None,
-               load_options: dict[str, dict[str, str]] | None = None,
-               command: str = "") -> dict:
-    """Probe every potential on every system; return (and write to ``out_dir``) the result.
+def probe_suite(potentials: Sequence[Potential], systems: Sequence[Diatomic], *, store: Store,
+                reference_method: str | None = None, compare_level_of_theory: bool = True,
+                recompute: bool = False, command: str = "",
+                on_progress: Progress | None = None,
+                on_curve: CurveDone | None = None) -> ProbeResult:
+    """Probe every potential on every system against the reference.
 
     Args:
-        potential_specs: potential names as :func:`astray.potentials.load_potential` takes them.
-        system_names: catalogue names or ``A-B,charge=Q,mult=M`` specs (default: the default
-            suite).
-        out_dir: where ``curves.json``, one PNG per system and ``curves.html`` go (None: nowhere).
-        reference_method: reference method (default: the best available for each system).
+        potentials: loaded potentials (:func:`astray.potentials.load_potential`).
+        systems: the diatomics (:func:`astray.systems.get_system`).
+        store: where references and curves are read from and kept (the caller opens and
+            closes it).
+        reference_method: the reference method (None: the best available for each system).
         compare_level_of_theory: also compute each model's training level of theory on the curve
             (e.g. PBE for CHGNet), to separate the model's error from its functional's.
         recompute: ignore stored curves.
-        on_step: called with a short description before each step (for progress display).
-        on_error: called with one line for each curve that has an ``error`` (why energies are
-            missing), computed now or read from the store.
-        command: the command line that produced the result, recorded in it (the CLI passes
-            its own; a notebook's process arguments are not a command).
-        load_options: per option name (``python``, ``weights``), {potential spec: path}, passed
-            to :func:`astray.potentials.load_potential`.
+        command: the command line that reproduces the result (the CLI passes its own).
+        on_progress: progress as (done, total, what).
+        on_curve: called after each curve (computed now or read from the store).
     """
-    systems = [get_system(name) for name in (system_names or DEFAULT_SUITE)]
-    options = load_options or {}
-    potentials: list[Potential] = [
-        load_potential(spec, **{key: paths[spec] for key, paths in options.items() if spec in paths})
-        for spec in potential_specs]
-    store = store or Store()
-    step = on_step or (lambda _message: None)
-    result = {"astray_version": __version__,
-              "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-              "command": command,
-              "potentials": [p.describe() for p in potentials], "systems": [], "references": [],
-              "curves": []}
-    if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    references = {}
+    result = ProbeResult(__version__, datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                         command, [p.describe() for p in potentials], list(systems))
+    total, done = len(systems) * (1 + len(potentials)), 0
+
+    def step(what: str) -> None:
+        nonlocal done
+        if on_progress is not None:
+            on_progress(done, total, what)
+        done += 1
+
     for system in systems:
         step(f"reference {system.name}")
-        references[system.name] = reference_curve(system, method=reference_method, store=store)
-        result["systems"].append({"name": system.name, "spec": system.spec,
-                                  "fragments": [f.label for f in system.fragments],
-                                  "bare_nuclei": system.bare_nuclei})
-        result["references"].append(_reference_entry(system, references[system.name]))
+        result.references[system.name] = reference_curve(system, method=reference_method,
+                                                         store=store)
     for potential in potentials:
         for system in systems:
             step(f"{potential.name} on {system.name}")
-            reference = references[system.name]
-            # a quantum-chemistry potential is its own level of theory: its curve against the
-            # reference already is that comparison (computing it again cost 7 minutes of PBE)
-            lot_method = (potential.level_of_theory_reference
-                          if compare_level_of_theory and potential.family != "pyscf" else None)
-            key = config_key({"potential": potential.describe(), "system": system.spec,
-                              "r": reference.r_angstrom.round(6).tolist(),
-                              "reference": reference.method, "level_of_theory": lot_method,
-                              "astray": __version__})
-            record = None if recompute else store.curve(key)
-            if record is None:
-                lot = (reference_curve(system, reference.r_angstrom, lot_method, store=store)
-                       if lot_method else None)
-                record = probe(potential, system, reference, lot)
-                store.put_curve(key, potential.name, system.name, record)
-            result["curves"].append(record)
-            if record.get("error") and on_error is not None:
-                on_error(f"{potential.name} on {system.name}: {record['error']}")
-            if out_dir is not None:
-                _write_json(out_dir / "curves.json", result)
-    if out_dir is not None:
-        step("report")
-        figures = {s.name: curve_figure(s, [c for c in result["curves"] if c["system"] == s.name],
-                                        out_dir / f"{file_stem(s.name)}.png") for s in systems}
-        write_html(result, figures, out_dir / "curves.html")
-        _write_json(out_dir / "curves.json", result)
+            curve = _stored_or_computed(potential, system, result.references[system.name],
+                                        store, compare_level_of_theory, recompute)
+            result.curves.append(curve)
+            if on_curve is not None:
+                on_curve(result, curve)
+    if on_progress is not None:
+        on_progress(total, total, "done")
     return result
 
+
+def _stored_or_computed(potential: Potential, system: Diatomic, reference: Curve, store: Store,
+                        compare_level_of_theory: bool, recompute: bool) -> CurveResult:
+    # a quantum-chemistry potential is its own level of theory: its curve against the
+    # reference already is that comparison (computing it again cost 7 minutes of PBE)
+    lot_method = (potential.level_of_theory_reference
+                  if compare_level_of_theory and potential.family != "pyscf" else None)
+    key = config_key({"potential": potential.describe(), "system": system.spec,
+                      "r": reference.r_angstrom.round(6).tolist(),
+                      "reference": reference.method, "level_of_theory": lot_method,
+                      "astray": __version__})
+    record = None if recompute else store.curve(key)
+    if record is not None:
+        try:  # the reference in full (provenance, total energies), not its copy in the record
+            return replace(CurveResult.from_json(record), reference=reference)
+        except (KeyError, ValueError):  # written by another version of astray: recompute
+            pass
+    lot = (reference_curve(system, reference.r_angstrom, lot_method, store=store)
+           if lot_method else None)
+    curve = probe_curve(potential, system, reference, lot)
+    store.put_curve(key, potential.name, system.name, curve.to_json())
+    return curve

@@ -47,109 +47,81 @@ fails with ``nan-energy`` alone.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
-
 from astray.probes import thresholds as th
+from astray.probes.results import CurveMetrics, Failure, Verdict
 
-__all__ = ["FAILURES", "verdict"]
-
-#: The failure vocabulary, in reporting order.
-FAILURES: tuple[str, ...] = (
-    "nan-energy",
-    "no-repulsive-wall",
-    "wrong-asymptote",
-    "spurious-minimum",
-    "missing-minimum",
-    "wrong-bond-length",
-    "wrong-well-depth",
-    "wrong-frequency",
-    "coulomb-law-violated",
-    "rough-curve",
-    "energy-force-inconsistent",
-    "large-error",
-)
+__all__ = ["verdict"]
 
 
-def _exceeds(value: Any, limit: float) -> bool:
+def _exceeds(value: float | None, limit: float) -> bool:
     """|value| > limit, False when value is None."""
     return value is not None and abs(value) > limit
 
 
-def _coulomb_violated(m: Mapping[str, Any]) -> bool:
-    exponent = m.get("coulomb_exponent")
-    if exponent is None:
+def _coulomb_violated(m: CurveMetrics) -> bool:
+    if m.coulomb_exponent is None:
         return True  # fewer than two positive energies to fit: certainly not Coulomb's law
     return (
-        abs(exponent + 1.0) > th.COULOMB_EXPONENT_TOLERANCE
-        or _exceeds(m.get("coulomb_prefactor_relative_error"), th.COULOMB_PREFACTOR_RELATIVE_TOLERANCE)
-        or _exceeds(m.get("coulomb_max_relative_error"), th.COULOMB_MAX_RELATIVE_ERROR)
-        or (m.get("coulomb_nonpositive_points") or 0) > th.COULOMB_MAX_NONPOSITIVE_POINTS
+        abs(m.coulomb_exponent + 1.0) > th.COULOMB_EXPONENT_TOLERANCE
+        or _exceeds(m.coulomb_prefactor_relative_error, th.COULOMB_PREFACTOR_RELATIVE_TOLERANCE)
+        or _exceeds(m.coulomb_max_relative_error, th.COULOMB_MAX_RELATIVE_ERROR)
+        or (m.coulomb_nonpositive_points or 0) > th.COULOMB_MAX_NONPOSITIVE_POINTS
     )
 
 
-def verdict(
-    metrics: Mapping[str, Any], *, bare_nuclei: bool, reference_has_minimum: bool | None = None
-) -> tuple[str, list[str]]:
-    """("pass" | "fail", failures) for a curve's metrics; failures named from :data:`FAILURES`
-    (see the module docstring for each name and its threshold).
+def verdict(m: CurveMetrics, *, bare_nuclei: bool,
+            reference_has_minimum: bool | None = None) -> Verdict:
+    """The verdict on a curve's metrics; failures named from :class:`Failure` (see the module
+    docstring for each name and its threshold).
 
     ``reference_has_minimum`` defaults to the metrics' own count of the reference's minima
     (``reference_n_minima``), the measure applied to the model: a reference whose only dip is
     shallower than MINIMUM_PROMINENCE_EV is judged as repulsive, so the reference itself passes."""
-    m = metrics
     if reference_has_minimum is None:
-        reference_has_minimum = (m.get("reference_n_minima") or 0) > 0
-    n_points = m.get("n_points")
-    n_nan = m.get("n_nan") or 0
-    if n_nan and n_points is not None and n_nan >= n_points:
-        return "fail", ["nan-energy"]  # nothing finite to judge
+        reference_has_minimum = m.reference_n_minima > 0
+    if m.n_nan and m.n_nan >= m.n_points:
+        return Verdict(False, (Failure.NAN_ENERGY,))  # nothing finite to judge
 
-    failed: set[str] = set()
-    if n_nan > 0:
-        failed.add("nan-energy")
-    if m.get("repulsive_wall_monotonic") is False:
-        failed.add("no-repulsive-wall")
-    if _exceeds(m.get("asymptote_error_ev"), th.ASYMPTOTE_TOLERANCE_EV):
-        failed.add("wrong-asymptote")
+    failed: set[Failure] = set()
+    if m.n_nan > 0:
+        failed.add(Failure.NAN_ENERGY)
+    if m.repulsive_wall_monotonic is False:
+        failed.add(Failure.NO_REPULSIVE_WALL)
+    if _exceeds(m.asymptote_error_ev, th.ASYMPTOTE_TOLERANCE_EV):
+        failed.add(Failure.WRONG_ASYMPTOTE)
 
-    n_min = m.get("n_minima") or 0
     # the caller's word on the reference wins; the reference's own count may add minima
-    ref_n_min = max(m.get("reference_n_minima") or 0, 1) if reference_has_minimum else 0
-    if n_min > ref_n_min:
-        failed.add("spurious-minimum")
-    if reference_has_minimum and n_min == 0:
-        failed.add("missing-minimum")
+    reference_minima = max(m.reference_n_minima, 1) if reference_has_minimum else 0
+    if m.n_minima > reference_minima:
+        failed.add(Failure.SPURIOUS_MINIMUM)
+    if reference_has_minimum and m.n_minima == 0:
+        failed.add(Failure.MISSING_MINIMUM)
 
     if reference_has_minimum:
-        if _exceeds(m.get("r_e_error_angstrom"), th.R_E_TOLERANCE_ANGSTROM):
-            failed.add("wrong-bond-length")
-        ref_de = m.get("reference_d_e_ev")
-        if ref_de is not None and _exceeds(m.get("d_e_error_ev"), th.D_E_RELATIVE_TOLERANCE * abs(ref_de)):
-            failed.add("wrong-well-depth")
-        ref_omega = m.get("reference_omega_e_cm1")
-        if ref_omega is not None and _exceeds(
-            m.get("omega_e_error_cm1"), th.OMEGA_RELATIVE_TOLERANCE * abs(ref_omega)
-        ):
-            failed.add("wrong-frequency")
+        if _exceeds(m.r_e_error_angstrom, th.R_E_TOLERANCE_ANGSTROM):
+            failed.add(Failure.WRONG_BOND_LENGTH)
+        if m.reference_d_e_ev is not None and _exceeds(
+                m.d_e_error_ev, th.D_E_RELATIVE_TOLERANCE * abs(m.reference_d_e_ev)):
+            failed.add(Failure.WRONG_WELL_DEPTH)
+        if m.reference_omega_e_cm1 is not None and _exceeds(
+                m.omega_e_error_cm1, th.OMEGA_RELATIVE_TOLERANCE * abs(m.reference_omega_e_cm1)):
+            failed.add(Failure.WRONG_FREQUENCY)
 
     if bare_nuclei and _coulomb_violated(m):
-        failed.add("coulomb-law-violated")
+        failed.add(Failure.COULOMB_LAW_VIOLATED)
 
-    flips = m.get("force_sign_flips")
-    if flips is not None:
-        ref_flips = m.get("reference_force_sign_flips")
-        if ref_flips is None:
-            ref_flips = 1 if reference_has_minimum else 0
-        if flips > ref_flips + th.MAX_EXTRA_FORCE_SIGN_FLIPS:
-            failed.add("rough-curve")
-    jump = m.get("energy_jump_ev")
-    if jump is not None and jump - (m.get("reference_energy_jump_ev") or 0.0) > th.ENERGY_JUMP_TOLERANCE_EV:
-        failed.add("rough-curve")
+    if m.force_sign_flips is not None:
+        reference_flips = m.reference_force_sign_flips
+        if reference_flips is None:
+            reference_flips = 1 if reference_has_minimum else 0
+        if m.force_sign_flips > reference_flips + th.MAX_EXTRA_FORCE_SIGN_FLIPS:
+            failed.add(Failure.ROUGH_CURVE)
+    if m.energy_jump_ev is not None and (m.energy_jump_ev - (m.reference_energy_jump_ev or 0.0)
+                                         > th.ENERGY_JUMP_TOLERANCE_EV):
+        failed.add(Failure.ROUGH_CURVE)
 
-    if _exceeds(m.get("energy_force_work_error"), th.ENERGY_FORCE_WORK_TOLERANCE):
-        failed.add("energy-force-inconsistent")
-    if _exceeds(m.get("mae_ev"), th.LARGE_MAE_EV):
-        failed.add("large-error")
-
-    failures = [name for name in FAILURES if name in failed]
-    return ("fail" if failures else "pass"), failures
+    if _exceeds(m.energy_force_work_error, th.ENERGY_FORCE_WORK_TOLERANCE):
+        failed.add(Failure.ENERGY_FORCE_INCONSISTENT)
+    if _exceeds(m.mae_ev, th.LARGE_MAE_EV):
+        failed.add(Failure.LARGE_ERROR)
+    return Verdict.from_failures(failed)

@@ -17,21 +17,10 @@ import json
 import re
 from pathlib import Path
 
+from astray.probes.results import Failure
+from astray.report.columns import METRIC_COLUMNS
 from astray.units import EV_KCAL_MOL
 
-#: Metric columns of the table: (JSON key, header, scale, format); energies (eV in the JSON)
-#: are shown in kcal/mol with eV beside them.
-TABLE_COLUMNS = [
-    ("mae_ev", "MAE", "energy", "{:.2f}"),
-    ("r_e_error_angstrom", "Δr<sub>e</sub> (Å)", 1.0, "{:+.3f}"),
-    ("d_e_error_ev", "ΔD<sub>e</sub>", "energy", "{:+.1f}"),
-    ("omega_e_error_cm1", "Δω<sub>e</sub> (cm⁻¹)", 1.0, "{:+.0f}"),
-    ("asymptote_error_ev", "asymptote error", "energy", "{:+.2f}"),
-    ("n_minima", "minima", 1, "{}"),
-    ("repulsive_wall_monotonic", "monotonic wall", 1, "{}"),
-    ("coulomb_exponent", "Coulomb n (exact −1)", 1.0, "{:.3f}"),
-    ("coulomb_prefactor_kcal_mol_angstrom", "Coulomb k (exact 332.06)", 1.0, "{:.1f}"),
-]
 #: Header suffix of an energy column.
 ENERGY_UNITS = " kcal/mol (eV)"
 
@@ -50,36 +39,36 @@ def png_data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
-def _cell(value, scale, fmt) -> str:
+def _cell(value, energy: bool, fmt: str) -> str:
     if value is None:
         return "–"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if scale == "energy":
+    if energy:
         return f"{fmt.format(value * EV_KCAL_MOL)} ({value:{'+' if '+' in fmt else ''}.3g})"
-    return fmt.format(value * scale)
+    return fmt.format(value)
 
 
-def _header(title: str, scale) -> str:
-    return f"<th>{title}{ENERGY_UNITS if scale == 'energy' else ''}</th>"
+def _header(title: str, energy: bool) -> str:
+    return f"<th>{title}{ENERGY_UNITS if energy else ''}</th>"
 
 
 def metrics_table(records: list[dict]) -> str:
     """The verdicts, failures and metrics of curves.json records, one row per potential."""
-    head = "".join(_header(h, s) for _, h, s, _ in TABLE_COLUMNS)
+    head = "".join(_header(c.header, c.energy) for c in METRIC_COLUMNS) + "<th>grade</th>"
     rows = []
     for rec in records:
         blind = " (charge/spin-blind here)" if rec["blind_to_this_system"] else ""
-        cells = "".join(f"<td>{_cell(rec['metrics'].get(k), s, f)}</td>"
-                        for k, _, s, f in TABLE_COLUMNS)
+        cells = "".join(f"<td>{_cell(c.value(rec['metrics']), c.energy, c.spec)}</td>"
+                        for c in METRIC_COLUMNS) + f"<td class=l>{rec['grade']}</td>"
         failures = ", ".join(rec["failures"]) or "–"
         rows.append(f"<tr><td class=l>{html.escape(rec['potential'])}{blind}</td>"
                     f"<td class={rec['verdict']}>{rec['verdict']}</td>"
                     f"<td class=l>{html.escape(failures)}</td>{cells}</tr>")
         aligned = rec.get("metrics_aligned_at_largest_r")
         if aligned:  # shape only (a model whose fragment energies mean nothing); verdict above
-            cells = "".join(f"<td>{_cell(aligned.get(k), s, f)}</td>"
-                            for k, _, s, f in TABLE_COLUMNS)
+            cells = "".join(f"<td>{_cell(c.value(aligned), c.energy, c.spec)}</td>"
+                            for c in METRIC_COLUMNS) + "<td class=l>–</td>"
             rows.append(f"<tr><td class=l>{html.escape(rec['potential'])}, aligned at the "
                         f"largest r (shape only)</td><td>–</td><td class=l>–</td>{cells}</tr>")
     return (f"<table><tr><th>potential</th><th>verdict</th><th>failures</th>{head}</tr>"
@@ -89,12 +78,12 @@ def metrics_table(records: list[dict]) -> str:
 def reference_table(records: list[dict]) -> str:
     """The reference curve's own r_e, D_e and omega_e (what the errors are measured from)."""
     metrics = records[0]["metrics"]
-    return ("<table><tr><th>reference</th><th>r<sub>e</sub> (Å)</th>"
-            f"{_header('D<sub>e</sub>', 'energy')}<th>ω<sub>e</sub> (cm⁻¹)</th></tr>"
+    return ("<table><tr><th>reference</th><th>rₑ (Å)</th>"
+            f"{_header('Dₑ', True)}<th>ωₑ (cm⁻¹)</th></tr>"
             f"<tr><td class=l><code>{html.escape(records[0]['reference_method'])}</code></td>"
-            f"<td>{_cell(metrics.get('reference_r_e_angstrom'), 1.0, '{:.4f}')}</td>"
-            f"<td>{_cell(metrics.get('reference_d_e_ev'), 'energy', '{:.2f}')}</td>"
-            f"<td>{_cell(metrics.get('reference_omega_e_cm1'), 1.0, '{:.0f}')}</td></tr></table>")
+            f"<td>{_cell(metrics['reference_r_e_angstrom'], False, '{:.4f}')}</td>"
+            f"<td>{_cell(metrics['reference_d_e_ev'], True, '{:.2f}')}</td>"
+            f"<td>{_cell(metrics['reference_omega_e_cm1'], False, '{:.0f}')}</td></tr></table>")
 
 
 def level_of_theory_table(records: list[dict]) -> str:
@@ -107,16 +96,16 @@ def level_of_theory_table(records: list[dict]) -> str:
             continue
         own, functional = (lot["metrics_model_vs_level_of_theory"],
                            lot["metrics_level_of_theory_vs_reference"])
-        cells = "".join(f"<td>{_cell(m.get(key), 'energy', fmt)}</td>"
+        cells = "".join(f"<td>{_cell(m[key], True, fmt)}</td>"
                         for m in (rec["metrics"], own, functional)
                         for key, fmt in (("mae_ev", "{:.2f}"), ("d_e_error_ev", "{:+.1f}")))
         rows.append(f"<tr><td class=l>{html.escape(rec['potential'])}</td>"
                     f"<td class=l><code>{html.escape(lot['method'])}</code></td>{cells}</tr>")
     if not rows:
         return ""
-    heads = "".join(_header(f"{what} {pair}", "energy") for pair in (
+    heads = "".join(_header(f"{what} {pair}", True) for pair in (
         "model vs reference", "model vs its level of theory", "level of theory vs reference")
-        for what in ("MAE", "ΔD<sub>e</sub>"))
+        for what in ("MAE", "ΔDₑ"))
     return ("<table><tr><th>potential</th><th>level of theory (dashed)</th>"
             f"{heads}</tr>{''.join(rows)}</table>")
 
@@ -159,8 +148,8 @@ def failure_glossary() -> dict[str, str]:
         unit = " Å" if name.endswith("_ANGSTROM") else ""
         return f"{name} ({number:g}{unit})"
 
-    return {name: re.sub(r"\b[A-Z][A-Z0-9_]{3,}\b", value, entries.get(name, ""))
-            for name in verdict.FAILURES}
+    return {failure.value: re.sub(r"\b[A-Z][A-Z0-9_]{3,}\b", value, entries.get(failure.value, ""))
+            for failure in Failure}
 
 
 def _glossary_html() -> str:
@@ -190,7 +179,7 @@ def write_html(result: dict, figures: dict[str, Path], path: Path) -> Path:
         f"<tr><td class=l>{html.escape(p['name'])}</td>"
         f"<td class=l>{html.escape(str(p['version']))}</td>"
         f"<td class=l>{html.escape(p.get('family', ''))}</td>"
-        f"<td>{_cell(p['charge_aware'], 1, '{}')}</td><td>{_cell(p['spin_aware'], 1, '{}')}</td>"
+        f"<td>{_cell(p['charge_aware'], False, '{}')}</td><td>{_cell(p['spin_aware'], False, '{}')}</td>"
         f"<td class=l>{html.escape(p.get('level_of_theory', ''))}</td></tr>"
         for p in result["potentials"])
     references = "".join(

@@ -45,7 +45,7 @@ def execute_run(spec: RunSpec, run_dir: str | Path, references: ProbeReferences,
     the failure.
     """
     from astray.potentials.checkpoint import CheckpointPotential
-    from astray.probes.curves import probe
+    from astray.probes.curves import probe_curve
     from astray.systems import get_system
     from astray.train.trainer import train
 
@@ -55,8 +55,8 @@ def execute_run(spec: RunSpec, run_dir: str | Path, references: ProbeReferences,
     potential = CheckpointPotential(str(run_dir / "best.pt"))
     probes = {}
     for name in spec.probe_systems:
-        record = probe(potential, get_system(name), references.reference[name],
-                       references.level_of_theory.get(name))
+        record = probe_curve(potential, get_system(name), references.reference[name],
+                             references.level_of_theory.get(name)).to_json()
         probes[name] = {key: record.get(key) for key in PROBE_FIELDS}
     c = spec.config
     result = {
