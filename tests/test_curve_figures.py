@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scaling_fixtures import MORSE, morse
 
 from astray.reference import reference_curve
 from astray.report.figures import GAP_EDGE_HEIGHT, method_label, system_curves_figure
 from astray.systems import get_system
+from scaling_fixtures import MORSE, morse
 
 PBE = "dft:pbe/def2-tzvp"
 

@@ -179,7 +179,8 @@ def test_polyatomic_forces_invariance_and_finite_differences(prior):
     pos = 1.1 * torch.randn(7, 3, generator=generator, dtype=torch.float64)
     charge = torch.tensor([0.0, 1.0], dtype=torch.float64)
 
-    def energy_and_forces(positions, order=torch.arange(7)):
+    def energy_and_forces(positions, order=None):
+        order = torch.arange(7) if order is None else order
         positions = positions[order].clone().requires_grad_(True)
         energy = prior(z[order], positions, batch[order], charge)
         return energy.detach(), -torch.autograd.grad(energy.sum(), positions)[0]

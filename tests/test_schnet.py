@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 import torch
 from torch_geometric.nn import SchNet as PygSchNet
-from test_batching import CUTOFF, embedded_molecules
 
 from astray.errors import ModelError
 from astray.models import build_model
 from astray.models.neighbors import pyg_interaction_graph, radius_graph
 from astray.models.schnet import GaussianSmearing, SchNet, pyg_name, unordered_pairs
 from astray.train import PackedGraphs
+from test_batching import CUTOFF, embedded_molecules
 
 RTOL = 1e-5
 

@@ -19,8 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from ase import Atoms
-from ase.data import atomic_masses, atomic_numbers, covalent_radii
-from ase.data import ground_state_magnetic_moments
+from ase.data import atomic_masses, atomic_numbers, covalent_radii, ground_state_magnetic_moments
 
 from astray.atomic_data import ELECTRON_AFFINITY_EV, IONISATION_ENERGY_EV
 from astray.errors import SystemSpecError

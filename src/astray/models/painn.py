@@ -22,8 +22,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from astray.models.layers import (MAX_ATOMIC_NUMBER, cosine_cutoff, reset_linear, silu_mlp,
-                                  sinc_radial_basis)
+from astray.models.layers import (
+    MAX_ATOMIC_NUMBER,
+    cosine_cutoff,
+    reset_linear,
+    silu_mlp,
+    sinc_radial_basis,
+)
 from astray.models.neighbors import radius_graph
 
 #: Added under the square root of ||V v||: the norm of a zero vector has no derivative.

@@ -61,8 +61,7 @@ from torch import nn
 # model's atomic limit and the probe's separated fragments are the same channel.
 from astray.atomic_data import ELECTRON_AFFINITY_EV, IONISATION_ENERGY_EV
 from astray.errors import SystemSpecError
-from astray.models.layers import (MAX_ATOMIC_NUMBER, cosine_cutoff, reset_linear,
-                                  sinc_radial_basis)
+from astray.models.layers import MAX_ATOMIC_NUMBER, cosine_cutoff, reset_linear, sinc_radial_basis
 from astray.models.neighbors import radius_graph
 from astray.units import BOHR_ANGSTROM, COULOMB_EV_ANGSTROM, HARTREE_EV
 

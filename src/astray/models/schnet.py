@@ -25,8 +25,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from astray.models.layers import (MAX_ATOMIC_NUMBER, GaussianSmearing, cosine_cutoff,
-                                  linear_after_shifted_softplus, reset_linear)
+from astray.models.layers import (
+    MAX_ATOMIC_NUMBER,
+    GaussianSmearing,
+    cosine_cutoff,
+    linear_after_shifted_softplus,
+    reset_linear,
+)
 from astray.models.neighbors import radius_graph
 
 
@@ -183,7 +188,7 @@ class SchNet(nn.Module):
         return energy
 
     @classmethod
-    def from_pyg(cls, pyg_model: nn.Module, energy_unit_ev: float = 1.0) -> "SchNet":
+    def from_pyg(cls, pyg_model: nn.Module, energy_unit_ev: float = 1.0) -> SchNet:
         """A SchNet with the hyper-parameters and weights of a ``torch_geometric.nn.SchNet``.
 
         Raises ValueError for the PyG options this model does not have (dipole, mean/std

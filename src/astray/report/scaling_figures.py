@@ -24,8 +24,14 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
-from astray.report.figures import (EQUILIBRIUM_WINDOW, LONG_RANGE_START, full_curve_limits,
-                                   plot_depth_ev, values_array, window_limits)
+from astray.report.figures import (
+    EQUILIBRIUM_WINDOW,
+    LONG_RANGE_START,
+    full_curve_limits,
+    plot_depth_ev,
+    values_array,
+    window_limits,
+)
 from astray.scaling.fits import H2_TARGETS, fit_band, run_targets
 from astray.systems import get_system
 from astray.units import COULOMB_EV_ANGSTROM
