@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from astray.errors import SystemSpecError
-from astray.systems import CATALOGUE, DEFAULT_SUITE, get_system
+from astray.probes.thresholds import COMPRESSED_BELOW, STRETCHED_ABOVE
+from astray.systems import CATALOGUE, DEFAULT_SUITE, GRID_POINTS, get_system
 
 
 def test_catalogue_has_the_issue_systems():
@@ -40,6 +41,18 @@ def test_h2_grid_spans_compression_to_dissociation_denser_near_equilibrium():
     near = spacing[(grid[:-1] > 0.6) & (grid[:-1] < 1.1)]
     far = spacing[grid[:-1] > 2.0]
     assert near.max() < far.min()
+
+
+def test_default_grids_change_region_where_the_metrics_do():
+    """Each grid's compressed part ends, and its stretched part starts, at the metrics' region
+    boundaries (COMPRESSED_BELOW, STRETCHED_ABOVE times r_nominal), so every region is sampled
+    by the planned number of points."""
+    n_compressed, n_bonding, n_stretched = GRID_POINTS
+    for system in CATALOGUE.values():
+        grid = system.default_grid()
+        assert len(grid) == n_compressed + n_bonding + n_stretched
+        assert grid[n_compressed] == np.round(COMPRESSED_BELOW * system.r_nominal, 6)
+        assert grid[n_compressed + n_bonding] == np.round(STRETCHED_ABOVE * system.r_nominal, 6)
 
 
 def test_atoms_carry_charge_and_multiplicity():
