@@ -42,6 +42,9 @@ MINIMUM_DEPTH_EV = 0.5
 FULL_CURVE_DEPTHS = (-1.6, 2.5)
 #: Padding (eV) above and below the curves of the near-equilibrium and long-range panels.
 EQUILIBRIUM_PAD_EV, LONG_RANGE_PAD_EV = 0.3, 0.2
+#: A panel that runs to the grid's end stops 2 % beyond its last point, so that point's marker
+#: is not cut in half by the frame.
+LAST_POINT_MARGIN = 1.02
 
 
 #: Marker of a missing point (NaN energy), and the height (a fraction of the panel, from its
@@ -197,7 +200,7 @@ def system_curves_figure(system: Diatomic, records: list[dict]) -> Figure:
     axes[1].set_title("near equilibrium")
     start = LONG_RANGE_START * system.r_nominal
     draw(axes[2])
-    axes[2].set_xlim(start, r.max() * 1.02)
+    axes[2].set_xlim(start, r.max() * LAST_POINT_MARGIN)
     axes[2].set_ylim(*window_limits(r, all_curves, start, r.max(), LONG_RANGE_PAD_EV))
     axes[2].set_title("long range")
     handles, labels = axes[1].get_legend_handles_labels()

@@ -26,6 +26,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
 from astray.report.figures import (
     EQUILIBRIUM_WINDOW,
+    LAST_POINT_MARGIN,
     LONG_RANGE_START,
     full_curve_limits,
     plot_depth_ev,
@@ -368,7 +369,7 @@ def h2_curves_figure(summary: dict, window: str = "full") -> Figure:
             style = styles[size_key(run)]
             ax.plot(r, values_array(run["probe"]["H2"]["energy_ev"]), color=style.color,
                     ls=style.linestyle, lw=1.1, alpha=0.85)
-        ax.set_xlim(r_low, r_high * 1.02 if high_factor is None else r_high)
+        ax.set_xlim(r_low, r_high * LAST_POINT_MARGIN if high_factor is None else r_high)
         ax.set_ylim(*y_limits)
         ax.grid(True, alpha=0.3)
 
