@@ -243,18 +243,18 @@ def test_pbe0_binds_h2_like_the_exact_curve_within_its_known_error():
 def test_so3lr_shape_metrics_aligned_at_largest_r_are_extra_and_marked():
     """SO3LR's fragment energies mean nothing (trained on forces): its curve is judged against
     its own fragments, and the shape metrics after aligning at the largest r come in addition."""
-    from astray.probes.curves import probe
+    from astray.probes.curves import probe_curve
     from astray.reference import reference_curve
     from astray.systems import get_system
 
     system = get_system("H2")
     reference = reference_curve(system)
-    record = probe(load_potential("so3lr"), system, reference)
+    record = probe_curve(load_potential("so3lr"), system, reference).to_json()
     aligned = record["metrics_aligned_at_largest_r"]
     assert aligned["asymptote_error_ev"] == pytest.approx(0.0, abs=1e-9)
     assert record["metrics"]["asymptote_error_ev"] != pytest.approx(0.0, abs=1e-3)
     assert record["verdict"] == "fail"  # the alignment hides no failure
-    plain = probe(load_potential("exact"), system, reference)
+    plain = probe_curve(load_potential("exact"), system, reference).to_json()
     assert "metrics_aligned_at_largest_r" not in plain
 
 
