@@ -27,6 +27,12 @@ from astray.probes.thresholds import COMPRESSED_BELOW, STRETCHED_ABOVE
 
 #: Points in each region of a default grid: compressed, bonding, stretched.
 GRID_POINTS = (10, 16, 14)
+#: Grid start of a spec without catalogue limits, a fraction of r_nominal: deep in the wall
+#: (the exact H2 curve stands 8.5 eV above its atoms at 0.4 r_e, HeH+ 16.3 eV, 3 and 8 D_e).
+SPEC_GRID_START = 0.4
+#: Grid end of such a spec: 5 r_nominal, and at least 6 angstrom, where a bond has dissociated
+#: (exact H2: 4 meV below its atoms at 5 r_e, 0.3 meV at 6 angstrom; chemical accuracy 43 meV).
+SPEC_GRID_END, SPEC_GRID_END_MIN_ANGSTROM = 5.0, 6.0
 
 
 @dataclass(frozen=True)
@@ -208,8 +214,10 @@ def make_diatomic(sym_a: str, sym_b: str, charge: int, multiplicity: int, *, nam
     spec = f"{sym_a}-{sym_b},charge={charge},mult={multiplicity}"
     return Diatomic(name=name or spec, symbols=(sym_a, sym_b), charge=charge,
                     multiplicity=multiplicity, fragments=fragments, r_nominal=r_nominal,
-                    r_min=r_min or round(0.4 * r_nominal, 3),
-                    r_max=r_max or max(6.0, round(5.0 * r_nominal, 1)), description=description)
+                    r_min=r_min or round(SPEC_GRID_START * r_nominal, 3),
+                    r_max=r_max or max(SPEC_GRID_END_MIN_ANGSTROM,
+                                       round(SPEC_GRID_END * r_nominal, 1)),
+                    description=description)
 
 
 def _catalogue() -> dict[str, Diatomic]:
