@@ -82,16 +82,33 @@ def test_names_still_work_and_chgnet_fails_two_protons():
     assert result["chgnet", "H2"].level_of_theory.curve.method == "dft:pbe/def2-tzvp"
 
 
+ASTRAY_IMPORTS = """
+import astray, astray.api, astray.cli, astray.report.figures
+astray.probe, astray.ProbeResult, astray.reference_curve, astray.load_potential
+"""
+
+
 def test_importing_astray_changes_no_global_state():
-    code = """
-import logging, warnings, matplotlib
+    """Whatever astray's dependencies do when imported (scipy and torch add warning filters of
+    their own), importing astray itself sets no backend, warnings filter or logging handler:
+    the modules astray imports are imported first, then astray."""
+    libraries = subprocess.run(
+        [sys.executable, "-c", ASTRAY_IMPORTS + "import sys; print(' '.join(name for name in "
+         "sys.modules if not name.startswith('astray')))"],
+        check=True, capture_output=True, text=True).stdout.split()
+    code = f"""
+import importlib, logging, warnings
+for name in {libraries!r}:
+    try:
+        importlib.import_module(name)
+    except Exception:
+        pass
+import matplotlib
 backend, filters = matplotlib.rcParams._get("backend"), list(warnings.filters)
 handlers = list(logging.getLogger().handlers)
-import astray
-astray.probe, astray.ProbeResult, astray.reference_curve, astray.load_potential
-import astray.cli, astray.report.figures
+{ASTRAY_IMPORTS}
 assert matplotlib.rcParams._get("backend") == backend, "backend"
-assert list(warnings.filters) == filters, "warnings"
+assert list(warnings.filters) == filters, [f for f in warnings.filters if f not in filters]
 assert logging.getLogger().handlers == handlers, "logging"
 assert "matplotlib.pyplot" not in __import__("sys").modules, "pyplot"
 """
