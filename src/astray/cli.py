@@ -152,9 +152,9 @@ def _reference_table(result: dict) -> Table:
         if curve is not None:
             m = curve["metrics"]
             table.add_row(system["name"], curve["reference_method"],
-                          _fmt(m.get("reference_r_e_angstrom"), 1.0, "{:.4f}"),
-                          _kcal(m.get("reference_d_e_ev")),
-                          _fmt(m.get("reference_omega_e_cm1"), 1.0, "{:.0f}"))
+                          _fmt(m["reference_r_e_angstrom"], 1.0, "{:.4f}"),
+                          _kcal(m["reference_d_e_ev"]),
+                          _fmt(m["reference_omega_e_cm1"], 1.0, "{:.0f}"))
     return table
 
 
@@ -172,9 +172,9 @@ def _level_of_theory_table(curves: list[dict]) -> Table | None:
     for curve in split:
         lot = curve["level_of_theory"]
         table.add_row(curve["potential"], curve["system"], lot["method"],
-                      _kcal(curve["metrics"].get("mae_ev")),
-                      _kcal(lot["metrics_model_vs_level_of_theory"].get("mae_ev")),
-                      _kcal(lot["metrics_level_of_theory_vs_reference"].get("mae_ev")))
+                      _kcal(curve["metrics"]["mae_ev"]),
+                      _kcal(lot["metrics_model_vs_level_of_theory"]["mae_ev"]),
+                      _kcal(lot["metrics_level_of_theory_vs_reference"]["mae_ev"]))
     return table
 
 
