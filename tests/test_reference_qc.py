@@ -1,5 +1,5 @@
-"""Ab initio references (astray.reference.quantum_chemistry and .methods) against published
-exact values.
+"""Ab initio references (the families of astray.reference and their registry, .methods) against
+published exact values.
 
 Exact H2 Born-Oppenheimer energies (total, hartree, R in bohr): J. S. Sims and S. A. Hagstrom,
 J. Chem. Phys. 124, 094101 (2006), Table VI, for 0.4 <= R <= 6.0 (they agree with
@@ -12,12 +12,13 @@ import numpy as np
 import pytest
 from scipy.interpolate import CubicSpline
 
-from astray.errors import ReferenceUnavailableError
-from astray.reference import quantum_chemistry as qc
-from astray.reference import scf as scf_methods
 from astray.curve import Curve
-from astray.reference.methods import (
-    compute_reference, default_method, parse_method, total_energy)
+from astray.errors import ReferenceUnavailableError
+from astray.level_of_theory import LevelOfTheory
+from astray.reference.methods import compute_reference, default_method, total_energy
+from astray.reference.pyscf_tools import diatomic
+from astray.reference.scf import scf_curve
+from astray.reference.two_electron import two_electron_fci
 from astray.systems import CATALOGUE, get_system
 from astray.units import BOHR_ANGSTROM, COULOMB_EV_ANGSTROM, HARTREE_EV, KCAL_MOL_EV
 
@@ -113,8 +114,8 @@ def test_two_electron_fci_equals_determinant_fci():
     from pyscf import fci, scf
 
     for multiplicity in (1, 3):
-        mol = qc.diatomic(("H", "H"), 1.7, 0, multiplicity, "cc-pvdz")
-        solution = qc.two_electron_fci(mol)
+        mol = diatomic(("H", "H"), 1.7, 0, multiplicity, "cc-pvdz")
+        solution = two_electron_fci(mol)
         mf = (scf.RHF(mol) if multiplicity == 1 else scf.ROHF(mol)).run()
         spin = (multiplicity - 1) / 2
         solver = fci.addons.fix_spin_(fci.FCI(mf), ss=spin * (spin + 1))
@@ -130,7 +131,7 @@ def test_default_methods():
     for name, method in expected.items():
         assert default_method(get_system(name)) == method
     for system in CATALOGUE.values():  # every default parses back to itself
-        assert parse_method(default_method(system)).canonical == default_method(system)
+        assert LevelOfTheory.parse(default_method(system)).canonical == default_method(system)
 
 
 @pytest.mark.parametrize("text, canonical", [
@@ -143,7 +144,7 @@ def test_default_methods():
     ("hf:cc-pvdz", "hf/cc-pvdz"), ("ccsd(t):cc-pvdz", "ccsd(t)/cc-pvdz"), ("coulomb", "coulomb"),
 ])
 def test_method_strings(text, canonical):
-    assert parse_method(text).canonical == canonical
+    assert LevelOfTheory.parse(text).canonical == canonical
 
 
 @pytest.mark.parametrize("system, method, message", [
@@ -220,8 +221,8 @@ def test_broken_symmetry_dft_dissociates_h2_and_restricted_does_not():
     broken-symmetry solution goes to two atoms."""
     curve = compute_reference(get_system("H2"), [6.0], "dft:pbe/def2-svp")
     assert abs(curve.energy_ev[0]) < 0.01  # two H atoms at 6 A, eV
-    restricted = scf_methods.scf_curve(("H", "H"), np.array([6.0 / BOHR_ANGSTROM]), 0, 1, "def2-svp",
-                              "pbe", broken_symmetry=False)[0] * HARTREE_EV
+    restricted = scf_curve(("H", "H"), np.array([6.0 / BOHR_ANGSTROM]), 0, 1, "def2-svp", "pbe",
+                           broken_symmetry=False)[0] * HARTREE_EV
     assert restricted - sum(curve.fragment_energy_ev) > 1.0  # spurious ionic energy, eV
 
 

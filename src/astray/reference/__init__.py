@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from astray.curve import Curve
-from astray.reference.methods import compute_reference, default_method, parse_method
+from astray.reference.methods import BEST, compute_reference, default_method, resolve
 from astray.store import R_DECIMALS, Store
 from astray.systems import Diatomic, Fragment, file_stem
 
@@ -33,15 +33,18 @@ SHIPPED_DIR = Path(__file__).parent / "shipped"
 
 
 def resolve_method(system: Diatomic, method: str | None) -> str:
-    """The method key used for caching: the best method for the system, or the user's, lowercased.
+    """The method key used for caching: the canonical spelling of the best method for the
+    system or of the user's (``dft/PBE/def2-TZVP`` and ``dft:pbe/def2-tzvp`` are one key, that
+    of the shipped curves).
 
     Without electrons (H2++) every method's energy is Coulomb's law, so any valid method
     resolves to ``coulomb``: a checkpoint trained on B3LYP data gets its level of theory for two
     protons at once instead of minutes of SCF on an empty molecule."""
-    if method is None or method.strip().lower() in ("", "best", "exact"):
+    if method is None or method.strip().lower() in BEST:
         return default_method(system)
-    parse_method(method)  # an unknown method is an error for bare nuclei too
-    return "coulomb" if system.n_electrons == 0 else method.strip().lower()
+    # an unknown method is an error for bare nuclei too
+    canonical = resolve(method, tuple(system.symbols), system.n_electrons).canonical
+    return "coulomb" if system.n_electrons == 0 else canonical
 
 
 def fragment_key(fragment: Fragment) -> str:

@@ -247,24 +247,25 @@ def level_of_theory_curve(dataset, system, reference, store: Store):
 
     Bare nuclei have no electrons: every electronic-structure method gives them the Coulomb
     energy of the nuclei, which is the exact reference itself. GFN2-xTB is evaluated with
-    tblite (E(AB) - E(A) - E(B), as for any potential); DFT with the reference machinery.
+    tblite (E(AB) - E(A) - E(B), as for any potential); HF, DFT and the rest with the reference
+    machinery.
     """
+    from astray.level_of_theory import LevelOfTheory
     from astray.reference import reference_curve
-    from astray.train.trainer import level_of_theory_method
 
     if system.bare_nuclei:
         return reference
-    method = dataset.meta.get("build", {}).get("method", "")
-    if method == "gfn2-xtb":
+    level = LevelOfTheory.from_data_set(dataset.level_of_theory)
+    if level is None:
+        return None
+    if level.semi_empirical:
+        from astray.curve import Curve
         from astray.potentials.xtb import XtbPotential
         from astray.probes.curves import evaluate_curve
-        from astray.curve import Curve
 
         curve = evaluate_curve(XtbPotential(), system, reference.r_angstrom)
-        return Curve(system.name, "gfn2-xtb", "GFN2-xTB (tblite): the data set's level "
-                              "of theory", curve.r_angstrom, curve.energy_ev,
-                              curve.total_energy_ev, curve.fragment_energy_ev,
-                              {"method": "gfn2-xtb"})
-    lot_method = level_of_theory_method(dataset)
-    return reference_curve(system, reference.r_angstrom, lot_method, store=store) \
-        if lot_method else None
+        return Curve(system.name, level.canonical, f"{level.describe()} (tblite): the data "
+                     "set's level of theory", curve.r_angstrom, curve.energy_ev,
+                     curve.total_energy_ev, curve.fragment_energy_ev,
+                     {"method": level.canonical})
+    return reference_curve(system, reference.r_angstrom, level.canonical, store=store)

@@ -394,12 +394,14 @@ def _resume(path: Path, config, model, optimizer, plateau, shuffle) -> dict:
 
 
 def level_of_theory_method(dataset: Dataset) -> str | None:
-    """The astray reference method that recomputes the data set's level of theory on a curve
-    (``dft:FUNCTIONAL/BASIS`` for a DFT-built set), so probes can split model from functional
-    error; None when there is none (xTB, imported data)."""
-    method = dataset.meta.get("build", {}).get("method", "")
-    functional, _, basis = method.partition("/")
-    return f"dft:{method}" if basis and functional != "hf" else None
+    """The astray reference method that recomputes the data set's level of theory on a curve:
+    the canonical spelling of what its metadata states (``dft:b3lyp/6-31g`` for the default
+    set, ``hf/6-31g`` for a Hartree-Fock one), so probes can split model from functional
+    error; None where no reference method computes it (GFN2-xTB, data of unknown method)."""
+    from astray.level_of_theory import LevelOfTheory
+
+    level = LevelOfTheory.from_data_set(dataset.level_of_theory)
+    return None if level is None or level.semi_empirical else level.canonical
 
 
 def _version() -> str:
