@@ -158,3 +158,23 @@ def test_options_that_do_not_apply_are_refused(spec, options, complaint):
     with pytest.raises(PotentialError, match="apply to") as error:
         load_potential(spec, **options)
     assert complaint in str(error.value) and "\n" not in str(error.value)
+
+
+class TorchModel(FlakyChargeReader):
+    """A calculator that holds a torch model outside its ``parameters``, as CHGNet's and
+    SevenNet's do."""
+
+    def __init__(self, seed: int):
+        import torch
+
+        super().__init__()
+        torch.manual_seed(seed)
+        self.model = torch.nn.Linear(3, 1)
+
+
+def test_the_weights_of_a_model_the_calculator_holds_are_in_its_version():
+    pytest.importorskip("torch")
+    first, same, other = (load_potential(TorchModel(seed)) for seed in (1, 1, 2))
+    assert "weights sha256 " in first.version and first.version == same.version
+    assert other.version != first.version
+    assert "weights sha256" not in load_potential(LennardJones()).version

@@ -30,10 +30,11 @@ other keyword, because ASE's ``Calculator`` would otherwise keep an unknown keyw
 parameter and compute with the defaults. A spec's module must be importable (on ``PYTHONPATH``).
 
 The version (part of every stored curve's key) names the class, its packages, a SHA-256 of the
-source files of the class's module and of the class and its bases, and a SHA-256 of the
-calculator's parameters (ASE's ``parameters``, else ``todict()``), so a curve is recomputed after
-the user edits the calculator or changes a parameter (two ``LennardJones`` with different
-``sigma`` are two potentials). A class defined where Python keeps no source file (``python -c``)
+source files of the class's module and of the class and its bases, a SHA-256 of the weights of
+the torch modules it holds (an ML calculator's model), and a SHA-256 of the calculator's
+parameters (ASE's ``parameters``, else ``todict()``), so a curve is recomputed after the user
+edits the calculator, loads other weights or changes a parameter (two ``LennardJones`` with
+different ``sigma`` are two potentials). A class defined where Python keeps no source file (``python -c``)
 is identified by its name, its parameters and the sources of its bases only.
 
 Each structure is a copy of the input with the calculator attached; ``atoms.info`` keeps
@@ -187,6 +188,35 @@ def calculator_parameters(calculator: object) -> dict | None:
     return json.loads(text)
 
 
+def weights_digest(calculator: object) -> str | None:
+    """SHA-256 of the weights of the torch modules a calculator holds, as its attributes or
+    theirs (CHGNet's and SevenNet's ``model``, fairchem's ``predictor.model``), in attribute
+    order; None if it holds none. ML calculators keep their model out of ``parameters``
+    (``CHGNetCalculator`` and ``SevenNetCalculator`` both have ``parameters == {}``), so
+    without this two SevenNet models of one class would share a version and a stored curve."""
+    torch = sys.modules.get("torch")
+    if torch is None:  # a calculator cannot hold a torch module before torch is imported
+        return None
+    held = []
+    for name, value in getattr(calculator, "__dict__", {}).items():
+        if isinstance(value, torch.nn.Module):
+            held.append((name, value))
+        else:
+            held += [(f"{name}.{inner}", module) for inner, module in
+                     getattr(value, "__dict__", {}).items() if isinstance(module, torch.nn.Module)]
+    if not held:
+        return None
+    digest = hashlib.sha256()
+    for path, module in held:
+        digest.update(path.encode())
+        for key, tensor in module.state_dict().items():
+            digest.update(key.encode())
+            if isinstance(tensor, torch.Tensor):  # bytes of any dtype, bfloat16 included
+                flat = tensor.detach().to("cpu").contiguous().reshape(-1)
+                digest.update(flat.view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
 class AseCalculatorPotential(PerStructurePotential):
     """An ASE calculator instance; :meth:`from_spec` builds one from an ``ase:`` spec.
 
@@ -219,6 +249,9 @@ class AseCalculatorPotential(PerStructurePotential):
         self.class_path = f"{cls.__module__}.{cls.__qualname__}"
         packages = dict.fromkeys(package_version(module) for module in (cls.__module__, "ase"))
         self._class_provenance = [*packages, f"source sha256 {source_digest(cls)[:16]}"]
+        weights = weights_digest(calculator)  # once: a loaded model's weights stay as they are
+        if weights is not None:
+            self._class_provenance.append(f"weights sha256 {weights[:16]}")
         declared = getattr(calculator, "implemented_properties", None)
         self.has_forces = ("forces" in declared if declared is not None
                            else callable(getattr(calculator, "get_forces", None)))
@@ -247,8 +280,9 @@ class AseCalculatorPotential(PerStructurePotential):
 
     @property
     def version(self) -> str:
-        """Class, packages, source digest and parameters digest, read now: a parameter changed
-        after loading (``calc.set(sigma=0.8)``) gives a new version."""
+        """Class, packages, digests of the sources, of the weights (if it holds torch modules)
+        and of the parameters, these read now: a parameter changed after loading
+        (``calc.set(sigma=0.8)``) gives a new version."""
         provenance = list(self._class_provenance)
         parameters = calculator_parameters(self.calculator)
         if parameters is not None:
