@@ -17,7 +17,7 @@ import pytest
 from ase import Atoms
 
 from astray.errors import PotentialError, WeightsNotFoundError
-from astray.potentials import Prediction, load_potential
+from astray.potentials import PerStructurePotential, Prediction, load_potential
 from astray.potentials.catalogue import CatalogueEntry
 from astray.potentials.families import chgnet_family, common, sevennet_family
 from astray.potentials.families.common import in_vacuum_box
@@ -287,6 +287,27 @@ def test_one_failing_structure_costs_only_itself(pair_count_potential):
 def test_an_empty_batch_is_empty(pair_count_potential):
     prediction = pair_count_potential.evaluate([])
     assert prediction.energy.shape == (0,) and prediction.forces == []
+
+
+class _HeliumRefusingBond(PerStructurePotential):
+    """E = r (eV, r in A; 0 for an atom) without forces; bad input for helium."""
+
+    has_forces = False
+
+    def single_point(self, atoms):
+        if 2 in atoms.numbers:
+            raise PotentialError("no basis functions for He")
+        return (atoms.get_distance(0, 1) if len(atoms) == 2 else 0.0), None
+
+
+def test_the_per_structure_loop_lets_bad_input_through():
+    """A failed structure is a NaN with a reason; an AstrayError is the user's input (a basis
+    without the element), which no point of the curve could survive, and propagates."""
+    potential = _HeliumRefusingBond("bond")
+    prediction = potential.evaluate(h2_batch((0.5, 2.0)))
+    assert np.array_equal(prediction.energy, [0.5, 2.0, 0.0, 0.0]) and prediction.forces is None
+    with pytest.raises(PotentialError, match="no basis functions for He"):
+        potential.evaluate([get_system("HeH+").atoms(1.0)])
 
 
 # --- GFN2-xTB -----------------------------------------------------------------------------------
