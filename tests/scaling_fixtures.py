@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from astray.probes.metrics import curve_metrics
+from astray.probes.measure import curve_metrics
 from astray.probes.verdict import verdict
 from astray.systems import get_system
 from astray.units import COULOMB_EV_ANGSTROM

@@ -1,10 +1,13 @@
 """Every threshold used by the curve probes, in one place.
 
-Two kinds of numbers live here:
+The numbers that live here:
 
+* *regions of a curve* (compressed, bonding, stretched), shared by the grids
+  (:mod:`astray.systems`), the metrics and the plot windows (:mod:`astray.report.figures`);
 * *measurement tolerances*, used by :mod:`astray.probes.metrics` to decide what counts as a
   minimum, a sign flip or a rise (they keep float noise from being read as physics);
-* *verdict thresholds*, used by :mod:`astray.probes.verdict` to turn metrics into named failures.
+* *verdict thresholds*, used by :mod:`astray.probes.verdict` to turn metrics into named failures;
+* *grade thresholds*, used by :mod:`astray.probes.grade` to say how close in numbers.
 
 Units are in the names: ``_EV`` eV, ``_ANGSTROM`` angstrom, ``_EV_ANGSTROM`` eV/angstrom,
 ``_RELATIVE`` a dimensionless fraction.
@@ -23,6 +26,13 @@ COMPRESSED_BELOW: float = 0.85
 #: its binding and the curve is in the bond-breaking / dissociation regime (static correlation).
 #: The bonding region is COMPRESSED_BELOW * r_ref <= r <= STRETCHED_ABOVE * r_ref (inclusive).
 STRETCHED_ABOVE: float = 1.6
+
+#: Smallest well depth (eV, 11.5 kcal/mol) that scales a full-curve plot panel (figures only; no
+#: metric uses it). A reference without a chemical well (He2: 0.9 meV; repulsive curves: none)
+#: would otherwise give an axis a few meV high, on which every model's error fills the panel; at
+#: 0.5 eV the panel spans -0.8 to +1.25 eV, where a spurious well of chemical size (a few tenths
+#: of an eV) is plain to see.
+MINIMUM_DEPTH_EV: float = 0.5
 
 # --------------------------------------------------------------------------------------------
 # Measurement tolerances (metrics.py)

@@ -18,7 +18,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
-from astray.probes.thresholds import STRETCHED_ABOVE
+from astray.probes.thresholds import MINIMUM_DEPTH_EV, STRETCHED_ABOVE
 from astray.systems import Diatomic
 
 #: Left edge of the near-equilibrium panel, a fraction of the nominal bond length: a plotting
@@ -31,11 +31,6 @@ EQUILIBRIUM_WINDOW_START = 0.75
 #: stretched region of the metrics, long range from there on.
 EQUILIBRIUM_WINDOW = (EQUILIBRIUM_WINDOW_START, STRETCHED_ABOVE)
 LONG_RANGE_START = STRETCHED_ABOVE
-#: Smallest well depth (eV, 11.5 kcal/mol) that scales a full-curve panel. A reference without
-#: a chemical well (He2: 0.9 meV; repulsive curves: none) would otherwise give an axis a few meV
-#: high, on which every model's error fills the panel; at 0.5 eV the panel spans -0.8 to
-#: +1.25 eV, where a spurious well of chemical size (a few tenths of an eV) is plain to see.
-MINIMUM_DEPTH_EV = 0.5
 #: y-limits of a full-curve panel in well depths: down to 1.6 D_e (a model binding 60 % too
 #: deeply is still in view) and up to 2.5 D_e of the wall, not its tens of eV at the grid's
 #: start, which would flatten the well into a line.
