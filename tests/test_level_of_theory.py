@@ -77,6 +77,13 @@ def test_the_shipped_data_sets_state_their_level_of_theory():
     assert LevelOfTheory.parse("gfn2-xtb").semi_empirical
 
 
+def test_the_xtb_potential_and_its_data_set_share_one_level_of_theory():
+    from astray.potentials.xtb import XtbPotential
+
+    assert LevelOfTheory.parse(XtbPotential.level_of_theory) == LevelOfTheory.from_data_set(
+        open_dataset("xtb").level_of_theory)
+
+
 @pytest.mark.parametrize("text, words", [
     ("magic", "unknown reference method"), ("nonsense/def2-svp", "FUNCTIONAL/BASIS"),
     ("dft:pbe", "dft:FUNCTIONAL/BASIS"), ("dft:nonsense/def2-svp", "unknown density functional"),
