@@ -208,6 +208,15 @@ def test_total_energy_of_atoms_and_structures():
         total_energy(["H", "H"], [[0, 0, 0], [0, 0, 0.74]], 0, 1, "coulomb")
 
 
+def test_an_atom_in_one_basis_function_has_nothing_to_rotate():
+    """H in STO-3G: one function, so the SCF energy is its expectation value, -0.466582 hartree
+    (Szabo & Ostlund, zeta = 1.24); PySCF's stability analysis divided by zero on it, so every
+    hf, dft and ccsd(t) curve of a hydrogen compound in STO-3G failed."""
+    for method in ("hf:sto-3g", "ccsd(t):sto-3g"):
+        energy = total_energy(["H"], [[0, 0, 0]], 0, 2, method)
+        assert energy == pytest.approx(-0.466582 * HARTREE_EV, abs=1e-6 * HARTREE_EV)
+
+
 def test_ccsd_equals_fci_for_two_electrons():
     """Two independent codes: UCCSD(T) is exact for two electrons, as is two-electron FCI."""
     positions = [[0, 0, 0], [0, 0, 1.2]]

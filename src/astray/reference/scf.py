@@ -106,6 +106,11 @@ def _converge(mf, dm0=None):
 
 def _stable(mf, attempts: int = 3):
     """Follow internal instabilities of an unrestricted solution to a stable minimum."""
+    occupied = [np.count_nonzero(occupation > 0) for occupation in mf.mo_occ]
+    if all(n in (0, len(occupation)) for n, occupation in zip(occupied, mf.mo_occ)):
+        # no occupied-virtual rotation exists (an H atom in one basis function), so nothing can
+        # lower the energy; PySCF's analysis would divide by the size of the empty space
+        return mf
     for _ in range(attempts):
         try:
             mo, _, stable, _ = mf.stability(return_status=True)
