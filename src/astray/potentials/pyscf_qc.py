@@ -4,7 +4,7 @@
 METHOD ``hf``, ``ccsd(t)`` or a density functional PySCF knows (``pbe``, ``b3lyp``,
 ``wb97m-v`` ...). Each structure is an isolated molecule with its total charge and spin
 multiplicity (``atoms.info["charge"]`` / ``["spin"]``) and is solved as the reference curves of
-the same method are (:mod:`astray.reference.quantum_chemistry`): restricted for closed shells,
+the same method are (:mod:`astray.reference.scf`, :mod:`astray.reference.ccsd_t`): restricted for closed shells,
 plus broken-symmetry unrestricted for singlets of several atoms, keeping the lower (stability
 checked); unrestricted for open shells. So a PBE potential dissociates H2 to two atoms, and its
 curve is the ``dft:pbe/...`` reference curve point for point.
@@ -24,9 +24,6 @@ from ase import Atoms
 from astray.errors import AstrayError, PotentialError
 from astray.potentials.base import PerStructurePotential, charge_and_multiplicity
 from astray.units import BOHR_ANGSTROM, HARTREE_EV
-
-_WAVEFUNCTION_METHODS = ("hf", "ccsd(t)")
-
 
 def _coulomb_energy_and_forces(atoms: Atoms) -> tuple[float, np.ndarray]:
     """Repulsion (eV) and forces (eV/A) of bare point nuclei."""
@@ -62,12 +59,12 @@ class PyscfPotential(PerStructurePotential):
             raise PotentialError(
                 f"potential {name!r}: write pyscf:METHOD/BASIS, e.g. pyscf:pbe/def2-svp, "
                 "pyscf:hf/cc-pvdz or pyscf:ccsd(t)/cc-pvdz")
-        from astray.reference.methods import parse_method
+        from astray.level_of_theory import LevelOfTheory
 
-        reference = f"{method}:{basis}" if method in _WAVEFUNCTION_METHODS else (
-            f"dft:{method}/{basis}")
         try:
-            parsed = parse_method(reference)
+            # anything but HF and CCSD(T) names a functional ("unknown density functional")
+            parsed = LevelOfTheory.parse(f"{method}/{basis}" if method in ("hf", "ccsd(t)")
+                                         else f"dft:{method}/{basis}")
         except AstrayError as error:
             raise PotentialError(f"potential {name!r}: {error}") from None
         self.method = method
@@ -79,7 +76,7 @@ class PyscfPotential(PerStructurePotential):
 
     @property
     def version(self) -> str:
-        from astray.reference.quantum_chemistry import pyscf_version
+        from astray.reference.pyscf_tools import pyscf_version
 
         return f"pyscf {pyscf_version()}"
 
@@ -91,24 +88,25 @@ class PyscfPotential(PerStructurePotential):
         """Energy (eV) and forces (eV/A, None for CCSD(T)) of one structure. Raises
         ``RuntimeError`` when it does not converge, :class:`PotentialError` for a structure
         the basis cannot describe."""
-        from astray.reference import quantum_chemistry as qc
-        from astray.reference import scf as scf_methods
         from astray.errors import ReferenceUnavailableError
+        from astray.reference.ccsd_t import ccsd_t_energy
+        from astray.reference.pyscf_tools import molecule
+        from astray.reference.scf import scf_gradient, scf_solution
 
         charge, multiplicity = charge_and_multiplicity(atoms)
         try:
-            mol = qc.molecule(atoms.get_chemical_symbols(), atoms.positions / BOHR_ANGSTROM,
-                              charge, multiplicity, self.basis)
+            mol = molecule(atoms.get_chemical_symbols(), atoms.positions / BOHR_ANGSTROM,
+                           charge, multiplicity, self.basis)
         except ReferenceUnavailableError as error:
             raise PotentialError(f"{self.name}: {error}") from None
         if mol.nelectron == 0:
             energy, forces = _coulomb_energy_and_forces(atoms)
             return energy, forces if self.has_forces else None
         if self.method == "ccsd(t)":
-            energy, _ = scf_methods.ccsd_t_energy(mol)
+            energy, _ = ccsd_t_energy(mol)
             return energy * HARTREE_EV, None
-        mf = scf_methods.scf_solution(mol, self.functional)
-        gradient = scf_methods.scf_gradient(mf)
+        mf = scf_solution(mol, self.functional)
+        gradient = scf_gradient(mf)
         return float(mf.e_tot) * HARTREE_EV, -gradient * HARTREE_EV / BOHR_ANGSTROM
 
     def describe(self) -> dict:
