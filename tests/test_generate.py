@@ -11,7 +11,7 @@ from astray.data import open_dataset
 from astray.data.enumerate import enumerate_molecules
 from astray.data.generate import BuildConfig, build_dataset
 from astray.data.geometry import bond_graph, distort_bond, embed, optimise
-from astray.data.single_points import LevelOfTheory, single_point, total_energy
+from astray.data.single_points import data_level_of_theory, single_point, total_energy
 from astray.cluster import ClusterError
 from astray.errors import DatasetError
 from astray.units import HARTREE_EV
@@ -68,12 +68,12 @@ def test_compressing_a_ring_bond_moves_one_atom():
 
 def test_hartree_fock_hydrogen_atom_in_6_31g():
     # the textbook HF/6-31G energy of the H atom: -0.4982329 hartree
-    energy = total_energy(Atoms("H"), LevelOfTheory.parse("hf/6-31g"), multiplicity=2)
+    energy = total_energy(Atoms("H"), data_level_of_theory("hf/6-31g"), multiplicity=2)
     assert energy / HARTREE_EV == pytest.approx(-0.4982329, abs=2e-7)
 
 
 def test_broken_symmetry_dissociates_stretched_h2_to_two_atoms():
-    level = LevelOfTheory.parse("hf/6-31g")
+    level = data_level_of_theory("hf/6-31g")
     hydrogen = total_energy(Atoms("H"), level, multiplicity=2)
     stretched = Atoms("H2", positions=[[0, 0, 0], [0, 0, 5.0]])
     broken = total_energy(stretched, level, broken_symmetry=True)
@@ -84,7 +84,7 @@ def test_broken_symmetry_dissociates_stretched_h2_to_two_atoms():
 
 def test_scf_forces_are_the_energy_gradient():
     # Hartree-Fock: no integration grid, so analytic and numerical derivatives agree closely
-    level = LevelOfTheory.parse("hf/sto-3g")
+    level = data_level_of_theory("hf/sto-3g")
     water = optimise(embed("O", seed=0))
     water.positions[1] += [0.05, -0.03, 0.02]
     energy, forces = single_point(water, level, forces=True)
@@ -99,9 +99,9 @@ def test_scf_forces_are_the_energy_gradient():
 
 def test_bad_method_is_a_clear_error():
     with pytest.raises(DatasetError, match="FUNCTIONAL/BASIS"):
-        LevelOfTheory.parse("b3lyp")
+        data_level_of_theory("b3lyp")
     with pytest.raises(DatasetError, match="unknown density functional"):
-        LevelOfTheory.parse("notafunctional/6-31g")
+        data_level_of_theory("notafunctional/6-31g")
 
 
 def _arrays(dataset):

@@ -66,10 +66,10 @@ def compute_molecule(smiles: str, config: BuildConfig) -> dict:
     extended build gives each molecule the same structures.
     """
     from astray.data import geometry
-    from astray.data.single_points import LevelOfTheory, single_point
+    from astray.data.single_points import data_level_of_theory, single_point
 
     start = time.perf_counter()
-    level = LevelOfTheory.parse(config.method)
+    level = data_level_of_theory(config.method)
     molecule_seed = zlib.crc32(smiles.encode())
     rng = np.random.default_rng([config.seed, molecule_seed])
     try:
@@ -178,11 +178,11 @@ def build_dataset(config: BuildConfig, *, name: str, out: Path | None = None, wo
     the method, the workers, that ``out`` can be written, the elements (by enumerating).
     """
     from astray.data.enumerate import candidate_molecules
-    from astray.data.single_points import LevelOfTheory, isolated_atom_energies
+    from astray.data.single_points import data_level_of_theory, isolated_atom_energies
     from astray.paths import check_dataset_name, writable_folder
 
     check_dataset_name(name)
-    level = LevelOfTheory.parse(config.method)
+    level = data_level_of_theory(config.method)
     if scheduler is None:
         check_local_workers(workers)
     out = writable_folder(out or astray_home() / "datasets" / name,
@@ -248,11 +248,13 @@ def _run_on_dask(pending, config: BuildConfig, workers: int, scheduler: str | No
 
 def _pack(results, atom_energies: dict[str, float], level, name: str, out: Path,
           config: BuildConfig, command: str, overwrite: bool) -> Dataset:
+    from astray.data.single_points import metadata_text
+
     records = [r for _, status, rs, _, _ in results if status == "done" for r in rs
                if np.isfinite(r["energy"]) and not _clashing(r)]
     if not records:
         raise DatasetError("the build produced no structure with an energy")
-    writer = DatasetWriter(out, name=name, level_of_theory=level.describe(),
+    writer = DatasetWriter(out, name=name, level_of_theory=metadata_text(level),
                            atom_energies_ev=atom_energies, source=command or "astray data build",
                            overwrite=overwrite)
     for start in range(0, len(records), 10_000):

@@ -9,17 +9,16 @@ radicals as it should instead of to an ionic closed shell. Open shells (isolated
 unrestricted. This is the bulk-data path: density fitting and a coarse integration grid
 (level 1, within 1e-5 hartree of level 3 for B3LYP/6-31G atomisation energies in our checks),
 no orbital-stability analysis; the reference curves use the careful path in
-:mod:`astray.reference.quantum_chemistry`.
+:mod:`astray.reference.scf`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from ase import Atoms
 
-from astray.errors import DatasetError
+from astray.errors import DatasetError, ReferenceUnavailableError
+from astray.level_of_theory import LevelOfTheory
 from astray.units import BOHR_ANGSTROM, HARTREE_EV
 
 XTB_METHODS = ("gfn2-xtb", "xtb")
@@ -28,36 +27,29 @@ CONVERGENCE_HARTREE = 1e-8
 MAX_CYCLES = 100
 
 
-@dataclass(frozen=True)
-class LevelOfTheory:
-    """A parsed method string: ``functional`` is None for HF; ``basis`` is None for xTB."""
+def data_level_of_theory(text: str) -> LevelOfTheory:
+    """The level of theory of a data set to compute: ``FUNCTIONAL/BASIS``, ``hf/BASIS`` or
+    ``gfn2-xtb`` (the one :class:`~astray.level_of_theory.LevelOfTheory` of references,
+    potentials and training; raises :class:`DatasetError` for anything else)."""
+    method, _, basis = text.strip().lower().partition("/")
+    if method in XTB_METHODS and not basis:
+        return LevelOfTheory.parse("gfn2-xtb")
+    if not method or not basis:
+        raise DatasetError(f"method {text!r}: write FUNCTIONAL/BASIS (b3lyp/6-31g), "
+                           "hf/BASIS or gfn2-xtb")
+    try:  # anything but HF names a functional ("unknown density functional" otherwise)
+        return LevelOfTheory.parse(f"hf/{basis}" if method == "hf" else f"dft:{method}/{basis}")
+    except ReferenceUnavailableError as error:
+        raise DatasetError(str(error)) from None
 
-    method: str
-    basis: str | None
 
-    @classmethod
-    def parse(cls, text: str) -> "LevelOfTheory":
-        method, _, basis = text.strip().lower().partition("/")
-        if method in XTB_METHODS:
-            return cls("gfn2-xtb", None)
-        if not method or not basis:
-            raise DatasetError(f"method {text!r}: write FUNCTIONAL/BASIS (b3lyp/6-31g), "
-                               "hf/BASIS or gfn2-xtb")
-        if method != "hf":
-            from astray.reference.scf import check_functional
-
-            try:
-                method = check_functional(method)
-            except Exception as error:  # ReferenceUnavailableError with the libxc message
-                raise DatasetError(str(error)) from None
-        return cls(method, basis)
-
-    def describe(self) -> str:
-        """The level of theory as stated in data-set metadata."""
-        if self.basis is None:
-            return "GFN2-xTB (tblite)"
-        return (f"{self.method.upper()}/{self.basis} (PySCF, density fitting, grid level "
-                f"{GRID_LEVEL}; broken-symmetry UKS for distorted structures)")
+def metadata_text(level: LevelOfTheory) -> str:
+    """The level of theory as data-set metadata states it (read back by
+    :meth:`LevelOfTheory.from_data_set`)."""
+    if level.semi_empirical:
+        return "GFN2-xTB (tblite)"
+    return (f"{level.describe()} (PySCF, density fitting, grid level {GRID_LEVEL}; "
+            "broken-symmetry UKS for distorted structures)")
 
 
 def total_energy(atoms: Atoms, level: LevelOfTheory, *, charge: int = 0, multiplicity: int = 1,
@@ -72,7 +64,7 @@ def single_point(atoms: Atoms, level: LevelOfTheory, *, charge: int = 0, multipl
                  forces: bool = False) -> tuple[float, np.ndarray | None]:
     """Total energy (eV) and, with ``forces``, forces (eV/angstrom, [n_atoms, 3]) of ``atoms``.
     NaN energy (and forces) when the SCF does not converge."""
-    if level.basis is None:
+    if level.semi_empirical:
         from astray.data.geometry import xtb_calculator
 
         from ase.calculators.calculator import CalculationFailed
@@ -86,12 +78,12 @@ def single_point(atoms: Atoms, level: LevelOfTheory, *, charge: int = 0, multipl
         return energy, probe.get_forces() if forces else None
     from pyscf import lib
 
-    from astray.reference.quantum_chemistry import molecule
+    from astray.reference.pyscf_tools import molecule
 
     with lib.with_omp_threads(1):
         mol = molecule(atoms.get_chemical_symbols(), atoms.positions / BOHR_ANGSTROM, charge,
                        multiplicity, level.basis)
-        solution = _lowest_scf(mol, level.method, broken_symmetry)
+        solution = _lowest_scf(mol, level.functional or "hf", broken_symmetry)
         if solution is None:
             return np.nan, np.full((len(atoms), 3), np.nan) if forces else None
         energy = float(solution.e_tot) * HARTREE_EV
