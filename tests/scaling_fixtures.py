@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from astray.probes.grade import grade
 from astray.probes.measure import curve_metrics
 from astray.probes.verdict import verdict
 from astray.systems import get_system
@@ -96,8 +97,10 @@ def _probe(system_name: str, energy_of_r, reference_of_r, reference_method: str)
                             nuclear_charges=system.atomic_numbers)
     judged = verdict(metrics, bare_nuclei=system.bare_nuclei,
                      reference_has_minimum=not system.bare_nuclei)
+    graded, limited_by = grade(metrics)
     return {"metrics": metrics.to_dict(), "failures": [f.value for f in judged.failures],
-            "verdict": judged.outcome,
+            "verdict": judged.outcome, "grade": graded.value,
+            "grade_limited_by": list(limited_by),
             "r_angstrom": r.tolist(), "energy_ev": np.asarray(energy).tolist(),
             "reference_method": reference_method,
             "reference_energy_ev": np.asarray(reference).tolist(), "level_of_theory": None}

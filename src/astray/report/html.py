@@ -60,7 +60,9 @@ def metrics_table(records: list[dict]) -> str:
     for rec in records:
         blind = " (charge/spin-blind here)" if rec["blind_to_this_system"] else ""
         cells = "".join(f"<td>{_cell(c.value(rec['metrics']), c.energy, c.spec)}</td>"
-                        for c in METRIC_COLUMNS) + f"<td class=l>{rec['grade']}</td>"
+                        for c in METRIC_COLUMNS)
+        # a sweep run made before the grade existed has none: a dash, not a made-up grade
+        cells += f"<td class=l>{rec.get('grade', '–')}</td>"
         failures = ", ".join(rec["failures"]) or "–"
         rows.append(f"<tr><td class=l>{html.escape(rec['potential'])}{blind}</td>"
                     f"<td class={rec['verdict']}>{rec['verdict']}</td>"

@@ -24,7 +24,8 @@ from astray.scaling.grid import RunSpec
 RESULT_SCHEMA = "astray-run/1"
 #: The parts of a probe record a run keeps (the metrics keys are those of ``curves.json``).
 PROBE_FIELDS = ("metrics", "failures", "verdict", "error", "blind_to_this_system", "r_angstrom",
-                "energy_ev", "reference_method", "reference_energy_ev", "level_of_theory")
+                "energy_ev", "reference_method", "reference_energy_ev", "level_of_theory",
+                "grade", "grade_limited_by")
 
 
 @dataclass(frozen=True)
