@@ -45,8 +45,8 @@ def main() -> None:
     for spec in args.potential or ["chgnet", "sevennet-0"]:
         potential = load_potential(spec)
         potential.evaluate(curves[0])  # warm-up: lazy model loading and first-call compilation
-        batched = best_time(lambda: [potential.evaluate(c) for c in curves], args.repeats)
-        pointwise = best_time(lambda: [potential.evaluate([s]) for c in curves for s in c],
+        batched = best_time(lambda p=potential: [p.evaluate(c) for c in curves], args.repeats)
+        pointwise = best_time(lambda p=potential: [p.evaluate([s]) for c in curves for s in c],
                               args.repeats)
         print(f"{spec}: default suite, {n_structures} structures in {len(curves)} curves")
         print(f"  baseline point-by-point: {pointwise:.3f} s")

@@ -47,10 +47,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 from torch_geometric.data import Data
 from torch_geometric.loader import DataLoader
 from torch_geometric.nn import SchNet as PygSchNet
-from torch.utils.flop_counter import FlopCounterMode
 
 from astray.data import open_dataset
 from astray.models import SchNet

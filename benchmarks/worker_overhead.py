@@ -18,9 +18,8 @@ import argparse
 import sys
 import time
 
-from curve_batching import suite_structures  # beside this file
-
 from astray.potentials import load_potential
+from curve_batching import suite_structures  # beside this file
 
 
 def timed(function) -> tuple[float, object]:

@@ -11,10 +11,10 @@ import matplotlib
 import pytest
 from ase.calculators.lj import LennardJones
 from matplotlib.figure import Figure
+from typer.testing import CliRunner
 
 import astray
 from astray.cli import app
-from typer.testing import CliRunner
 
 GOLDEN = Path(__file__).parent / "data" / "curves_exact_xtb_before_typed_core.json"
 #: What the typed core added to each curve record; everything else is as before.

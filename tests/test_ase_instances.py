@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 from ase.calculators.emt import EMT
 from ase.calculators.lj import LennardJones
-from fake_calculators import FlakyChargeReader
 
 from astray.errors import PotentialError
 from astray.potentials import Potential, Prediction, load_potential
 from astray.potentials.ase_calculator import AseCalculatorPotential
 from astray.systems import get_system
+from fake_calculators import FlakyChargeReader
 
 H2 = get_system("H2")
 SIGMA, EPSILON = 0.7, 0.1  # A, eV

@@ -12,9 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from astray.cli import app, main
+from astray.curve import Curve
 from astray.potentials.base import Potential, Prediction
 from astray.probes.curves import probe_curve
-from astray.curve import Curve
 from astray.reference.methods import compute_reference
 from astray.systems import get_system
 from astray.units import HARTREE_EV

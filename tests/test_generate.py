@@ -7,12 +7,12 @@ import pytest
 from ase import Atoms
 from rdkit import Chem
 
+from astray.cluster import ClusterError
 from astray.data import open_dataset
 from astray.data.enumerate import enumerate_molecules
 from astray.data.generate import BuildConfig, build_dataset
 from astray.data.geometry import bond_graph, distort_bond, embed, optimise
 from astray.data.single_points import data_level_of_theory, single_point, total_energy
-from astray.cluster import ClusterError
 from astray.errors import DatasetError
 from astray.units import HARTREE_EV
 

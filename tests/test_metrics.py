@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from scipy import constants as sc
 
-from dataclasses import replace
-
-from astray.probes.measure import curve_metrics
-from astray.probes.verdict import verdict
 from astray.probes import metrics as pm
 from astray.probes import thresholds as th
+from astray.probes.measure import curve_metrics
+from astray.probes.verdict import verdict
 
 # H2-like Morse parameters (eV, angstrom, 1/angstrom) and H masses (amu).
 DE, RE, A = 4.7476, 0.7414, 1.9426
@@ -400,6 +399,6 @@ def test_a_misspelt_metric_is_an_error_not_none():
     with pytest.raises(KeyError, match="no metric 'd_e_eror_ev'"):
         m["d_e_eror_ev"]
     with pytest.raises(AttributeError):
-        m.d_e_eror_ev
+        _ = m.d_e_eror_ev
     with pytest.raises(KeyError, match="unknown"):
         type(m).from_dict({**m.to_dict(), "d_e_eror_ev": 0.0})

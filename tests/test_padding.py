@@ -12,11 +12,25 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from astray.data import open_dataset
 from astray.models import PaiNN, PhysicsPrior, SchNet
 from astray.train.batching import PackedGraphs
-from astray.train.padding import (BUCKETS_PER_OCTAVE, MIN_PADDING_ATOMS, PaddedShape, bucket,
-                                  pad_batch, padded_energies, padded_shape)
-from astray.train.step import (PaddedForward, PaddedTrainingStep, Rerun, ShapeGraphs,
-                               TrainingStep, batch_loss, padded_loss)
-from astray.train.trainer import TrainConfig, evaluate, train
+from astray.train.padding import (
+    BUCKETS_PER_OCTAVE,
+    MIN_PADDING_ATOMS,
+    PaddedShape,
+    bucket,
+    pad_batch,
+    padded_energies,
+    padded_shape,
+)
+from astray.train.step import (
+    PaddedForward,
+    PaddedTrainingStep,
+    Rerun,
+    ShapeGraphs,
+    TrainingStep,
+    batch_loss,
+    padded_loss,
+)
+from astray.train.trainer import TrainConfig, train
 
 CUTOFF = 5.0
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
@@ -337,7 +351,7 @@ def test_cuda_graph_steps_train_as_the_eager_padded_step(name):
 def test_cuda_training_runs_on_graphs_and_matches_the_cpu(tmp_path):
     cpu = train(TrainConfig(**SMALL), tmp_path / "cpu")
     gpu = train(TrainConfig(**SMALL, device="cuda"), tmp_path / "gpu")
-    again = train(TrainConfig(**SMALL, device="cuda"), tmp_path / "again")
+    train(TrainConfig(**SMALL, device="cuda"), tmp_path / "again")  # compared through its files
     for a, b in zip(gpu.history, cpu.history):
         assert a["val_loss"] == pytest.approx(b["val_loss"], rel=1e-3)
     weights = [torch.load(tmp_path / run / "last.pt", weights_only=True,

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from matplotlib.image import imread
+
 from scaling_fixtures import write_synthetic_sweep
 
 #: Injected before </body>: report every image's decoding state once the page has loaded.

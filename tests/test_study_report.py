@@ -18,7 +18,6 @@ import numpy as np
 import pytest
 import typer
 from matplotlib.image import imread
-from scaling_fixtures import write_synthetic_sweep
 from typer.testing import CliRunner
 
 from astray.errors import SweepError
@@ -38,6 +37,7 @@ from astray.scaling.fits import law_band
 from astray.scaling.summary import write_scaling_json
 from astray.systems import get_system
 from astray.units import COULOMB_EV_ANGSTROM
+from scaling_fixtures import write_synthetic_sweep
 
 HOSTILE_ID = "<script>alert('run id')</script>"
 HOSTILE_ERROR = "worker died <img src=x onerror=alert(1)> & did not come back"

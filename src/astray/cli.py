@@ -15,7 +15,6 @@ import shlex
 import sys
 import warnings
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich import box
@@ -26,8 +25,8 @@ from rich.text import Text
 
 from astray.data.cli import data_app
 from astray.errors import AstrayError
-from astray.report.columns import METRIC_COLUMNS, SHORT_GRADES
 from astray.report.cli import report_command
+from astray.report.columns import METRIC_COLUMNS, SHORT_GRADES
 from astray.scaling.cli import scale_command
 from astray.train.cli import train_command
 from astray.units import EV_KCAL_MOL
@@ -196,8 +195,8 @@ def attach_to_preceding_potential(argv: list[str]) -> list[str]:
     return rewritten
 
 
-def potential_requests(potentials: list[str], python: Optional[list[str]],
-                       weights: Optional[list[str]]) -> list[tuple[str, dict]]:
+def potential_requests(potentials: list[str], python: list[str] | None,
+                       weights: list[str] | None) -> list[tuple[str, dict]]:
     """Each ``--potential`` with its own options, as (name, keyword arguments of
     :func:`astray.potentials.load_potential`). The options arrive as ``NAME=PATH``
     (:func:`attach_to_preceding_potential`); a bare PATH is accepted with one potential."""
@@ -219,20 +218,21 @@ def potential_requests(potentials: list[str], python: Optional[list[str]],
 @app.command()
 def curves(
     potential: list[str] = typer.Option(..., "--potential", "-p", help="Potential name (repeat): "
-                                        "chgnet, sevennet-0, xtb, exact, pyscf:METHOD/BASIS, ase:MODULE:CLASS[:JSON]."),
-    system: Optional[list[str]] = typer.Option(None, "--system", "-s", help="System name or spec "
+                                        "chgnet, sevennet-0, xtb, exact, pyscf:METHOD/BASIS, "
+                                        "ase:MODULE:CLASS[:JSON]."),
+    system: list[str] | None = typer.Option(None, "--system", "-s", help="System name or spec "
                                                "A-B,charge=Q,mult=M (repeat; default: the default suite)."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write curves.json, figures and "
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write curves.json, figures and "
                                        "curves.html here."),
-    reference: Optional[str] = typer.Option(None, help="Reference method (default: best available)."),
+    reference: str | None = typer.Option(None, help="Reference method (default: best available)."),
     level_of_theory: bool = typer.Option(True, help="Also compare each model with the curve of its "
                                          "training level of theory (e.g. PBE for CHGNet)."),
     recompute: bool = typer.Option(False, help="Ignore curves already in the store."),
     as_json: bool = typer.Option(False, "--json", help="Print the full JSON result to stdout."),
-    python: Optional[list[str]] = typer.Option(None, "--python", help="Python of another "
+    python: list[str] | None = typer.Option(None, "--python", help="Python of another "
                                                "environment to run the preceding --potential in "
                                                "(or NAME=PATH)."),
-    weights: Optional[list[str]] = typer.Option(None, "--weights", help="Weights file of the "
+    weights: list[str] | None = typer.Option(None, "--weights", help="Weights file of the "
                                                 "preceding --potential (or NAME=PATH)."),
 ) -> None:
     """Evaluate potentials on diatomic dissociation curves against exact references and name
@@ -283,11 +283,11 @@ def curves(
 
 @app.command("reference")
 def reference_command(
-    system: Optional[list[str]] = typer.Argument(None, help="System names or specs (default: the "
+    system: list[str] | None = typer.Argument(None, help="System names or specs (default: the "
                                                  "default suite)."),
-    r: Optional[str] = typer.Option(None, "--r", help="Comma-separated bond lengths in angstrom "
+    r: str | None = typer.Option(None, "--r", help="Comma-separated bond lengths in angstrom "
                                     "(default: the system's grid)."),
-    method: Optional[str] = typer.Option(None, help="Method (default: best available): coulomb, "
+    method: str | None = typer.Option(None, help="Method (default: best available): coulomb, "
                                          "exact-one-electron, fci/cbs, fci:BASIS, nevpt2:BASIS, "
                                          "dft:FUNCTIONAL/BASIS, hf:BASIS, ccsd(t):BASIS."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON to stdout."),
@@ -317,7 +317,7 @@ def reference_command(
     with _progress() as progress:
         for item in systems:
             task = progress.add_task(f"reference {item.name}", total=None)
-            curve = reference_curve(item, grid, method, on_progress=lambda done, total:
+            curve = reference_curve(item, grid, method, on_progress=lambda done, total, task=task:
                                     progress.update(task, completed=done, total=total))
             progress.remove_task(task)
             records.append({"system": item.name, "method": curve.method,

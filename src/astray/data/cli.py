@@ -9,7 +9,6 @@ import time
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -32,34 +31,34 @@ def info(name: str = typer.Argument(..., help="Data set name (e.g. default) or f
 def import_(
         path: str = typer.Argument(..., help="File, folder or postgresql:// URL to read."),
         name: str = typer.Option(..., "--name", help="Name of the new data set."),
-        format: Optional[str] = typer.Option(
+        format: str | None = typer.Option(
             None, "--format", help="paper-npy, extxyz, ase-db or ani-hdf5 (default: from the "
             "path: folder, .extxyz/.xyz, .db or URL, .h5/.hdf5)."),
         allow_pickle: bool = typer.Option(
             False, "--allow-pickle", help="paper-npy: unpickle its object arrays (unpickling can "
             "run code from the file: only for files you trust)."),
-        energy_key: Optional[str] = typer.Option(
+        energy_key: str | None = typer.Option(
             None, "--energy-key", help="Field of the total energy (extxyz/ase-db default: the "
             "calculator energy or info['energy']; ani-hdf5: required, e.g. wb97x_dz.energy)."),
-        forces_key: Optional[str] = typer.Option(
+        forces_key: str | None = typer.Option(
             None, "--forces-key", help="Field of the forces (default: 'forces' where present)."),
-        atomization_key: Optional[str] = typer.Option(
+        atomization_key: str | None = typer.Option(
             None, "--atomization-key", help="Field of given atomization energies E - sum "
             "E_atoms (extxyz/ase-db default: atomization_energy where present)."),
-        energy_unit: Optional[str] = typer.Option(
+        energy_unit: str | None = typer.Option(
             None, "--energy-unit", help="eV, hartree or kcal/mol (default: eV; hartree for "
             "ani-hdf5; kcal/mol for paper-npy). Forces: this unit per angstrom."),
-        level: Optional[str] = typer.Option(
+        level: str | None = typer.Option(
             None, "--level", help="Level of theory of the energies, e.g. 'G4(MP2)' "
             "(default: unknown)."),
-        kind: Optional[str] = typer.Option(
+        kind: str | None = typer.Option(
             None, "--kind", help="Structure kind where the source does not say: stable, "
             "compressed, stretched, normal-mode, unknown (default: stable for paper-npy, "
             "which holds equilibrium geometries; unknown otherwise)."),
-        atom_energies: Optional[str] = typer.Option(
+        atom_energies: str | None = typer.Option(
             None, "--atom-energies", help="Isolated-atom energies at the same level, JSON text or "
             "file, in --energy-unit: {\"H\": -0.5, ...}; derives atomization energies."),
-        hdf5_group: Optional[str] = typer.Option(
+        hdf5_group: str | None = typer.Option(
             None, "--hdf5-group", help="ani-hdf5: read only this group (e.g. data)."),
         overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing data set."),
         as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON.")) -> None:
@@ -155,17 +154,17 @@ def build(
                                     help="Distorted kinds: stretched, compressed, normal-mode "
                                     "(comma-separated; empty for stable only)."),
     distortions_per_molecule: int = typer.Option(1, "--distortions-per-molecule"),
-    max_molecules: Optional[int] = typer.Option(None, "--max-molecules",
+    max_molecules: int | None = typer.Option(None, "--max-molecules",
                                                 help="Compute at most this many molecules "
                                                 "(smaller ones first, seeded order)."),
     seed: int = typer.Option(0, "--seed"),
     forces: bool = typer.Option(False, "--forces", help="Compute forces too (analytic gradients; "
                                 "about doubles the cost of DFT)."),
     workers: int = typer.Option(2, "--workers", help="Local Dask worker processes."),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler",
+    scheduler: str | None = typer.Option(None, "--scheduler",
                                             help="Address of an existing Dask scheduler "
                                             "(e.g. a dask-jobqueue SLURMCluster) instead."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Folder to write (default: "
+    out: Path | None = typer.Option(None, "--out", help="Folder to write (default: "
                                        "$ASTRAY_HOME/datasets/NAME)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output "
                                    "data set (the journal is kept: finished molecules are reused)."),

@@ -69,7 +69,7 @@ class Structures:
         return len(self.offsets) - 1
 
     @classmethod
-    def from_list(cls, molecules: list[dict]) -> "Structures":
+    def from_list(cls, molecules: list[dict]) -> Structures:
         """Pack a list of dicts with keys numbers, positions, energy (eV) and optionally
         atomization_energy, forces, charge, multiplicity, kind (a name from KINDS), origin."""
         counts = [len(m["numbers"]) for m in molecules]

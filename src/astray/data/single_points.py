@@ -65,9 +65,9 @@ def single_point(atoms: Atoms, level: LevelOfTheory, *, charge: int = 0, multipl
     """Total energy (eV) and, with ``forces``, forces (eV/angstrom, [n_atoms, 3]) of ``atoms``.
     NaN energy (and forces) when the SCF does not converge."""
     if level.semi_empirical:
-        from astray.data.geometry import xtb_calculator
-
         from ase.calculators.calculator import CalculationFailed
+
+        from astray.data.geometry import xtb_calculator
 
         probe = atoms.copy()
         probe.calc = xtb_calculator(charge, multiplicity)

@@ -4,10 +4,10 @@
 METHOD ``hf``, ``ccsd(t)`` or a density functional PySCF knows (``pbe``, ``b3lyp``,
 ``wb97m-v`` ...). Each structure is an isolated molecule with its total charge and spin
 multiplicity (``atoms.info["charge"]`` / ``["spin"]``) and is solved as the reference curves of
-the same method are (:mod:`astray.reference.scf`, :mod:`astray.reference.ccsd_t`): restricted for closed shells,
-plus broken-symmetry unrestricted for singlets of several atoms, keeping the lower (stability
-checked); unrestricted for open shells. So a PBE potential dissociates H2 to two atoms, and its
-curve is the ``dft:pbe/...`` reference curve point for point.
+the same method are (:mod:`astray.reference.scf`, :mod:`astray.reference.ccsd_t`): restricted
+for closed shells, plus broken-symmetry unrestricted for singlets of several atoms, keeping the
+lower (stability checked); unrestricted for open shells. So a PBE potential dissociates H2 to
+two atoms, and its curve is the ``dft:pbe/...`` reference curve point for point.
 
 Energies in eV; forces in eV/A from analytic gradients for HF and DFT; CCSD(T) gives energies
 only (``forces`` is None). A structure whose SCF (or coupled-cluster iteration) does not
@@ -24,6 +24,7 @@ from ase import Atoms
 from astray.errors import AstrayError, PotentialError
 from astray.potentials.base import PerStructurePotential, charge_and_multiplicity
 from astray.units import BOHR_ANGSTROM, HARTREE_EV
+
 
 def _coulomb_energy_and_forces(atoms: Atoms) -> tuple[float, np.ndarray]:
     """Repulsion (eV) and forces (eV/A) of bare point nuclei."""

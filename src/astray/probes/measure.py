@@ -4,17 +4,29 @@ reference with the functions of :mod:`astray.probes.metrics` and returns a typed
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
-from astray.probes.metrics import (asymptote_error, coulomb_fit, coulomb_max_relative_error,
-                                   coulomb_nonpositive_points, energy_force_mae,
-                                   energy_force_work_error, energy_jump, find_minimum,
-                                   force_sign_flips, harmonic_frequency_cm1, mae, n_minima,
-                                   region_masks, repulsive_wall_monotonic, spearman_branches,
-                                   tortuosity)
 from astray.jsonio import json_number
+from astray.probes.metrics import (
+    asymptote_error,
+    coulomb_fit,
+    coulomb_max_relative_error,
+    coulomb_nonpositive_points,
+    energy_force_mae,
+    energy_force_work_error,
+    energy_jump,
+    find_minimum,
+    force_sign_flips,
+    harmonic_frequency_cm1,
+    mae,
+    n_minima,
+    region_masks,
+    repulsive_wall_monotonic,
+    spearman_branches,
+    tortuosity,
+)
 from astray.probes.results import CurveMetrics
 from astray.units import COULOMB_EV_ANGSTROM, EV_KCAL_MOL
 
@@ -61,7 +73,8 @@ def curve_metrics(
     e_arr = np.asarray(energy, dtype=float).ravel()
     ref_arr = np.asarray(reference_energy, dtype=float).ravel()
     f_arr = None if force_r is None else np.asarray(force_r, dtype=float).ravel()
-    if not (r_arr.shape == e_arr.shape == ref_arr.shape) or (f_arr is not None and f_arr.shape != r_arr.shape):
+    if not (r_arr.shape == e_arr.shape == ref_arr.shape) or (
+            f_arr is not None and f_arr.shape != r_arr.shape):
         raise ValueError("r, energy, reference_energy (and force_r) must have the same length")
     if bare_nuclei and nuclear_charges is None:
         raise ValueError("bare_nuclei=True needs nuclear_charges=(Z1, Z2)")

@@ -8,9 +8,10 @@ a misspelt name is an error in both, never a silent ``None`` that would switch a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from enum import Enum
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -54,7 +55,7 @@ class Verdict:
         return "pass" if self.passed else "fail"
 
     @classmethod
-    def from_failures(cls, failures) -> "Verdict":
+    def from_failures(cls, failures) -> Verdict:
         named = {Failure(name) for name in failures}
         return cls(not named, tuple(f for f in Failure if f in named))
 
@@ -124,7 +125,7 @@ class CurveMetrics:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, values: Mapping[str, Any]) -> "CurveMetrics":
+    def from_dict(cls, values: Mapping[str, Any]) -> CurveMetrics:
         """Read a ``metrics`` object; an unknown or a missing name is an error (a record written
         by another version of astray is recomputed, not half-read)."""
         unknown = set(values) - set(METRIC_NAMES)
@@ -220,7 +221,7 @@ class CurveResult:
         return record
 
     @classmethod
-    def from_json(cls, record: Mapping[str, Any]) -> "CurveResult":
+    def from_json(cls, record: Mapping[str, Any]) -> CurveResult:
         """Read a record of ``curves.json`` back; raises KeyError (or ValueError) if it was
         written by a version of astray with other fields."""
         system = get_system(record["spec"])

@@ -6,8 +6,9 @@ Energies are eV in ``curves.json`` and kcal/mol in tables (the HTML page adds eV
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 
 @dataclass(frozen=True)

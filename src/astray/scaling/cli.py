@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -25,22 +24,22 @@ def scale_command(
     n_test: int = typer.Option(1000, "--n-test"),
     split_seed: int = typer.Option(21, "--split-seed", help="Seed of the test/val/train draw."),
     max_epochs: int = typer.Option(1000, "--max-epochs"),
-    budget_minutes: Optional[float] = typer.Option(None, "--budget-minutes",
+    budget_minutes: float | None = typer.Option(None, "--budget-minutes",
                                                    help="Wall-clock limit of each run."),
     force_weight: float = typer.Option(0.0, "--force-weight"),
-    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads per run "
+    threads: int | None = typer.Option(None, "--threads", help="CPU threads per run "
                                           "(default 1: the workers are the parallelism)."),
-    workers: Optional[int] = typer.Option(None, "--workers", help="Local worker processes "
+    workers: int | None = typer.Option(None, "--workers", help="Local worker processes "
                                           "(default: one per core, or --runs-per-gpu per GPU)."),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Address of an existing "
+    scheduler: str | None = typer.Option(None, "--scheduler", help="Address of an existing "
                                             "Dask scheduler (tcp://host:8786)."),
     slurm: bool = typer.Option(False, "--slurm", help="Run workers as SLURM jobs "
                                "(dask-jobqueue: pip install 'astray[cluster]')."),
-    slurm_partition: Optional[str] = typer.Option(None, "--slurm-partition"),
+    slurm_partition: str | None = typer.Option(None, "--slurm-partition"),
     slurm_gpus: int = typer.Option(0, "--slurm-gpus", help="GPUs per SLURM job."),
     slurm_memory: str = typer.Option("16GB", "--slurm-memory", help="Memory per SLURM job."),
     slurm_walltime: str = typer.Option("24:00:00", "--slurm-walltime"),
-    slurm_account: Optional[str] = typer.Option(None, "--slurm-account"),
+    slurm_account: str | None = typer.Option(None, "--slurm-account"),
     max_jobs: int = typer.Option(8, "--max-jobs", help="SLURM jobs at most at once."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
     runs_per_gpu: int = typer.Option(1, "--runs-per-gpu", help="Runs sharing each GPU at once "
@@ -83,10 +82,10 @@ def sweep_and_report(grid, out: Path, *, report: bool = True, **execution) -> di
     Shared by ``astray scale`` and ``astray demo``."""
     import logging
 
+    import distributed  # noqa: F401  (its import configures the loggers silenced below)
+
     from astray.scaling.execute import run_sweep
     from astray.store import Store
-
-    import distributed  # noqa: F401  (its import configures the loggers silenced below)
 
     # Dask's own chatter (nanny restarts, closing workers) is not the user's business here;
     # failures reach the user as failed runs with their error. distributed sets levels on its
@@ -126,8 +125,14 @@ class _StatusDisplay:
 
     def __enter__(self):
         if self.console.is_terminal:
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                       TimeElapsedColumn, TimeRemainingColumn)
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
 
             self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
                                      MofNCompleteColumn(), TimeElapsedColumn(),

@@ -17,8 +17,8 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from astray.jsonio import write_json_atomic
 from astray.curve import Curve
+from astray.jsonio import write_json_atomic
 from astray.scaling.grid import RunSpec
 
 RESULT_SCHEMA = "astray-run/1"

@@ -8,8 +8,8 @@ objects, no neighbour search.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
-from typing import Iterator
 
 import numpy as np
 import torch
@@ -42,7 +42,7 @@ class GraphBatch:
     def __len__(self) -> int:
         return self.index.numel()
 
-    def to(self, device: torch.device | str) -> "GraphBatch":
+    def to(self, device: torch.device | str) -> GraphBatch:
         return GraphBatch(*(None if value is None else value.to(device)
                             for value in (getattr(self, f.name) for f in fields(self))))
 
@@ -78,7 +78,7 @@ class PackedGraphs:
 
     @classmethod
     def from_arrays(cls, numbers, positions, offsets, indices, cutoff: float,
-                    charges=None, dtype: torch.dtype = torch.float32) -> "PackedGraphs":
+                    charges=None, dtype: torch.dtype = torch.float32) -> PackedGraphs:
         """Pack structures ``indices`` of packed data-set arrays.
 
         Args:
@@ -115,7 +115,7 @@ class PackedGraphs:
     def __len__(self) -> int:
         return self.index.numel()
 
-    def to(self, device: torch.device | str) -> "PackedGraphs":
+    def to(self, device: torch.device | str) -> PackedGraphs:
         """The same packed subset with every tensor on ``device``."""
         def move(tensor: Tensor | None) -> Tensor | None:
             return None if tensor is None else tensor.to(device)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -28,20 +27,20 @@ def train_command(
     split_seed: int = typer.Option(21, "--split-seed", help="Seed of the test/val/train draw "
                                    "(the study's: 21)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the initial weights and shuffling."),
-    test_subsets: Optional[list[str]] = typer.Option(None, "--test-subset", help="Also score "
+    test_subsets: list[str] | None = typer.Option(None, "--test-subset", help="Also score "
                                                     "the fixed test set of this subset (repeat), "
                                                     "held out of training, as astray scale does."),
     batch_size: int = typer.Option(50, "--batch-size"),
     learning_rate: float = typer.Option(5e-4, "--lr"),
     max_epochs: int = typer.Option(1000, "--max-epochs"),
-    budget_minutes: Optional[float] = typer.Option(None, "--budget-minutes",
+    budget_minutes: float | None = typer.Option(None, "--budget-minutes",
                                                    help="Stop after this much wall-clock time "
                                                    "(checked after each epoch)."),
     force_weight: float = typer.Option(0.0, "--force-weight", help="Weight of the force MSE "
                                        "(needs forces in the data set; 0: energies only, as the "
                                        "study)."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
-    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads (default: 1 up "
+    threads: int | None = typer.Option(None, "--threads", help="CPU threads (default: 1 up "
                                           "to 128 channels, where it is fastest; else all)."),
     out: Path = typer.Option(..., "--out", "-o", help="Run folder (best.pt, last.pt); an "
                              "interrupted run resumes from it."),

@@ -95,12 +95,12 @@ class PaddedBatch:
         return tuple(None if value is None else (tuple(value.shape), value.dtype)
                      for value in (getattr(self, f.name) for f in fields(self)))
 
-    def clone(self) -> "PaddedBatch":
+    def clone(self) -> PaddedBatch:
         """A copy in new memory (the static input buffers of a captured graph)."""
         return PaddedBatch(*(None if value is None else value.clone()
                              for value in (getattr(self, f.name) for f in fields(self))))
 
-    def copy_(self, other: "PaddedBatch") -> None:
+    def copy_(self, other: PaddedBatch) -> None:
         """Overwrite this batch's tensors in place with ``other``'s (same key)."""
         for f in fields(self):
             mine = getattr(self, f.name)

@@ -24,15 +24,20 @@ state is undone, so capturing changes no result.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from typing import Callable, Iterator
 
 import torch
 from torch import Tensor, nn
 
 from astray.train.batching import GraphBatch
-from astray.train.padding import (PaddedBatch, pad_batch, padded_energies, padded_shape,
-                                  reads_nothing_back)
+from astray.train.padding import (
+    PaddedBatch,
+    pad_batch,
+    padded_energies,
+    padded_shape,
+    reads_nothing_back,
+)
 
 
 def batch_loss(model: nn.Module, batch: GraphBatch, targets: Tensor, forces: Tensor | None,

@@ -26,8 +26,12 @@ from astray.data.dataset import Dataset, open_dataset
 from astray.errors import CheckpointError, DatasetError, ModelError
 from astray.models import ARCHITECTURES
 from astray.train.batching import PackedGraphs, concatenated_ranges
-from astray.train.checkpoint import (count_parameters, finite_or_none, read_checkpoint,
-                                     save_checkpoint)
+from astray.train.checkpoint import (
+    count_parameters,
+    finite_or_none,
+    read_checkpoint,
+    save_checkpoint,
+)
 from astray.train.splits import Split, split_indices
 from astray.train.step import PaddedForward, training_step
 from astray.units import EV_KCAL_MOL, KCAL_MOL_EV

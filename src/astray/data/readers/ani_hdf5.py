@@ -20,8 +20,13 @@ from pathlib import Path
 import numpy as np
 
 from astray.data.dataset import Structures, kind_code
-from astray.data.readers.common import (BLOCK_SIZE, SkippedStructuresWarning, ev_per,
-                                        lowest_multiplicity, rebatch)
+from astray.data.readers.common import (
+    BLOCK_SIZE,
+    SkippedStructuresWarning,
+    ev_per,
+    lowest_multiplicity,
+    rebatch,
+)
 from astray.errors import DatasetError
 
 COORDINATE_KEYS = ("coordinates", "positions")
@@ -70,7 +75,7 @@ def read_ani_hdf5(path: str | Path, *, energy_key: str | None = None,
                            block_size)
         if reader.skipped:
             warnings.warn(f"{Path(path).name}: skipped {reader.skipped} conformers without a "
-                          f"finite {energy_key}", SkippedStructuresWarning)
+                          f"finite {energy_key}", SkippedStructuresWarning, stacklevel=2)
 
 
 def _is_conformer_group(item, h5py) -> bool:

@@ -8,8 +8,9 @@
 
 Lee & Dieng saved the ragged per-molecule lists as numpy *object* arrays, which numpy stores with
 pickle. Unpickling can run code hidden in the file, so it happens only when the caller opts in
-(the ``allow_pickle`` argument, ``--allow-pickle`` on the command line); object arrays are then loaded whole (the pickle format cannot be read in
-parts, about 0.3 GB per million small molecules), while regular arrays are memory-mapped.
+(the ``allow_pickle`` argument, ``--allow-pickle`` on the command line); object arrays are then
+loaded whole (the pickle format cannot be read in parts, about 0.3 GB per million small
+molecules), while regular arrays are memory-mapped.
 
 Sign convention: the study's TAE = sum(E_atoms) - E is positive for a bound molecule; astray stores
 ``atomization_energy = E - sum(E_atoms)`` in eV, negative for a bound molecule, so
