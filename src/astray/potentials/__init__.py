@@ -2,10 +2,10 @@
 (:func:`load_potential`), or given as a Potential or any ASE calculator."""
 
 from astray.potentials.base import (
-                                    PerStructurePotential,
-                                    Potential,
-                                    Prediction,
-                                    charge_and_multiplicity,
+    PerStructurePotential,
+    Potential,
+    Prediction,
+    charge_and_multiplicity,
 )
 from astray.potentials.catalogue import potential_catalogue
 from astray.potentials.loading import known_potentials, load_potential
