@@ -123,7 +123,7 @@ def test_a_damaged_store_names_the_file_and_how_to_set_it_aside(capsys, monkeypa
     isolated_home.mkdir()
     store = isolated_home / "store.sqlite"
     damage(store)
-    tripwire(monkeypatch, "astray.reference.compute_reference")
+    tripwire(monkeypatch, "astray.reference.cache.compute_reference")
     line = assert_one_line_error(capsys, monkeypatch, ["reference", "H2++", "--r", "1.0"],
                                  str(store), words, "move it aside")
     assert f"mv {store} {store}.broken" in line and store.exists()  # the advice deletes nothing
@@ -145,7 +145,7 @@ def test_a_damaged_build_journal_is_one_line(capsys, monkeypatch, isolated_home)
 def test_an_astray_home_that_cannot_be_created_is_one_line(capsys, monkeypatch, tmp_path, a_file,
                                                            home):
     monkeypatch.setenv("ASTRAY_HOME", home.format(tmp=tmp_path))
-    tripwire(monkeypatch, "astray.reference.compute_reference")
+    tripwire(monkeypatch, "astray.reference.cache.compute_reference")
     assert_one_line_error(capsys, monkeypatch, ["reference", "H2++", "--r", "1.0"],
                           "ASTRAY_HOME", home.format(tmp=tmp_path))
 
@@ -257,7 +257,7 @@ def test_data_build_name_and_elements_are_checked_before_any_file(capsys, monkey
 # --- items 11-13: what users notice ------------------------------------------------------------
 
 def test_bare_nuclei_get_coulombs_law_for_any_level_of_theory(capsys, monkeypatch):
-    import astray.reference
+    import astray.reference.cache
 
     compute = astray.reference.compute_reference
 
@@ -265,7 +265,7 @@ def test_bare_nuclei_get_coulombs_law_for_any_level_of_theory(capsys, monkeypatc
         assert method == "coulomb", f"{method} computed for bare nuclei"
         return compute(system, r, method)
 
-    monkeypatch.setattr(astray.reference, "compute_reference", coulomb_only)
+    monkeypatch.setattr(astray.reference.cache, "compute_reference", coulomb_only)
     code, captured = run_main(capsys, monkeypatch, "reference", "H2++", "--method",
                               "dft:b3lyp/6-31g", "--r", "0.5,2.0", "--json")
     assert code == 0 and '"method": "coulomb"' in captured.out
