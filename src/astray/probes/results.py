@@ -20,7 +20,14 @@ from astray.jsonio import json_number, to_json_safe
 from astray.systems import Diatomic, get_system
 
 
-class Failure(str, Enum):
+class _Name(str, Enum):
+    """A name as results write it: ``str()`` is the value (enum.StrEnum needs Python 3.11)."""
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Failure(_Name):
     """The named physical failures of a curve, in reporting order (definitions and thresholds:
     :mod:`astray.probes.verdict`)."""
 
@@ -36,9 +43,6 @@ class Failure(str, Enum):
     ROUGH_CURVE = "rough-curve"
     ENERGY_FORCE_INCONSISTENT = "energy-force-inconsistent"
     LARGE_ERROR = "large-error"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,7 @@ class Verdict:
         return cls(not named, tuple(f for f in Failure if f in named))
 
 
-class Grade(str, Enum):
+class Grade(_Name):
     """How close in numbers, beside the verdict's physics (thresholds:
     :mod:`astray.probes.thresholds`, computed by :func:`astray.probes.grade.grade`)."""
 
@@ -68,9 +72,6 @@ class Grade(str, Enum):
     NEAR = "within 5 kcal/mol"
     WORSE = "worse"
     UNGRADED = "ungraded"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass(frozen=True)
