@@ -52,18 +52,31 @@ def test_curves_json_is_what_it_was_before_the_typed_core(tmp_path):
     assert grades["xtb", "H2"] == "worse"  # right shape (passes), well 13 kcal/mol too deep
 
 
-def test_the_notebook_example_with_an_ase_calculator(tmp_path):
+def lennard_jones():
+    return LennardJones(sigma=0.66, epsilon=4.75, rc=10.0)
+
+
+def chgnet_calculator():
+    pytest.importorskip("chgnet")
+    from chgnet.model.dynamics import CHGNetCalculator
+
+    return CHGNetCalculator(use_device="cpu")
+
+
+@pytest.mark.parametrize("make_calculator", [lennard_jones, chgnet_calculator])
+def test_the_notebook_example_with_an_ase_calculator(tmp_path, make_calculator):
+    """The README's notebook example as written, with Lennard-Jones and with CHGNet's own ASE
+    calculator (a crystal model: it gets a cell of vacuum, pbc stays False)."""
+    calc = make_calculator()  # the model's own imports may add warning filters: not astray's
     backend, filters = matplotlib.get_backend(), list(warnings.filters)
-    calc = LennardJones(sigma=0.65, epsilon=4.7, rc=10.0)
     result = astray.probe(calc, systems=["H2", "H2+", "He-H,charge=1,mult=1"], name="my-model")
     verdict = result.verdicts["my-model", "H2"]
     assert isinstance(verdict, astray.Verdict) and not verdict.passed
-    assert astray.Failure.WRONG_ASYMPTOTE not in verdict.failures  # LJ goes to 0
+    assert astray.Failure.NAN_ENERGY not in verdict.failures
     assert isinstance(result["my-model", "H2"].metrics.d_e_error_ev, float)
     frame = result.to_frame()
     assert len(frame) == 3 and {"potential", "system", "verdict", "grade", "mae_ev"} <= set(frame)
-    figure = result.plot("H2")
-    assert isinstance(figure, Figure)
+    assert isinstance(result.plot("H2"), Figure)
     page = result.write(tmp_path / "out")
     assert page.name == "curves.html" and (tmp_path / "out" / "curves.json").exists()
     assert (tmp_path / "out" / "H2.png").stat().st_size > 10_000
@@ -72,8 +85,19 @@ def test_the_notebook_example_with_an_ase_calculator(tmp_path):
         result["my-model", "N2"]
 
 
+def test_chgnets_calculator_gives_the_curve_of_astrays_chgnet():
+    calc = chgnet_calculator()
+    result = astray.probe([calc, "chgnet"], systems=["H2"], name="calculator",
+                          level_of_theory=False)
+    mine, theirs = result["calculator", "H2"].curve, result["chgnet", "H2"].curve
+    assert mine.error is None
+    assert mine.energy_ev == pytest.approx(theirs.energy_ev, abs=1e-3)  # float32 model
+
+
 def test_names_still_work_and_chgnet_fails_two_protons():
     pytest.importorskip("chgnet")
+    suite = astray.probe(["chgnet", "so3lr"], systems=astray.DEFAULT_SUITE)
+    assert len(suite.curves) == 2 * len(astray.DEFAULT_SUITE)
     result = astray.probe(["chgnet", "exact"], systems=["H2++", "H2"])
     assert not result.verdicts["chgnet", "H2++"].passed
     assert astray.Failure.COULOMB_LAW_VIOLATED in result["chgnet", "H2++"].verdict.failures

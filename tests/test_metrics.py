@@ -132,6 +132,23 @@ def test_lennard_jones_minimum_and_depth(eps, sigma, flips):
     assert judged(m, bare_nuclei=False, reference_has_minimum=True) == ("pass", [])
 
 
+def test_a_steep_wall_does_not_ring_into_the_well():
+    """Lennard-Jones with H2's r_e and D_e on the H2 grid, which starts at 0.2 A where the
+    1/r^12 wall is 3e6 eV high: the well's r_e, D_e and omega_e are still LJ's exact ones (a
+    spline through every point gave D_e 4.824 eV and omega_e 51 % too high)."""
+    from astray.systems import get_system
+
+    sigma, eps = 0.66, 4.75
+    r = get_system("H2").default_grid()
+    e = 4 * eps * ((sigma / r) ** 12 - (sigma / r) ** 6)
+    assert e.max() > 1e6
+    m = metrics_of(e, e, r=r)
+    assert m["r_e_angstrom"] == pytest.approx(2 ** (1 / 6) * sigma, abs=1e-3)
+    assert m["d_e_ev"] == pytest.approx(eps, abs=0.01)
+    k = 72 * eps / (2 ** (1 / 3) * sigma**2)  # 623 eV/A^2
+    assert m["omega_e_cm1"] == pytest.approx(pm.harmonic_frequency_cm1(k, H2_MASSES), rel=0.05)
+
+
 def test_shifted_curve_fails_asymptote_depth_and_mae():
     m = metrics_of(morse(R) + 1.5, morse(R))
     assert m["asymptote_error_ev"] == pytest.approx(1.5)

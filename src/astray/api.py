@@ -49,7 +49,8 @@ def probe(potentials: Any, systems: Sequence[str] | str | None = None, *,
         ['wrong-asymptote', 'wrong-well-depth', 'large-error']
 
         Any ASE calculator: a Lennard-Jones pair with H2's bond length and depth has the well
-        in the right place and a wall far too stiff (omega_e 6 times too high):
+        in the right place and a wall far too stiff (omega_e 4 times too high, as its exact
+        curvature 72 eps / r_e^2 says):
 
         >>> from ase.calculators.lj import LennardJones
         >>> lj = astray.probe(LennardJones(sigma=0.66, epsilon=4.75, rc=10.0), systems="H2",
@@ -58,7 +59,7 @@ def probe(potentials: Any, systems: Sequence[str] | str | None = None, *,
         >>> round(metrics.r_e_angstrom, 2), round(metrics.reference_r_e_angstrom, 2)
         (0.74, 0.74)
         >>> round(metrics.omega_e_cm1 / metrics.reference_omega_e_cm1)
-        6
+        4
     """
     wanted = potentials if isinstance(potentials, (list, tuple)) else [potentials]
     declared = {"charge_aware": charge_aware, "spin_aware": spin_aware,

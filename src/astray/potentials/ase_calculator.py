@@ -63,6 +63,11 @@ from astray.errors import PotentialError
 from astray.potentials.base import PerStructurePotential
 
 USAGE = 'ase:MODULE:CLASS or ase:MODULE:CLASS:{"keyword": value, ...}'
+#: Vacuum (angstrom) around a molecule given to a calculator in a cell with ``pbc=False``, as
+#: MLIP Arena does. Calculators of molecules ignore the cell; calculators of crystals (CHGNet's
+#: reads every structure as a periodic pymatgen Structure) fail on a zero cell ("Singular
+#: matrix") and see no periodic image with 20 A of vacuum, more than their cutoffs (5-6 A).
+ISOLATED_VACUUM_ANGSTROM = 20.0
 
 
 def parse_spec(spec: str) -> tuple[str, str, dict]:
@@ -296,8 +301,12 @@ class AseCalculatorPotential(PerStructurePotential):
 
     def single_point(self, atoms: Atoms) -> tuple[float, np.ndarray | None]:
         """Energy (eV) and forces (eV/A, None if the calculator gives none) of a copy of
-        ``atoms`` (``info`` with charge and spin kept) with the calculator attached."""
+        ``atoms`` (``info`` with charge and spin kept) with the calculator attached; a structure
+        without a cell gets one of ISOLATED_VACUUM_ANGSTROM vacuum, still with ``pbc=False``."""
         atoms = atoms.copy()
+        if not atoms.cell.any():  # pbc stays False: a molecule, with room for crystal models
+            atoms.set_cell(np.ptp(atoms.positions, axis=0) + ISOLATED_VACUUM_ANGSTROM)
+            atoms.center()
         reset = getattr(self.calculator, "reset", None)
         if reset is not None:
             reset()

@@ -186,23 +186,41 @@ def find_minimum(r: Sequence[float], energy: Sequence[float]) -> Minimum | None:
 
     The grid minimum (see :func:`local_minima_indices`) brackets the true minimum in
     [r_{i-1}, r_{i+1}]; there r_e is the root of the spline derivative dE/dr with the lowest
-    spline energy (the grid point itself if the derivative has no root). With several minima the
-    deepest is taken. None if the curve has no minimum or too few points for a spline."""
+    spline energy (the grid point itself if the derivative has no root). The spline runs through
+    the contiguous points around the well that lie at most ``well_spline_ceiling`` above its
+    bottom, so that a wall of thousands of eV cannot ring into the well. With several minima
+    the deepest is taken. None if the curve has no minimum or too few points for a spline."""
     rf, ef = _finite(r, energy)
     idx = local_minima_indices(rf, ef)
-    s = spline(rf, ef)
-    if idx.size == 0 or s is None:
-        return None
     best: Minimum | None = None
     for i in idx:
-        lo, hi = rf[i - 1], rf[i + 1]
+        lo, hi = _well_points(ef, i)
+        s = spline(rf[lo:hi], ef[lo:hi])
+        if s is None:
+            continue
         roots = s.derivative().roots(extrapolate=False)
-        cand = np.concatenate([[rf[i]], roots[(roots >= lo) & (roots <= hi)]])
+        cand = np.concatenate([[rf[i]], roots[(roots >= rf[i - 1]) & (roots <= rf[i + 1])]])
         x = float(cand[np.argmin(s(cand))])
         m = Minimum(r_e=x, energy=float(s(x)), curvature=float(s(x, 2)))
         if best is None or m.energy < best.energy:
             best = m
     return best
+
+
+def well_spline_ceiling(bottom_ev: float) -> float:
+    """How far above a well's bottom (eV) the points of its spline may lie:
+    WELL_SPLINE_CEILING_DEPTHS times its depth below 0, at least WELL_SPLINE_CEILING_MIN_EV."""
+    return max(th.WELL_SPLINE_CEILING_DEPTHS * abs(bottom_ev), th.WELL_SPLINE_CEILING_MIN_EV)
+
+
+def _well_points(energy: np.ndarray, i: int) -> tuple[int, int]:
+    """The slice [lo, hi) of the contiguous points around grid minimum ``i`` that lie at most
+    :func:`well_spline_ceiling` above it."""
+    ceiling = energy[i] + well_spline_ceiling(energy[i])
+    below = np.flatnonzero(energy > ceiling)
+    lo = below[below < i].max() + 1 if (below < i).any() else 0
+    hi = below[below > i].min() if (below > i).any() else energy.size
+    return int(lo), int(hi)
 
 
 def reduced_mass_amu(masses_amu: Sequence[float]) -> float:
