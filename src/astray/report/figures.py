@@ -139,7 +139,7 @@ def full_curve_limits(depth: float) -> tuple[float, float]:
 def curve_figure(system: Diatomic, records: list[dict], path: Path) -> Path:
     """Draw the curves of ``records`` (curves.json entries of one system) and save a PNG."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(figure_png(system_curves_figure(system, records), dpi=110))
+    path.write_bytes(figure_png(system_curves_figure(system, records)))
     return path
 
 
