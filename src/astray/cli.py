@@ -297,6 +297,7 @@ def reference_command(
     """Compute (or read from the store) reference curves, relative to the separated fragments."""
     from astray.jsonio import to_json_safe
     from astray.reference import reference_curve, resolve_method, write_shipped
+    from astray.store import Store
     from astray.systems import DEFAULT_SUITE, get_system
 
     grid = None
@@ -314,10 +315,11 @@ def reference_command(
             raise AstrayError(f"--r bond lengths must be positive finite numbers, got {r!r}")
     systems = [get_system(name) for name in (system or DEFAULT_SUITE)]
     records = []
-    with _progress() as progress:
+    with _progress() as progress, Store() as store:
         for item in systems:
             task = progress.add_task(f"reference {item.name}", total=None)
-            curve = reference_curve(item, grid, method, on_progress=lambda done, total, task=task:
+            curve = reference_curve(item, grid, method, store=store,
+                                    on_progress=lambda done, total, task=task:
                                     progress.update(task, completed=done, total=total))
             progress.remove_task(task)
             records.append({"system": item.name, "method": curve.method,
