@@ -305,8 +305,9 @@ class AseCalculatorPotential(PerStructurePotential):
         without a cell gets one of ISOLATED_VACUUM_ANGSTROM vacuum, still with ``pbc=False``."""
         atoms = atoms.copy()
         if not atoms.cell.any():  # pbc stays False: a molecule, with room for crystal models
+            # positions unchanged (not centred): a periodic image is a cell edge away wherever
+            # the atoms sit, and calculators of molecules see the very same coordinates
             atoms.set_cell(np.ptp(atoms.positions, axis=0) + ISOLATED_VACUUM_ANGSTROM)
-            atoms.center()
         reset = getattr(self.calculator, "reset", None)
         if reset is not None:
             reset()
