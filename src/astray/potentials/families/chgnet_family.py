@@ -22,7 +22,7 @@ from ase import Atoms
 from .common import in_vacuum_box, torch_threads
 
 PACKAGE = "chgnet"
-#: CHGNet.from_file: torch.load(weights_only=False)
+#: CHGNet.from_file unpickles the whole file with torch's unrestricted loader (it can run code)
 UNPICKLES_WEIGHTS = True
 MODEL_VERSION = "0.3.0"
 WEIGHTS_FILE = "chgnet_0.3.0_e29f68s314m37.pth.tar"

@@ -27,7 +27,8 @@ from ase import Atoms
 from .common import in_vacuum_box, torch_threads
 
 PACKAGE = "sevenn"
-#: sevenn's load_checkpoint: torch.load(weights_only=False), a checkpoint holds Python objects
+#: sevenn's load_checkpoint unpickles with torch's unrestricted loader: a checkpoint holds
+#: Python objects (it can run code)
 UNPICKLES_WEIGHTS = True
 DEFAULT_CHECKPOINT = "SEVENNET_0_11Jul2024"
 #: sevenn, e3nn and torch_geometric script parts of the model; recent torch calls it deprecated.
