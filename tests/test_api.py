@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 from typer.testing import CliRunner
 
 import astray
+import astray.errors
 from astray.cli import app
 
 GOLDEN = Path(__file__).parent / "data" / "curves_exact_xtb_before_typed_core.json"
@@ -144,6 +145,13 @@ def test_probe_docstring_example_runs():
 
     failed, attempted = doctest.testmod(astray.api, optionflags=doctest.ELLIPSIS)
     assert attempted > 0 and failed == 0
+
+
+def test_a_declaration_without_its_one_calculator_is_refused():
+    with pytest.raises(astray.errors.PotentialError, match="describe one ASE calculator; 0"):
+        astray.probe("exact", systems="H2++", name="renamed")
+    with pytest.raises(astray.errors.PotentialError, match="2 are given"):
+        astray.probe([lennard_jones(), lennard_jones()], systems="H2++", charge_aware=True)
 
 
 def test_a_curve_result_reads_back_from_its_json():

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from astray.errors import PotentialError
 from astray.potentials import Potential, load_potential
 from astray.probes.probe_result import ProbeResult
 from astray.probes.suite import Progress, probe_suite
@@ -62,6 +63,11 @@ def probe(potentials: Any, systems: Sequence[str] | str | None = None, *,
         4
     """
     wanted = potentials if isinstance(potentials, (list, tuple)) else [potentials]
+    calculators = [p for p in wanted if not isinstance(p, (str, Potential))]
+    if (name is not None or charge_aware or spin_aware) and len(calculators) != 1:
+        raise PotentialError("name, charge_aware and spin_aware describe one ASE calculator; "
+                             f"{len(calculators)} are given (load each with "
+                             "astray.load_potential(calc, name=...) and pass the list)")
     declared = {"charge_aware": charge_aware, "spin_aware": spin_aware,
                 **({"name": name} if name is not None else {})}
     loaded = [_load(p, declared) for p in wanted]
