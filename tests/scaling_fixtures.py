@@ -1,7 +1,7 @@
 """A synthetic scaling sweep that follows known laws, for the tests of fits, findings and report.
 
 :func:`write_synthetic_sweep` writes a sweep folder exactly as ``astray scale`` does
-(``DIR/sweep.json`` and ``DIR/runs/<run_id>/result.json``, schema ``astray-run/1``), one SchNet
+(``DIR/sweep.json`` and ``DIR/runs/<run_id>/result.json``, schema ``astray-run/2``), one SchNet
 run per (subset, N, hidden, prior, seed), whose numbers obey laws chosen here, so a test knows
 the right answer:
 
@@ -48,6 +48,10 @@ STABLE_DEPTH_ERROR, STABLE_R_E_ERROR = -0.55, 0.18
 DISTORTED_DEPTH_ERROR, DISTORTED_R_E_ERROR, H2_ALPHA = -0.35, 0.15, 0.6
 NO_PRIOR_EXPONENT = -2.5
 INTERACTIONS = 3
+#: Pair-distance ranges of the training sets (angstrom): as in the shipped sets, no stable
+#: structure has two H atoms closer than 1.37 A (H2's bonding region is 0.63-1.19 A).
+PAIR_DISTANCES = {"stable": {"C-H": [1.08, 3.4], "H-H": [1.37, 4.9]},
+                  "all": {"C-H": [0.9, 3.9], "H-H": [1.25, 5.3]}}
 CREATED = "2026-11-28T08:00:00+00:00"
 
 
@@ -147,10 +151,12 @@ def _run_record(subset, n_train, hidden, prior, seed, test_subsets, alpha, noise
     run_id = (f"default-{subset}-schnet-h{hidden}-i{INTERACTIONS}-prior{int(prior)}"
               f"-n{n_train}-s{seed}")
     return {
-        "schema": "astray-run/1", "status": "done", "run_id": run_id,
+        "schema": "astray-run/2", "status": "done", "run_id": run_id,
         "level_of_theory": "B3LYP/6-31g (PySCF, synthetic)", **config,
         "n_params": schnet_parameter_count(hidden, INTERACTIONS) + (8 if prior else 0),
-        "epochs": 200 + n_train // 20, "stopped_by": "early-stopping",
+        "epochs": 200 + n_train // 20, "stopped_by": "early-stopping", "converged": True,
+        "convergence": "early stopping: no validation improvement in 50 epochs",
+        "pair_distances_angstrom": PAIR_DISTANCES[subset],
         "train_seconds": round(1e-4 * n_train * hidden, 3),
         "val_mae_kcal_mol": law * noisy(),
         "test_mae_kcal_mol": _test_maes(subset, test_subsets, law, noisy),

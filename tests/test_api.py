@@ -18,8 +18,10 @@ import astray.errors
 from astray.cli import app
 
 GOLDEN = Path(__file__).parent / "data" / "curves_exact_xtb_before_typed_core.json"
-#: What the typed core added to each curve record; everything else is as before.
-NEW_CURVE_KEYS = {"grade", "grade_limited_by"}
+#: What the typed core added to each curve record (the grade), and the energy convention added
+#: to potentials, records and metrics (None and "total" for these two potentials); everything
+#: else is as before.
+NEW_CURVE_KEYS = {"grade", "grade_limited_by", "energy_convention", "dissociation_limit_error_ev"}
 
 
 def assert_same_json(before, after, path=""):
@@ -51,6 +53,10 @@ def test_curves_json_is_what_it_was_before_the_typed_core(tmp_path):
     grades = {(c["potential"], c["system"]): c["grade"] for c in after["curves"]}
     assert grades["exact", "H2"] == "chemical accuracy"
     assert grades["xtb", "H2"] == "worse"  # right shape (passes), well 13 kcal/mol too deep
+    # both are total-energy methods: no exact energy for their lone atoms, nothing new judged
+    for curve in after["curves"]:
+        assert curve["energy_convention"] == "total" and "metrics_in_convention" not in curve
+        assert curve["metrics"]["dissociation_limit_error_ev"] is None
 
 
 def lennard_jones():

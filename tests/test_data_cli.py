@@ -91,3 +91,16 @@ def test_an_option_the_format_does_not_take_is_one_line(tmp_path, capsys, monkey
     code, output = run_main(capsys, monkeypatch, "data", "import", tmp_path / "m.extxyz",
                             "--name", "m", "--hdf5-group", "data")
     assert code == 2 and output.err.strip() == "astray: error: format extxyz does not take --group"
+
+
+def test_info_gives_the_pair_distances_of_the_whole_data_set():
+    from astray.data.coverage import pair_distance_ranges
+
+    result = run("data", "info", "tiny", "--json")
+    assert result.exit_code == 0
+    distances = json.loads(result.stdout)["pair_distances_angstrom"]
+    expected = pair_distance_ranges(open_dataset("tiny"))
+    assert distances == {pair: list(values) for pair, values in expected.items()}
+    assert distances["H-H"][0] == pytest.approx(1.5444, abs=1e-4)
+    plain = run("data", "info", "tiny")
+    assert "interatomic distances" in plain.stdout and "H-H" in plain.stdout

@@ -56,3 +56,48 @@ def test_a_subset_too_small_for_the_request_is_a_clear_error():
         split_indices(np.arange(1500), None)
     with pytest.raises(DatasetError, match="duplicates"):
         split_indices(np.array([1, 1, 2]), 0, n_val=0, n_test=1)
+
+
+def test_a_data_seed_redraws_training_and_validation_but_not_the_test_set():
+    nested = split_indices(np.arange(5000), 400)
+    drawn = split_indices(np.arange(5000), 400, data_seed=0)
+    assert np.array_equal(drawn.test, nested.test) and drawn.data_seed == 0
+    assert not np.array_equal(drawn.train, nested.train)
+    assert not np.isin(np.concatenate([drawn.train, drawn.val]), drawn.test).any()
+    assert len(np.unique(np.concatenate([drawn.train, drawn.val, drawn.test]))) == 2400
+    # the same seed draws the same sets; another seed, other sets
+    again = split_indices(np.random.default_rng(3).permutation(5000), 400, data_seed=0)
+    assert np.array_equal(again.train, drawn.train) and np.array_equal(again.val, drawn.val)
+    other = split_indices(np.arange(5000), 400, data_seed=1)
+    assert len(np.intersect1d(other.train, drawn.train)) < 100  # about 400 * 400/4000 = 40
+
+
+def test_with_a_data_seed_each_training_size_is_its_own_draw():
+    # as the study's script draws n_train + n_val afresh for every N: not nested
+    small, large = (split_indices(np.arange(5000), n, data_seed=0) for n in (200, 400))
+    assert not np.array_equal(large.train[:200], small.train)
+    assert not np.isin(small.train, large.train).all()
+    assert not np.array_equal(small.val, large.val)
+    assert np.array_equal(small.test, large.test)
+
+
+def test_a_data_seed_keeps_excluded_structures_out():
+    excluded = np.arange(0, 5000, 3)
+    split = split_indices(np.arange(5000), 500, data_seed=4, exclude=excluded)
+    assert not np.isin(np.concatenate([split.train, split.val]), excluded).any()
+    with pytest.raises(DatasetError, match="seeds must be 0 or more"):
+        split_indices(np.arange(5000), 500, data_seed=-1)
+
+
+def test_plan_split_passes_the_data_seed():
+    from astray.data.dataset import open_dataset
+    from astray.train.trainer import TrainConfig, plan_split
+
+    dataset = open_dataset("tiny")
+    base = dict(dataset="tiny", subset="all", n_train=60, n_val=20, n_test=20,
+                test_subsets=("stable",))
+    nested, _ = plan_split(dataset, TrainConfig(**base))
+    drawn, tests = plan_split(dataset, TrainConfig(**base, data_seed=2))
+    assert np.array_equal(nested.test, drawn.test) and drawn.data_seed == 2
+    assert not np.array_equal(nested.train, drawn.train)
+    assert not np.isin(drawn.train, tests["stable"]).any()

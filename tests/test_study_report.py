@@ -27,14 +27,14 @@ from astray.report.scaling_figures import (
     h2pp_coulomb_figure,
     learning_curves_figure,
 )
-from astray.report.study import (
+from astray.report.study_tables import (
     PLACEMENT_FIELDS,
     TRAIN_OPTIONS,
     probe_command_line,
     train_command_line,
 )
-from astray.scaling.fits import law_band
-from astray.scaling.summary import write_scaling_json
+from astray.scaling.records import RunResult
+from astray.scaling.summary import SweepSummary, write_scaling_json
 from astray.systems import get_system
 from astray.units import COULOMB_EV_ANGSTROM
 from scaling_fixtures import write_synthetic_sweep
@@ -55,8 +55,8 @@ def _cli():
 def _write_probe(directory, run: dict) -> None:
     """A foundation-model probe (curves.json) whose curves are one run's probe records."""
     curves = [{"potential": "fake-foundation-model", "system": name,
-               "blind_to_this_system": name != "H2", **run["probe"][name]}
-              for name in PROBE_SYSTEMS]
+               "blind_to_this_system": name != "H2", **run["probe"][name],
+               "level_of_theory": None} for name in PROBE_SYSTEMS]
     result = {"astray_version": "0.1.0", "created": "2026-11-28T09:00:00+00:00",
               "command": "astray curves -p fake-foundation-model", "potentials": [],
               "systems": [{"name": n, "spec": get_system(n).spec} for n in PROBE_SYSTEMS],
@@ -67,13 +67,14 @@ def _write_probe(directory, run: dict) -> None:
 
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory):
-    """A 24-run sweep (stable and all, prior off and on, N = 100, 300, 1000, two seeds), one
-    failed run with hostile strings, a probe, and the output of ``astray report`` on it."""
+    """A 32-run sweep (stable and all, prior off and on, N = 100, 300, 1000, 3000, two seeds),
+    one failed run with hostile strings, a probe, and the output of ``astray report`` on it."""
     directory = write_synthetic_sweep(tmp_path_factory.mktemp("sweep"), seeds=(0, 1),
-                                      n_train=(100, 300, 1000), hidden=(16,))
+                                      n_train=(100, 300, 1000, 3000), hidden=(16,))
     runs = [json.loads(p.read_text()) for p in sorted(directory.glob("runs/*/result.json"))]
     failed = {key: runs[0][key] for key in ("schema", "dataset", "subset", "model", "hidden",
                                             "interactions", "prior", "training")}
+    failed["training"] = {**failed["training"], "data_seed": None}
     failed.update(status="failed", run_id=HOSTILE_ID, error=HOSTILE_ERROR, n_train=5000, seed=7)
     (directory / "runs" / "hostile").mkdir()
     (directory / "runs" / "hostile" / "result.json").write_text(json.dumps(failed))
@@ -93,12 +94,18 @@ def scaling(sweep) -> dict:
     return json.loads((sweep[0] / "scaling.json").read_text())
 
 
+@pytest.fixture(scope="module")
+def summary(scaling) -> SweepSummary:
+    return SweepSummary.from_dict(scaling)
+
+
 def test_cli_prints_the_findings_and_where_the_report_is(sweep, scaling):
     directory, output = sweep
     lines = output.strip().splitlines()
     assert lines[-1] == f"report: {directory / 'report.html'}"
-    assert len(lines) == len(scaling["findings"]) + 1
-    for finding, line in zip(scaling["findings"], lines):
+    findings = [line for line in lines if not line.startswith("    caveat: ")]
+    assert len(findings) == len(scaling["findings"]) + 1
+    for finding, line in zip(scaling["findings"], findings):
         assert finding["text"] in line
 
 
@@ -134,7 +141,7 @@ def test_strings_from_files_are_escaped(page):
     assert html.escape(HOSTILE_ID) in page and html.escape(HOSTILE_ERROR) in page
 
 
-def test_every_run_carries_commands_that_reproduce_it(sweep, scaling, page):
+def test_every_run_carries_commands_that_reproduce_it(sweep, summary, page):
     from astray.train.cli import train_command
 
     directory, _ = sweep
@@ -145,10 +152,10 @@ def test_every_run_carries_commands_that_reproduce_it(sweep, scaling, page):
     app = typer.Typer()
     app.command()(train_command)
     command = typer.main.get_command(app)
-    done = [run for run in scaling["runs"] if run["status"] == "done"]
-    assert len(done) == 24
+    done = summary.done_runs
+    assert len(done) == 32
     for run in done:
-        run_dir = directory / "runs" / run["run_id"]
+        run_dir = directory / "runs" / run.run_id
         line = train_command_line(run, run_dir)
         assert html.escape(line) in page
         arguments = shlex.split(line.split("  # ")[0])
@@ -156,8 +163,8 @@ def test_every_run_carries_commands_that_reproduce_it(sweep, scaling, page):
         params = command.make_context("train", arguments[2:]).params  # unknown flags raise
         for key in ("dataset", "subset", "model", "hidden", "interactions", "prior",
                     "n_train", "seed"):
-            assert params[key] == run[key], key
-        assert params["max_epochs"] == run["training"]["max_epochs"]
+            assert params[key] == getattr(run, key), key
+        assert params["max_epochs"] == run.training["max_epochs"]
         assert str(params["out"]) == str(run_dir)
         probe = probe_command_line(run, run_dir)
         assert f"checkpoint:{run_dir / 'best.pt'}" in probe and html.escape(probe) in page
@@ -166,15 +173,15 @@ def test_every_run_carries_commands_that_reproduce_it(sweep, scaling, page):
     assert html.escape(f"astray report {directory}") in page
 
 
-def test_learning_curves_have_one_log_log_panel_per_target_and_variant(scaling):
-    figure = learning_curves_figure(scaling)
-    targets = sorted({fit["target"] for fit in scaling["fits"]})
-    variants = {(run["subset"], run["prior"]) for run in scaling["runs"] if run["status"] == "done"}
+def test_learning_curves_have_one_log_log_panel_per_target_and_variant(summary):
+    figure = learning_curves_figure(summary)
+    targets = sorted({law.target for law in summary.laws})
+    variants = {(run.subset, run.prior) for run in summary.done_runs}
     assert len(figure.axes) == len(targets) * len(variants) == 7 * 4
     assert all(ax.get_xscale() == ax.get_yscale() == "log" for ax in figure.axes)
     left = [ax.get_ylabel() for ax in figure.axes[::len(variants)]]
     assert sum("(kcal/mol)" in label for label in left) == 3
-    assert {"(eV)", "(Å)"} <= {label[label.rindex("("):] for label in left}
+    assert {"(eV, own atoms)", "(Å, own atoms)"} <= {label[label.rindex("("):] for label in left}
     assert all(ax.get_xlabel() == "training structures N" for ax in figure.axes[-4:])
     fitted = [ax for ax in figure.axes if ax.get_legend() is not None]
     assert len(fitted) == 28
@@ -186,10 +193,11 @@ def test_learning_curves_have_one_log_log_panel_per_target_and_variant(scaling):
 @pytest.mark.parametrize("window, r_range", [("full", (0.2, 6.2)),
                                              ("equilibrium", (0.55, 1.19)),
                                              ("long-range", (1.18, 6.2))])
-def test_h2_grid_has_variant_rows_and_n_columns(scaling, window, r_range):
-    figure = h2_curves_figure(scaling, window)
-    assert len(figure.axes) == 4 * 3
-    assert [ax.get_title() for ax in figure.axes[:3]] == ["N = 100", "N = 300", "N = 1,000"]
+def test_h2_grid_has_variant_rows_and_n_columns(summary, window, r_range):
+    figure = h2_curves_figure(summary, window)
+    assert len(figure.axes) == 4 * 4
+    assert [ax.get_title() for ax in figure.axes[:4]] == ["N = 100", "N = 300", "N = 1,000",
+                                                          "N = 3,000"]
     low, high = figure.axes[0].get_xlim()
     assert r_range[0] - 0.01 <= low and high <= r_range[1] + 0.01
     for ax in figure.axes:
@@ -198,15 +206,22 @@ def test_h2_grid_has_variant_rows_and_n_columns(scaling, window, r_range):
         assert len(ax.get_lines()) == 1 + 1 + 2  # zero line, reference, two seeds
     labels = [t.get_text() for t in figure.legends[0].get_texts()]
     assert any(label.startswith("exact reference") for label in labels)
+    # the training sets' shortest H-H distance (1.37 A stable-only, 1.25 A with distortions)
+    # is drawn: everything left of it is extrapolation
+    assert "shorter than every H–H pair in training" in labels
+    if window != "long-range":
+        spans = [p for p in figure.axes[0].patches if p.get_hatch() == "//"]
+        assert len(spans) == 1 and spans[0].get_x() + spans[0].get_width() == pytest.approx(
+            min(1.25, high) if window == "full" else min(1.25, 1.6 * 0.7414), abs=0.01)
 
 
 def test_h2pp_against_coulomb_on_log_log_axes_shows_non_positive_points(scaling):
-    summary = json.loads(json.dumps(scaling))
-    run = next(r for r in summary["runs"] if r["status"] == "done" and r["subset"] == "all"
+    record = json.loads(json.dumps(scaling))
+    run = next(r for r in record["runs"] if r["status"] == "done" and r["subset"] == "all"
                and not r["prior"] and r["n_train"] == 100)  # drawn in the first panel
     energy = run["probe"]["H2++"]["energy_ev"]
     energy[-5:] = [-0.25] * 5  # an attractive tail, as charge-blind models predict
-    figure = h2pp_coulomb_figure(summary)
+    figure = h2pp_coulomb_figure(SweepSummary.from_dict(record))
     ax = figure.axes[0]
     assert ax.get_xscale() == ax.get_yscale() == "log"
     exact = next(line for line in ax.get_lines() if line.get_color() == "black")
@@ -218,31 +233,41 @@ def test_h2pp_against_coulomb_on_log_log_axes_shows_non_positive_points(scaling)
     np.testing.assert_allclose(open_markers[0].get_ydata(), 0.25)
 
 
-def test_drawn_band_is_the_band_of_the_fit_in_scaling_json(scaling):
-    figure = learning_curves_figure(scaling)
+def test_drawn_band_is_the_band_of_the_law_in_scaling_json(summary, scaling):
+    figure = learning_curves_figure(summary)
     ax = figure.axes[0]  # first target (test_mae:all), first variant (all, prior off)
-    fit = next(f for f in scaling["fits"] if f["form"] == "a*N^-alpha"
-               and f["target"] == "test_mae:all" and f["subset"] == "all" and not f["prior"])
-    # the fit's group, as fit_runs formed it: finished runs (not the failed one of the same
-    # subset, prior and size), sorted by run id
-    members = sorted((run for run in scaling["runs"] if run["status"] == "done"
-                      and run["subset"] == "all" and not run["prior"]), key=lambda r: r["run_id"])
-    assert len(members) == 6 and fit["n_points"] == 6
+    law = next(law for law in scaling["laws"] if law["target"] == "test_mae:all"
+               and law["group"]["subset"] == "all" and not law["group"]["prior"])
+    fit = next(f for f in law["fits"] if f["form"] == law["assessment"]["direction_form"])
+    assert fit["n_points"] == 8  # the finished runs only (not the failed one of the group)
     (band,) = [c for c in ax.collections if c.get_alpha() == 0.15]
     vertices = band.get_paths()[0].vertices
     grid = np.unique(vertices[:, 0])
-    assert len(grid) == 40
-    low, high = law_band("a*N^-alpha", [r["n_train"] for r in members],
-                         [r["test_mae_kcal_mol"]["all"] for r in members], grid,
-                         n_resamples=fit["bootstrap_resamples"], seed=fit["bootstrap_seed"])
-    for x, lo, hi in zip(grid, low, high):
+    np.testing.assert_allclose(grid, fit["band"]["n"], rtol=1e-12)
+    for x, lo, hi in zip(grid, fit["band"]["low"], fit["band"]["high"]):
         drawn = vertices[vertices[:, 0] == x, 1]
         np.testing.assert_allclose([drawn.min(), drawn.max()], [lo, hi], rtol=1e-12)
-    # the band at the data's N brackets the fitted law, and the legend quotes the fit's interval
-    law = fit["params"]["a"] * grid ** -fit["params"]["alpha"]
-    assert np.all(low <= law * (1 + 1e-12)) and np.all(law <= high * (1 + 1e-12))
-    alpha_low, alpha_high = fit["ci95"]["alpha"]
+    alpha_low, alpha_high = law["assessment"]["alpha_ci95"]
     assert f"[{alpha_low:.2f}, {alpha_high:.2f}]" in ax.get_legend().get_texts()[0].get_text()
+
+
+def test_a_report_without_curve_arrays_draws_what_it_has_and_says_so(tmp_path):
+    directory = write_synthetic_sweep(tmp_path, seeds=(0,), n_train=(100, 300, 1000, 3000),
+                                      hidden=(16,), subsets=("stable",), priors=(False,))
+    for path in directory.glob("runs/*/result.json"):
+        record = json.loads(path.read_text())
+        for probe in record["probe"].values():
+            for key in ("r_angstrom", "energy_ev", "reference_energy_ev"):
+                del probe[key]
+        path.write_text(json.dumps(record))
+    result = CliRunner().invoke(_cli(), [str(directory)])
+    assert result.exit_code == 0, result.output
+    page = (directory / "report.html").read_text()
+    assert "4 runs have no H2 curve arrays" in page and "4 runs have no H2++ curve arrays" in page
+    assert sorted(p.name for p in (directory / "figures").glob("*.png")) == [
+        "learning-curves.png"]
+    assert all(isinstance(r, RunResult) for r in SweepSummary.from_dict(
+        json.loads((directory / "scaling.json").read_text())).runs)
 
 
 def test_a_missing_or_empty_folder_is_a_sweep_error(tmp_path, monkeypatch, capsys):
@@ -260,13 +285,13 @@ def test_a_missing_or_empty_folder_is_a_sweep_error(tmp_path, monkeypatch, capsy
 
 
 def test_json_prints_scaling_json(tmp_path):
-    directory = write_synthetic_sweep(tmp_path, seeds=(0,), n_train=(100, 300, 1000),
+    directory = write_synthetic_sweep(tmp_path, seeds=(0,), n_train=(100, 300, 1000, 3000),
                                       hidden=(16,), subsets=("stable",), priors=(False,))
     result = CliRunner().invoke(_cli(), [str(directory), "--json"])
     assert result.exit_code == 0, result.output
     printed = json.loads(result.output)
     assert printed == json.loads((directory / "scaling.json").read_text())
-    assert len(printed["runs"]) == 3 and printed["fits"]
+    assert len(printed["runs"]) == 4 and printed["laws"]
 
 
 def test_scaling_json_is_written_whole_and_world_readable(tmp_path):
@@ -274,13 +299,14 @@ def test_scaling_json_is_written_whole_and_world_readable(tmp_path):
                                       hidden=(16,), subsets=("stable",), priors=(False,))
     previous = os.umask(0o022)  # the usual umask, whatever this test runner's is
     try:
-        path = write_scaling_json(directory, n_resamples=50)
+        path = write_scaling_json(directory)
     finally:
         os.umask(previous)
     assert path == directory / "scaling.json"
     assert stat.S_IMODE(path.stat().st_mode) == 0o644  # like curves.json, report.html
     assert sorted(p.name for p in directory.iterdir()) == ["runs", "scaling.json", "sweep.json"]
-    assert json.loads(path.read_text())["fits"][0]["bootstrap_resamples"] == 50
+    fit = json.loads(path.read_text())["laws"][0]["fits"][0]
+    assert fit["status"] == "insufficient-data" and fit["ci95"] is None  # three N: no interval
 
 
 def test_importing_the_report_changes_no_global_state():

@@ -16,6 +16,11 @@ Sources (both in eV, rounded to 1 meV, K and Br second ionisation to 10 meV):
   Ar).
 
 Atomic numbers, masses and radii come from ASE (:mod:`ase.data`), not from here.
+
+Beside the measured values, the exact non-relativistic clamped-nucleus (Born-Oppenheimer) total
+energies of the two-electron atoms and ions (TWO_ELECTRON_ATOM_ENERGY_HARTREE), the convention of
+astray's exact references; the one-electron ions need no table (-Z^2/2 hartree).
+:mod:`astray.probes.convention` prefers them to the measured energies where both exist.
 """
 
 #: First and second ionisation energies, eV: the energy to remove the outermost electron of the
@@ -37,4 +42,15 @@ ELECTRON_AFFINITY_EV: dict[str, float] = {
     "S": 2.077, "Cl": 3.613, "Ar": 0.0, "K": 0.501, "Ca": 0.025, "Br": 3.364,
 }
 
-__all__ = ["ELECTRON_AFFINITY_EV", "IONISATION_ENERGY_EV"]
+#: Exact non-relativistic clamped-nucleus ground-state energies, hartree, of the atom or ion of
+#: each element that has two electrons (1s^2 1S): H-, He, Li+. Nakashima and Nakatsuji,
+#: J. Chem. Phys. 127, 224104 (2007) (free complement method, 40 digits and more; rounded here
+#: to 1e-15). With the hydrogen-like -Z^2/2 they give, in hartree, the electron affinity of H
+#: (0.027751016544, 0.75514 eV; measured 0.754), the first ionisation energy of He
+#: (0.903724377034, 24.5916 eV; measured 24.587) and the second of Li (2.779913412669,
+#: 75.6453 eV; measured 75.640): the measured values add relativity and the finite nuclear mass.
+TWO_ELECTRON_ATOM_ENERGY_HARTREE: dict[str, float] = {
+    "H": -0.527751016544377, "He": -2.903724377034120, "Li": -7.279913412669306,
+}
+
+__all__ = ["ELECTRON_AFFINITY_EV", "IONISATION_ENERGY_EV", "TWO_ELECTRON_ATOM_ENERGY_HARTREE"]

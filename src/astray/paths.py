@@ -13,9 +13,11 @@ lock that keeps two processes out of one run folder.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -98,10 +100,12 @@ def folder_lock(folder: str | Path, holder: str) -> Iterator[Path]:
 
     The lock is ``flock`` on ``folder/.astray.lock``: the kernel drops it when the process
     ends, however it ends, so a killed run (even SIGKILL) never leaves a stale lock. The file
-    itself stays (it only names the last holder).
+    itself stays (it only names the last holder). It is opened with ``O_NOFOLLOW`` and must be
+    a plain file of its own: a link (or a hard link, a FIFO) planted there in a copied folder is
+    one line, never truncated or written through.
     """
     folder = Path(folder)
-    handle = open(folder / LOCK_FILE, "a+")
+    handle = _open_lock_file(folder / LOCK_FILE)
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -116,3 +120,26 @@ def folder_lock(folder: str | Path, holder: str) -> Iterator[Path]:
         yield folder
     finally:
         handle.close()
+
+
+def _open_lock_file(path: Path):
+    """``path`` opened for reading and writing, created if absent, refused (one line) if it is a
+    symbolic link or anything but a plain file with one name."""
+    flags = (os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
+             | getattr(os, "O_CLOEXEC", 0))
+    try:
+        descriptor = os.open(path, flags, 0o666)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise OutputPathError(f"{path} is a symbolic link: astray writes no file through a "
+                                  "link (a copied folder may carry one); remove the link") from None
+        raise OutputPathError(f"cannot open the lock file {path} "
+                              f"({error.strerror or error})") from None
+    info = os.fstat(descriptor)
+    if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
+        os.close(descriptor)
+        what = "has other names (hard links)" if stat.S_ISREG(info.st_mode) else \
+            "is not a plain file"
+        raise OutputPathError(f"{path} {what}: astray writes no file shared with another "
+                              "place; remove it")
+    return os.fdopen(descriptor, "r+", encoding="utf-8", errors="replace")

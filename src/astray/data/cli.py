@@ -23,8 +23,15 @@ data_app = typer.Typer(no_args_is_help=True, help="Import, build, inspect and ex
 @data_app.command()
 def info(name: str = typer.Argument(..., help="Data set name (e.g. default) or folder."),
          as_json: bool = typer.Option(False, "--json", help="Print JSON to stdout.")) -> None:
-    """Size, level of theory, elements and structure kinds of a data set."""
-    _print_summary(open_dataset(name).info(), as_json)
+    """Size, level of theory, elements and structure kinds of a data set, and the shortest and
+    longest distance (angstrom) of every element pair over all its structures."""
+    from astray.data.coverage import pair_distance_ranges
+
+    dataset = open_dataset(name)
+    summary = dataset.info()
+    summary["pair_distances_angstrom"] = {pair: [low, high] for pair, (low, high)
+                                          in pair_distance_ranges(dataset).items()}
+    _print_summary(summary, as_json)
 
 
 @data_app.command("import")
@@ -103,9 +110,17 @@ def _print_summary(summary: dict, as_json: bool) -> None:
         print(json.dumps(summary))
         return
     table = Table(show_header=False, title=f"data set {summary['name']}")
+    pairs = summary.get("pair_distances_angstrom", {})
     for key, value in summary.items():
-        table.add_row(key, ", ".join(value) if isinstance(value, list) else str(value))
+        if key != "pair_distances_angstrom":
+            table.add_row(key, ", ".join(value) if isinstance(value, list) else str(value))
     Console().print(table)
+    if pairs:
+        distances = Table("pair", "shortest (angstrom)", "longest (angstrom)",
+                          title="interatomic distances, all structures")
+        for pair, (low, high) in pairs.items():
+            distances.add_row(pair, f"{low:.3f}", f"{high:.3f}")
+        Console().print(distances)
 
 
 #: Off a terminal, seconds between two progress lines of a long command.

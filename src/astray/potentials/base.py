@@ -2,9 +2,12 @@
 
 A potential takes a batch of structures (ASE ``Atoms`` with the total charge in
 ``atoms.info["charge"]`` and the spin multiplicity 2S+1 in ``atoms.info["spin"]``, the fairchem
-convention the study used) and returns total energies in eV and, where it can, forces in eV/A.
+convention the study used) and returns energies in eV and, where it can, forces in eV/A.
 It says whether it is charge- and spin-aware: a charge-blind model is still evaluated on charged
-systems, and the output marks it so.
+systems, and the output marks it so. It says where the zero of its energies lies
+(:attr:`Potential.energy_convention`): total energies with any constant reference, or energies
+relative to the neutral isolated atoms, whose lone atoms then have an exact energy to be judged
+against.
 
 Adapters are small. A model with a batch call subclasses :class:`Potential` and implements
 :meth:`Potential.evaluate`; a method that solves one structure at a time (an ASE calculator,
@@ -25,14 +28,19 @@ from ase import Atoms
 
 from astray.errors import AstrayError
 
+#: The zeros of a potential's energies (:attr:`Potential.energy_convention`).
+ENERGY_CONVENTIONS: tuple[str, ...] = ("total", "atomization")
+
 
 @dataclass
 class Prediction:
     """What a potential returns for a batch of ``n`` structures.
 
     Attributes:
-        energy: total energies in eV, shape ``[n]``; NaN where the model failed. Only
-            differences are used (E(AB) - E(A) - E(B)), so any constant reference is fine.
+        energy: energies in eV, shape ``[n]``, in the potential's ``energy_convention``; NaN
+            where the model failed. In the ``"total"`` convention only differences are used
+            (E(AB) - E(A) - E(B)), so any constant reference is fine; in ``"atomization"`` the
+            energies themselves are judged too (a neutral atom must be 0).
         forces: ``None`` if the model gives none, else one ``[n_atoms, 3]`` array per structure
             in eV/A (minus the gradient of ``energy``), NaN where the model failed.
 
@@ -73,6 +81,18 @@ class Potential(ABC):
             absolute energies of separated fragments carry no information; its curves are
             judged against its own fragments like any other, and additionally reported aligned
             at their largest r (``metrics_aligned_at_largest_r``).
+        energy_convention: where the zero of the energies lies, one of ENERGY_CONVENTIONS.
+            ``"total"`` (the default: foundation models, xTB, DFT, ASE calculators, the exact
+            reference): total energies with the method's own constant reference; only
+            differences mean anything, so a lone atom's energy has no exact value to compare
+            with. ``"atomization"`` (astray's checkpoints, trained on E - sum of isolated-atom
+            energies): relative to the neutral isolated atoms in their ground states, so
+            E(neutral atom) = 0 exactly and an ion's energy is fixed by ionisation energies and
+            electron affinities (E(H+) = 0.5 hartree = 13.6057 eV;
+            :mod:`astray.probes.convention`). For such a potential the probe also judges its own
+            fragments against those exact values (``dissociation_limit_error_ev``, part of
+            ``wrong-asymptote``) and reports its curve in its own convention, with no fragment
+            subtracted (``metrics_in_convention``).
     """
 
     family: str = ""
@@ -81,6 +101,7 @@ class Potential(ABC):
     level_of_theory: str = ""
     level_of_theory_reference: str | None = None
     fragment_energies_meaningful: bool = True
+    energy_convention: str = "total"
 
     def __init__(self, name: str):
         self.name = name
@@ -99,7 +120,8 @@ class Potential(ABC):
         """Provenance: everything needed to say which model produced a number."""
         return {"name": self.name, "family": self.family, "version": self.version,
                 "charge_aware": self.charge_aware, "spin_aware": self.spin_aware,
-                "level_of_theory": self.level_of_theory}
+                "level_of_theory": self.level_of_theory,
+                "energy_convention": self.energy_convention}
 
 
 class PerStructurePotential(Potential):

@@ -1,8 +1,11 @@
 """A trained astray model (or a study SchNet state dict) as a potential: ``checkpoint:PATH``.
 
-The model predicts atomization energies (E - sum of isolated-atom energies); curves are relative
-to the separated fragments computed by the same model, so that offset cancels. All structures of
-a call are evaluated as batched graphs (chunks of ``BATCH_SIZE``), forces by autograd.
+The model predicts atomization energies (E - sum of isolated-atom energies), so its energy
+convention is ``"atomization"``: a neutral atom is 0 by definition, whatever the untrained model
+gives it. Its curves are judged both ways: relative to the separated fragments computed by the
+same model (the curve's shape, that offset cancelled), and in its own convention against the
+exact energies there (the fragments' own error, ``dissociation_limit_error_ev``). All structures
+of a call are evaluated as batched graphs (chunks of ``BATCH_SIZE``), forces by autograd.
 """
 
 from __future__ import annotations
@@ -41,6 +44,11 @@ class CheckpointPotential(Potential):
         self.level_of_theory = (f"{self.metadata.get('level_of_theory', 'unknown')} "
                                 f"(data set {self.metadata.get('dataset', 'unknown')})")
         self.level_of_theory_reference = self.metadata.get("level_of_theory_reference")
+        # astray's and the study's checkpoints are trained on E - sum of the neutral isolated
+        # atoms' energies (the study's positive TAE is turned round on loading); a checkpoint
+        # that says it was trained on anything else is taken as total energies
+        target = self.metadata.get("target", "atomization_energy")
+        self.energy_convention = "atomization" if target == "atomization_energy" else "total"
         # the file's hash identifies the weights, so a retrained checkpoint at the same path
         # is never mistaken for the curves stored for the old one
         self._sha256 = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]

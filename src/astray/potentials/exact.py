@@ -5,6 +5,9 @@ nuclei, the exact one-electron solution, FCI/CBS for two electrons, ...), read f
 references or the store and computed only when missing. A lone atom or ion gets the fragment
 energy of the same method as the diatomic it belongs to in the batch, so that
 E(AB) - E(A) - E(B) is exactly the reference curve.
+
+Its energies are total energies (``energy_convention = "total"``): a lone H is about -13.6 eV,
+not 0, so it is judged on its curves alone, like every total-energy method.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ class ExactPotential(Potential):
     charge_aware = True
     spin_aware = True
     level_of_theory = "exact / best available reference (astray.reference)"
+    energy_convention = "total"
 
     @property
     def version(self) -> str:

@@ -2,7 +2,12 @@
 reference, and turn the metrics into a verdict.
 
 Energies are relative to the separated fragments computed by the same potential,
-E(AB, r) - E(A) - E(B), so a right curve goes to 0 at infinite separation. The force along the
+E(AB, r) - E(A) - E(B), so a right curve goes to 0 at infinite separation: the curve's shape,
+judged with every potential. A potential whose energies have an exact zero (the
+``"atomization"`` convention: neutral atoms are 0) is judged in that convention too: its own
+fragments against their exact energies there (``dissociation_limit_error_ev``, a
+``wrong-asymptote`` beyond 0.1 eV), and its energies E(AB, r), nothing subtracted, against the
+exact ones, E_ref(r) + E_exact(A) + E_exact(B) (``metrics_in_convention``). The force along the
 bond is F_r = (F_B - F_A) . u / 2 with u the unit vector from A to B (computed from the
 positions), which equals -dE/dr for a potential whose forces are the gradient of its energy
 (positive: the atoms are pushed apart).
@@ -17,6 +22,7 @@ from ase import Atoms
 
 from astray.curve import Curve
 from astray.potentials.base import Potential
+from astray.probes.convention import exact_dissociation_limit_ev
 from astray.probes.grade import grade
 from astray.probes.measure import curve_metrics
 from astray.probes.results import CurveResult, LevelOfTheoryComparison, PotentialInfo
@@ -68,12 +74,29 @@ def evaluate_curve(potential: Potential, system: Diatomic, r_angstrom) -> Curve:
 def probe_curve(potential: Potential, system: Diatomic, reference: Curve,
           level_of_theory: Curve | None = None) -> CurveResult:
     """Evaluate, measure, judge and grade one curve of ``potential`` against ``reference`` (and
-    against its own ``level_of_theory`` curve, where given)."""
+    against its own ``level_of_theory`` curve, where given).
+
+    ``metrics`` is the curve's shape, E(AB) - E(A) - E(B) with the potential's own fragments,
+    plus the error of those fragments in the potential's energy convention where it has exact
+    values (``dissociation_limit_error_ev``); ``convention_metrics`` (an ``"atomization"``
+    potential only) its energies, E(AB), against the exact ones in that convention."""
     curve = evaluate_curve(potential, system, reference.r_angstrom)
     common = dict(masses_amu=system.masses_amu, r_ref=system.r_nominal,
                   bare_nuclei=system.bare_nuclei, nuclear_charges=system.atomic_numbers)
+    exact_limit = exact_dissociation_limit_ev(system.fragments, potential.energy_convention)
+    limit = dict(fragment_energy_ev=curve.fragment_energy_ev,
+                 exact_dissociation_limit_ev=exact_limit)
     metrics = curve_metrics(curve.r_angstrom, curve.energy_ev, reference.energy_ev,
-                            force_r=curve.force_r_ev_angstrom, **common)
+                            force_r=curve.force_r_ev_angstrom, **common, **limit)
+    in_convention = None
+    if exact_limit is not None:
+        # the exact energies in the potential's convention: the reference curve above its
+        # exact fragments (for H2 the reference itself); Coulomb's law is a statement about
+        # the shape, so it is judged in ``metrics`` only
+        in_convention = curve_metrics(
+            curve.r_angstrom, curve.total_energy_ev, reference.energy_ev + exact_limit,
+            force_r=curve.force_r_ev_angstrom, masses_amu=system.masses_amu,
+            r_ref=system.r_nominal, **limit)
     aligned = None
     if not potential.fragment_energies_meaningful:
         # shape only, marked as such: the curve shifted so that it meets the reference at its
@@ -92,7 +115,8 @@ def probe_curve(potential: Potential, system: Diatomic, reference: Curve,
     grade_name, limited_by = grade(metrics)
     return CurveResult(
         potential=PotentialInfo(potential.name, potential.version, potential.charge_aware,
-                                potential.spin_aware),
+                                potential.spin_aware, potential.energy_convention),
         system=system, curve=curve, reference=reference, metrics=metrics,
         verdict=verdict(metrics, bare_nuclei=system.bare_nuclei), grade=grade_name,
-        grade_limited_by=limited_by, aligned_metrics=aligned, level_of_theory=comparison)
+        grade_limited_by=limited_by, aligned_metrics=aligned, level_of_theory=comparison,
+        convention_metrics=in_convention)

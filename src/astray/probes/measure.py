@@ -14,6 +14,7 @@ from astray.probes.metrics import (
     coulomb_fit,
     coulomb_max_relative_error,
     coulomb_nonpositive_points,
+    dissociation_limit_error,
     energy_force_mae,
     energy_force_work_error,
     energy_jump,
@@ -41,6 +42,8 @@ def curve_metrics(
     force_r: Sequence[float] | None = None,
     bare_nuclei: bool = False,
     nuclear_charges: Sequence[float] | None = None,
+    fragment_energy_ev: Sequence[float] | None = None,
+    exact_dissociation_limit_ev: float | None = None,
 ) -> CurveMetrics:
     """All metrics of a predicted curve against its reference (plain Python numbers, None for
     NaN: ready for JSON).
@@ -52,7 +55,10 @@ def curve_metrics(
     masses_amu: (m1, m2) atomic masses in amu (for omega_e); r_ref: nominal bond length in A,
     used for the regions only when the reference has no minimum (else the reference r_e is used);
     force_r: optional F_r = -dE/dr in eV/A; bare_nuclei: the system has no electrons (E = Z1 Z2
-    14.3996 / r), which turns on the Coulomb metrics and requires nuclear_charges (Z1, Z2).
+    14.3996 / r), which turns on the Coulomb metrics and requires nuclear_charges (Z1, Z2);
+    fragment_energy_ev: the potential's own E(A), E(B) in eV and exact_dissociation_limit_ev
+    their exact sum in its energy convention (:mod:`astray.probes.convention`), both needed for
+    ``dissociation_limit_error_ev`` (else None: a ``"total"``-convention potential).
 
     Keys (None where not computable): see the module docstring of each function.
     ``n_points``, ``n_nan``, ``r_ref_angstrom`` (the region length actually used),
@@ -61,7 +67,7 @@ def curve_metrics(
     ``omega_e_error_cm1`` (errors are predicted minus reference),
     ``reference_r_e_angstrom``, ``reference_d_e_ev``, ``reference_omega_e_cm1``,
     ``reference_n_minima``, ``reference_force_sign_flips``, ``reference_energy_jump_ev``,
-    ``asymptote_error_ev``, ``n_minima``, ``repulsive_wall_monotonic``,
+    ``asymptote_error_ev``, ``dissociation_limit_error_ev``, ``n_minima``, ``repulsive_wall_monotonic``,
     ``coulomb_exponent``, ``coulomb_prefactor_ev_angstrom``,
     ``coulomb_prefactor_kcal_mol_angstrom``, ``coulomb_prefactor_relative_error`` (k / k_exact - 1),
     ``coulomb_max_relative_error``,
@@ -117,6 +123,8 @@ def curve_metrics(
         "reference_force_sign_flips": force_sign_flips(r_arr, ref_arr),
         "reference_energy_jump_ev": energy_jump(r_arr, ref_arr),
         "asymptote_error_ev": asymptote_error(r_arr, e_arr, ref_arr),
+        "dissociation_limit_error_ev": dissociation_limit_error(fragment_energy_ev,
+                                                                exact_dissociation_limit_ev),
         "n_minima": n_minima(r_arr, e_arr),
         "repulsive_wall_monotonic": repulsive_wall_monotonic(r_arr, e_arr, region_length),
         "coulomb_exponent": None,

@@ -45,6 +45,7 @@ __all__ = [
     "coulomb_fit",
     "coulomb_max_relative_error",
     "coulomb_nonpositive_points",
+    "dissociation_limit_error",
     "energy_force_mae",
     "energy_force_work_error",
     "energy_jump",
@@ -140,6 +141,20 @@ def asymptote_error(
         return None
     i = np.flatnonzero(ok)[np.argmax(r[ok])]
     return float(e[i] - ref[i])
+
+
+def dissociation_limit_error(
+    fragment_energies: Sequence[float] | None, exact_limit: float | None
+) -> float | None:
+    """Dissociation-limit error in eV: E(A) + E(B), the potential's own energies of the separated
+    fragments, minus their exact sum in the potential's energy convention
+    (:func:`astray.probes.convention.exact_dissociation_limit_ev`; 0 for two neutral atoms in the
+    ``"atomization"`` convention). The curve E(AB) - E(A) - E(B) hides this error, which a
+    short-cutoff model carries unchanged into every bond length. None without an exact limit (a
+    ``"total"``-convention potential) or without finite fragment energies."""
+    if fragment_energies is None or exact_limit is None:
+        return None
+    return _num(float(np.sum(np.asarray(fragment_energies, dtype=float))) - exact_limit)
 
 
 # --------------------------------------------------------------------------------------------

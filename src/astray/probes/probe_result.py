@@ -63,14 +63,24 @@ class ProbeResult:
 
     def to_frame(self):
         """A pandas DataFrame, one row per curve: potential, system, verdict, failures, grade,
-        reference method, error and every metric (units in the column names)."""
+        reference method, error, the potential's energy convention, every metric of the curve's
+        shape (units in the column names; ``dissociation_limit_error_ev`` among them) and, from
+        the metrics in the potential's own convention (None in the ``"total"`` convention),
+        ``mae_in_convention_ev`` and ``mae_bonding_in_convention_ev``."""
         import pandas as pd
+
+        def in_convention(c: CurveResult, name: str):
+            return None if c.convention_metrics is None else c.convention_metrics[name]
 
         rows = [{"potential": c.potential.name, "system": c.system.name,
                  "verdict": c.verdict.outcome,
                  "failures": ", ".join(f.value for f in c.verdict.failures),
                  "grade": c.grade.value, "reference_method": c.reference.method,
-                 "error": c.curve.error, **c.metrics.to_dict()} for c in self.curves]
+                 "error": c.curve.error, "energy_convention": c.energy_convention,
+                 **c.metrics.to_dict(),
+                 "mae_in_convention_ev": in_convention(c, "mae_ev"),
+                 "mae_bonding_in_convention_ev": in_convention(c, "mae_bonding_ev")}
+                for c in self.curves]
         return pd.DataFrame(rows)
 
     def plot(self, system: str):
@@ -90,7 +100,9 @@ class ProbeResult:
 
     def write(self, out_dir: str | Path) -> Path:
         """Write ``curves.json``, one PNG per system and ``curves.html`` (self-contained) into
-        ``out_dir``; returns the path of the HTML page."""
+        ``out_dir``; returns the path of the HTML page. Each file is written atomically and
+        replaces a link planted at its name instead of writing through it
+        (:func:`astray.jsonio.atomic_file`)."""
         from astray.report.figures import curve_figure
         from astray.report.html import write_html
 

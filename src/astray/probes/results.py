@@ -17,6 +17,7 @@ import numpy as np
 
 from astray.curve import Curve
 from astray.jsonio import json_number, to_json_safe
+from astray.potentials.base import ENERGY_CONVENTIONS
 from astray.systems import Diatomic, get_system
 
 
@@ -77,8 +78,13 @@ class Grade(_Name):
 @dataclass(frozen=True)
 class CurveMetrics:
     """Every metric of a curve against its reference (definitions, units:
-    :func:`astray.probes.metrics.curve_metrics`). Errors are predicted minus reference; None
-    where a metric cannot be computed (no minimum, no forces, not bare nuclei ...)."""
+    :func:`astray.probes.measure.curve_metrics`). Errors are predicted minus reference; None
+    where a metric cannot be computed (no minimum, no forces, not bare nuclei ...).
+
+    ``asymptote_error_ev`` is the curve's error at its largest r; ``dissociation_limit_error_ev``
+    the error of the potential's own separated fragments, E(A) + E(B) minus their exact value in
+    its energy convention (None for a ``"total"``-convention potential, whose lone atoms have no
+    exact value to compare with)."""
 
     n_points: int
     n_nan: int
@@ -100,6 +106,7 @@ class CurveMetrics:
     reference_force_sign_flips: int | None
     reference_energy_jump_ev: float | None
     asymptote_error_ev: float | None
+    dissociation_limit_error_ev: float | None
     n_minima: int
     repulsive_wall_monotonic: bool | None
     coulomb_exponent: float | None
@@ -159,18 +166,31 @@ class LevelOfTheoryComparison:
 
 @dataclass(frozen=True)
 class PotentialInfo:
-    """What the results say about the potential that made a curve."""
+    """What the results say about the potential that made a curve (``energy_convention``: where
+    the zero of its energies lies, :attr:`astray.potentials.base.Potential.energy_convention`)."""
 
     name: str
     version: str
     charge_aware: bool
     spin_aware: bool
+    energy_convention: str = "total"
 
 
 @dataclass(frozen=True, eq=False)
 class CurveResult:
     """One potential on one system: its curve, the reference, the metrics, the verdict, the grade.
 
+    ``metrics`` (``"metrics"`` in ``curves.json``): the curve's shape, E(AB) - E(A) - E(B) with
+    the potential's own fragments against the reference, for every potential; beside it
+    ``metrics.dissociation_limit_error_ev``, those fragments against their exact energy in the
+    potential's energy convention (None in the ``"total"`` convention). The verdict and the
+    grade are read from these.
+    ``convention_metrics`` (``"metrics_in_convention"``): only for a potential in the
+    ``"atomization"`` convention (E of a neutral atom = 0), its energies in that convention,
+    E(AB, r) with nothing subtracted, against the exact ones, E_ref(r) + E_exact(A) +
+    E_exact(B) (for H2 the reference itself); its ``asymptote_error_ev`` is the whole error at
+    the largest r, shape and fragments together, and its ``d_e_ev`` minus the energy at the
+    minimum in the convention (for a neutral molecule, the atomization energy there).
     ``aligned_metrics``: only for a model whose fragment energies mean nothing (SO3LR), the
     curve's metrics after shifting it to meet the reference at its largest r (shape only).
     ``level_of_theory``: the model against its own training level of theory, where it has one.
@@ -186,6 +206,18 @@ class CurveResult:
     grade_limited_by: tuple[str, ...] = ()
     aligned_metrics: CurveMetrics | None = None
     level_of_theory: LevelOfTheoryComparison | None = None
+    convention_metrics: CurveMetrics | None = None
+
+    @property
+    def energy_convention(self) -> str:
+        """Where the zero of the potential's energies lies (``"total"``, ``"atomization"``)."""
+        return self.potential.energy_convention
+
+    @property
+    def dissociation_limit_error_ev(self) -> float | None:
+        """E(A) + E(B) of the potential minus their exact value in its energy convention, eV
+        (None in the ``"total"`` convention)."""
+        return self.metrics.dissociation_limit_error_ev
 
     @property
     def blind_to_this_system(self) -> bool:
@@ -202,6 +234,7 @@ class CurveResult:
             "multiplicity": system.multiplicity, "n_electrons": system.n_electrons,
             "fragments": [f.label for f in system.fragments],
             "charge_aware": self.potential.charge_aware, "spin_aware": self.potential.spin_aware,
+            "energy_convention": self.potential.energy_convention,
             "blind_to_this_system": self.blind_to_this_system,
             "r_angstrom": to_json_safe(curve.r_angstrom), "energy_ev": to_json_safe(curve.energy_ev),
             "force_r_ev_angstrom": (None if curve.force_r_ev_angstrom is None
@@ -215,6 +248,8 @@ class CurveResult:
             "verdict": self.verdict.outcome, "error": curve.error,
             "grade": self.grade.value, "grade_limited_by": list(self.grade_limited_by),
         }
+        if self.convention_metrics is not None:
+            record["metrics_in_convention"] = self.convention_metrics.to_dict()
         if self.aligned_metrics is not None:
             record["metrics_aligned_at_largest_r"] = self.aligned_metrics.to_dict()
         if self.level_of_theory is not None:
@@ -225,6 +260,9 @@ class CurveResult:
     def from_json(cls, record: Mapping[str, Any]) -> CurveResult:
         """Read a record of ``curves.json`` back; raises KeyError (or ValueError) if it was
         written by a version of astray with other fields."""
+        if record["energy_convention"] not in ENERGY_CONVENTIONS:
+            raise ValueError(f"energy_convention {record['energy_convention']!r} is none of "
+                             f"{', '.join(ENERGY_CONVENTIONS)}")
         system = get_system(record["spec"])
         if system.name != record["system"]:  # a catalogue molecule asked for by its spec
             system = replace(system, name=record["system"])
@@ -241,13 +279,16 @@ class CurveResult:
         lot = record.get("level_of_theory")
         return cls(
             potential=PotentialInfo(record["potential"], record["potential_version"],
-                                    record["charge_aware"], record["spin_aware"]),
+                                    record["charge_aware"], record["spin_aware"],
+                                    record["energy_convention"]),
             system=system, curve=curve, reference=reference,
             metrics=CurveMetrics.from_dict(record["metrics"]),
             verdict=Verdict.from_failures(record["failures"]),
             grade=Grade(record["grade"]), grade_limited_by=tuple(record["grade_limited_by"]),
             aligned_metrics=(CurveMetrics.from_dict(record["metrics_aligned_at_largest_r"])
                              if "metrics_aligned_at_largest_r" in record else None),
+            convention_metrics=(CurveMetrics.from_dict(record["metrics_in_convention"])
+                                if "metrics_in_convention" in record else None),
             level_of_theory=None if lot is None else LevelOfTheoryComparison(
                 Curve(system.name, lot["method"], "", r, _array(lot["energy_ev"]), None, None),
                 CurveMetrics.from_dict(lot["metrics_model_vs_level_of_theory"]),

@@ -14,7 +14,14 @@ fails with ``nan-energy`` alone.
     the nuclei should repel ever more strongly.
 ``wrong-asymptote``
     |asymptote_error_ev| > ASYMPTOTE_TOLERANCE_EV: at the largest r the curve does not reach the
-    reference dissociation limit (e.g. fractional charges, wrong spin state, a cutoff artefact).
+    reference dissociation limit (e.g. fractional charges, wrong spin state, a cutoff artefact);
+    or |dissociation_limit_error_ev| > ASYMPTOTE_TOLERANCE_EV too: the potential's own
+    separated fragments miss their exact energy in its energy convention (an
+    ``"atomization"``-convention model whose lone H is not 0 eV, or whose H+ is not 0.5 hartree,
+    13.6057 eV).
+    A model whose cutoff is shorter than the grid's largest r reaches its own fragments exactly
+    there, so only the second test can catch its wrong limit; it is None, and skipped, for a
+    ``"total"``-convention potential.
 ``spurious-minimum``
     More minima than the reference (``n_minima > reference_n_minima``), or any minimum where
     the reference has none (bare protons, repulsive states such as triplet H2).
@@ -87,7 +94,8 @@ def verdict(m: CurveMetrics, *, bare_nuclei: bool,
         failed.add(Failure.NAN_ENERGY)
     if m.repulsive_wall_monotonic is False:
         failed.add(Failure.NO_REPULSIVE_WALL)
-    if _exceeds(m.asymptote_error_ev, th.ASYMPTOTE_TOLERANCE_EV):
+    if (_exceeds(m.asymptote_error_ev, th.ASYMPTOTE_TOLERANCE_EV)
+            or _exceeds(m.dissociation_limit_error_ev, th.ASYMPTOTE_TOLERANCE_EV)):
         failed.add(Failure.WRONG_ASYMPTOTE)
 
     # the caller's word on the reference wins; the reference's own count may add minima

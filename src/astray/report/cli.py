@@ -14,8 +14,8 @@ def report_command(
     as_json: bool = typer.Option(False, "--json", help="Print scaling.json (runs, fits, "
                                  "findings) to stdout."),
 ) -> None:
-    """(Re)build DIR/scaling.json (fits with 95% intervals, findings) and DIR/report.html (one
-    self-contained page with the figures) from DIR/runs/*/result.json."""
+    """(Re)build DIR/scaling.json (laws with 95% intervals and their tests, findings) and
+    DIR/report.html (one self-contained page with the figures) from DIR/runs/*/result.json."""
     from astray.report.study import write_report
 
     path = write_report(sweep_dir)
@@ -28,7 +28,10 @@ def report_command(
 
 
 def print_findings(scaling: dict) -> None:
-    """One line per finding of a ``scaling.json``: whether it holds, and its sentence."""
+    """One line per finding of a ``scaling.json``: whether it holds, and its sentence; its
+    caveats indented below it."""
     for finding in scaling.get("findings") or []:
-        state = {True: "holds", False: "does not hold"}.get(finding.get("holds"), "undetermined")
+        state = {True: "holds", False: "does not hold"}.get(finding.get("holds"), "not resolved")
         print(f"[{state}] {finding.get('text', '')}")
+        for caveat in finding.get("caveats") or []:
+            print(f"    caveat: {caveat}")

@@ -35,6 +35,8 @@ METRIC_COLUMNS: tuple[MetricColumn, ...] = (
     MetricColumn("d_e_error_ev", "ΔDₑ", True, "{:+.1f}", terminal="ΔDₑ"),
     MetricColumn("omega_e_error_cm1", "Δωₑ (cm⁻¹)", False, "{:+.0f}"),
     MetricColumn("asymptote_error_ev", "asymptote error", True, "{:+.2f}", terminal="asymp."),
+    MetricColumn("dissociation_limit_error_ev", "dissociation-limit error (own atoms vs exact)",
+                 True, "{:+.2f}", terminal="E∞ err."),
     MetricColumn("n_minima", "minima", False, "{}"),
     MetricColumn("repulsive_wall_monotonic", "monotonic wall", False, "{}"),
     MetricColumn("coulomb_exponent", "Coulomb n (exact −1)", False, "{:.3f}"),

@@ -18,6 +18,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
+from astray.jsonio import write_bytes_atomic
 from astray.probes.thresholds import MINIMUM_DEPTH_EV, STRETCHED_ABOVE
 from astray.systems import Diatomic
 
@@ -137,10 +138,10 @@ def full_curve_limits(depth: float) -> tuple[float, float]:
 
 
 def curve_figure(system: Diatomic, records: list[dict], path: Path) -> Path:
-    """Draw the curves of ``records`` (curves.json entries of one system) and save a PNG."""
+    """Draw the curves of ``records`` (curves.json entries of one system) and save a PNG
+    (atomically, replacing a link at ``path`` instead of writing through it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(figure_png(system_curves_figure(system, records)))
-    return path
+    return write_bytes_atomic(path, figure_png(system_curves_figure(system, records)))
 
 
 def system_curves_figure(system: Diatomic, records: list[dict]) -> Figure:

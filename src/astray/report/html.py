@@ -6,6 +6,12 @@ and the provenance (versions, weights hashes, reference methods); it opens offli
 Energies in the tables are in kcal/mol with eV beside them (eV is the unit of the figures and of
 ``curves.json``). The glossary is read from the verdict's own documentation and thresholds, so it
 cannot drift from what the verdict does.
+
+Every value that comes from a result (a file, in ``astray report``) is written through
+:func:`escape`, numbers included (:func:`_cell` writes a string where a number belongs as
+escaped text), and every attribute is quoted: a ``curves.json`` or ``result.json`` cannot put
+markup or script on the page. The study report (:mod:`astray.report.study`) uses the same
+helper.
 """
 
 from __future__ import annotations
@@ -14,9 +20,11 @@ import base64
 import html
 import importlib
 import json
+import numbers
 import re
 from pathlib import Path
 
+from astray.jsonio import write_text_atomic
 from astray.probes.results import Failure
 from astray.report.columns import METRIC_COLUMNS
 from astray.units import EV_KCAL_MOL
@@ -39,18 +47,36 @@ def png_data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
+def escape(value) -> str:
+    """Any value as HTML text, safe between tags and inside a quoted attribute (both quote
+    characters are escaped). Every string that comes from a file goes through here."""
+    return html.escape(str(value), quote=True)
+
+
 def _cell(value, energy: bool, fmt: str) -> str:
+    """A metric as HTML text: numbers in ``fmt`` (energies in kcal/mol with eV beside them),
+    yes/no, a dash for none; anything else (a string where a number belongs, in a file) as
+    escaped text, never formatted or passed through."""
     if value is None:
         return "–"
-    if isinstance(value, bool):
+    if isinstance(value, bool) or type(value).__name__ == "bool_":  # numpy's too
         return "yes" if value else "no"
+    if not isinstance(value, numbers.Real):
+        return escape(value)
     if energy:
-        return f"{fmt.format(value * EV_KCAL_MOL)} ({value:{'+' if '+' in fmt else ''}.3g})"
-    return fmt.format(value)
+        return escape(f"{fmt.format(value * EV_KCAL_MOL)} "
+                      f"({value:{'+' if '+' in fmt else ''}.3g})")
+    return escape(fmt.format(value))
 
 
 def _header(title: str, energy: bool) -> str:
-    return f"<th>{title}{ENERGY_UNITS if energy else ''}</th>"
+    return f"<th>{escape(title)}{ENERGY_UNITS if energy else ''}</th>"
+
+
+def _verdict_cell(verdict) -> str:
+    """The verdict, coloured by its class where it is one astray writes."""
+    css = f" class='{verdict}'" if verdict in ("pass", "fail") else ""
+    return f"<td{css}>{escape(verdict)}</td>"
 
 
 def metrics_table(records: list[dict]) -> str:
@@ -62,17 +88,17 @@ def metrics_table(records: list[dict]) -> str:
         cells = "".join(f"<td>{_cell(c.value(rec['metrics']), c.energy, c.spec)}</td>"
                         for c in METRIC_COLUMNS)
         # a sweep run made before the grade existed has none: a dash, not a made-up grade
-        cells += f"<td class=l>{rec.get('grade', '–')}</td>"
-        failures = ", ".join(rec["failures"]) or "–"
-        rows.append(f"<tr><td class=l>{html.escape(rec['potential'])}{blind}</td>"
-                    f"<td class={rec['verdict']}>{rec['verdict']}</td>"
-                    f"<td class=l>{html.escape(failures)}</td>{cells}</tr>")
+        cells += f"<td class='l'>{escape(rec.get('grade', '–'))}</td>"
+        failures = ", ".join(map(str, rec["failures"] or [])) or "–"
+        rows.append(f"<tr><td class='l'>{escape(rec['potential'])}{blind}</td>"
+                    f"{_verdict_cell(rec['verdict'])}"
+                    f"<td class='l'>{escape(failures)}</td>{cells}</tr>")
         aligned = rec.get("metrics_aligned_at_largest_r")
         if aligned:  # shape only (a model whose fragment energies mean nothing); verdict above
             cells = "".join(f"<td>{_cell(c.value(aligned), c.energy, c.spec)}</td>"
-                            for c in METRIC_COLUMNS) + "<td class=l>–</td>"
-            rows.append(f"<tr><td class=l>{html.escape(rec['potential'])}, aligned at the "
-                        f"largest r (shape only)</td><td>–</td><td class=l>–</td>{cells}</tr>")
+                            for c in METRIC_COLUMNS) + "<td class='l'>–</td>"
+            rows.append(f"<tr><td class='l'>{escape(rec['potential'])}, aligned at the "
+                        f"largest r (shape only)</td><td>–</td><td class='l'>–</td>{cells}</tr>")
     return (f"<table><tr><th>potential</th><th>verdict</th><th>failures</th>{head}</tr>"
             + "".join(rows) + "</table>")
 
@@ -82,7 +108,7 @@ def reference_table(records: list[dict]) -> str:
     metrics = records[0]["metrics"]
     return ("<table><tr><th>reference</th><th>rₑ (Å)</th>"
             f"{_header('Dₑ', True)}<th>ωₑ (cm⁻¹)</th></tr>"
-            f"<tr><td class=l><code>{html.escape(records[0]['reference_method'])}</code></td>"
+            f"<tr><td class='l'><code>{escape(records[0]['reference_method'])}</code></td>"
             f"<td>{_cell(metrics['reference_r_e_angstrom'], False, '{:.4f}')}</td>"
             f"<td>{_cell(metrics['reference_d_e_ev'], True, '{:.2f}')}</td>"
             f"<td>{_cell(metrics['reference_omega_e_cm1'], False, '{:.0f}')}</td></tr></table>")
@@ -101,8 +127,8 @@ def level_of_theory_table(records: list[dict]) -> str:
         cells = "".join(f"<td>{_cell(m[key], True, fmt)}</td>"
                         for m in (rec["metrics"], own, functional)
                         for key, fmt in (("mae_ev", "{:.2f}"), ("d_e_error_ev", "{:+.1f}")))
-        rows.append(f"<tr><td class=l>{html.escape(rec['potential'])}</td>"
-                    f"<td class=l><code>{html.escape(lot['method'])}</code></td>{cells}</tr>")
+        rows.append(f"<tr><td class='l'>{escape(rec['potential'])}</td>"
+                    f"<td class='l'><code>{escape(lot['method'])}</code></td>{cells}</tr>")
     if not rows:
         return ""
     heads = "".join(_header(f"{what} {pair}", True) for pair in (
@@ -125,7 +151,8 @@ def curve_gaps(records: list[dict]) -> list[str]:
     for label, energies in curves:
         missing = [x for x, e in zip(r, energies) if e is None]
         if missing:
-            where = ", ".join(f"{x:.3f}" for x in missing)
+            where = ", ".join(f"{x:.3f}" if isinstance(x, numbers.Real) else str(x)
+                              for x in missing)
             sentences.append(f"{label}: no energy at r = {where} Å (the method did not "
                              "converge there; the gap in its curve is that point)")
     return sentences
@@ -155,7 +182,7 @@ def failure_glossary() -> dict[str, str]:
 
 
 def _glossary_html() -> str:
-    items = "".join(f"<dt><code>{name}</code></dt><dd>{html.escape(text)}</dd>"
+    items = "".join(f"<dt><code>{escape(name)}</code></dt><dd>{escape(text)}</dd>"
                     for name, text in failure_glossary().items())
     return f"<h2>Failure names</h2><dl>{items}</dl>"
 
@@ -164,11 +191,11 @@ def _provenance_html(result: dict) -> str:
     """Versions, weights hashes and settings of every potential, and every reference method
     with its code versions, basis and timings, as the JSON they came from."""
     def block(title: str, data: dict) -> str:
-        text = html.escape(json.dumps(data, indent=1, sort_keys=True, default=str))
-        return f"<details><summary>{html.escape(title)}</summary><pre>{text}</pre></details>"
+        text = escape(json.dumps(data, indent=1, sort_keys=True, default=str))
+        return f"<details><summary>{escape(title)}</summary><pre>{text}</pre></details>"
 
     return ("<h2>Provenance</h2><p>Command:</p>"
-            f"<pre>{html.escape(result['command'])}</pre>"
+            f"<pre>{escape(result['command'])}</pre>"
             + "".join(block(f"potential {p['name']} ({p['version']})", p)
                       for p in result["potentials"])
             + "".join(block(f"reference {r['system']}: {r['method']}", r)
@@ -178,22 +205,22 @@ def _provenance_html(result: dict) -> str:
 def write_html(result: dict, figures: dict[str, Path], path: Path) -> Path:
     """Write the report of a ``curves.json`` result, with one PNG per system from ``figures``."""
     potentials = "".join(
-        f"<tr><td class=l>{html.escape(p['name'])}</td>"
-        f"<td class=l>{html.escape(str(p['version']))}</td>"
-        f"<td class=l>{html.escape(p.get('family', ''))}</td>"
+        f"<tr><td class='l'>{escape(p['name'])}</td>"
+        f"<td class='l'>{escape(p['version'])}</td>"
+        f"<td class='l'>{escape(p.get('family') or '')}</td>"
         f"<td>{_cell(p['charge_aware'], False, '{}')}</td><td>{_cell(p['spin_aware'], False, '{}')}</td>"
-        f"<td class=l>{html.escape(p.get('level_of_theory', ''))}</td></tr>"
+        f"<td class='l'>{escape(p.get('level_of_theory') or '')}</td></tr>"
         for p in result["potentials"])
     references = "".join(
-        f"<tr><td class=l>{html.escape(r['system'])}</td>"
-        f"<td class=l><code>{html.escape(r['method'])}</code></td>"
-        f"<td class=l>{html.escape(r['description'])}</td></tr>" for r in result["references"])
+        f"<tr><td class='l'>{escape(r['system'])}</td>"
+        f"<td class='l'><code>{escape(r['method'])}</code></td>"
+        f"<td class='l'>{escape(r['description'])}</td></tr>" for r in result["references"])
     sections = []
     for system, figure in figures.items():
         records = [c for c in result["curves"] if c["system"] == system]
-        gaps = "".join(f"<p class=l>{html.escape(gap)}</p>" for gap in curve_gaps(records))
-        sections.append(f"<h2>{html.escape(system)}</h2>"
-                        f"<img alt='{html.escape(system)} curves' "
+        gaps = "".join(f"<p class='l'>{escape(gap)}</p>" for gap in curve_gaps(records))
+        sections.append(f"<h2>{escape(system)}</h2>"
+                        f"<img alt='{escape(system)} curves' "
                         f"src='{png_data_uri(figure.read_bytes())}'>{gaps}"
                         + reference_table(records) + metrics_table(records)
                         + level_of_theory_table(records))
@@ -202,7 +229,7 @@ def write_html(result: dict, figures: dict[str, Path], path: Path) -> Path:
 <h1>astray: does the model get bond breaking right?</h1>
 <p>Energies are E(AB) − E(A) − E(B), each potential relative to its own fragments: in eV in the
 figures and in kcal/mol (eV in parentheses) in the tables; 1 eV = {EV_KCAL_MOL:.4f} kcal/mol.
-Generated {html.escape(result['created'])} by astray {html.escape(result['astray_version'])}.</p>
+Generated {escape(result['created'])} by astray {escape(result['astray_version'])}.</p>
 <h2>Potentials</h2><table><tr><th>name</th><th>version</th><th>family</th><th>charge-aware</th>
 <th>spin-aware</th><th>level of theory</th></tr>{potentials}</table>
 <h2>References</h2><table><tr><th>system</th><th>method</th><th>description</th></tr>
@@ -211,5 +238,4 @@ Generated {html.escape(result['created'])} by astray {html.escape(result['astray
 {_glossary_html()}
 {_provenance_html(result)}
 </body></html>"""
-    path.write_text(page, encoding="utf-8")
-    return path
+    return write_text_atomic(path, page)

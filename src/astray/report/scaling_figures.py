@@ -1,8 +1,9 @@
 """Figures of a scaling sweep: learning curves with their fitted laws, the predicted H2 curves
 against the exact one, and H2++ against Coulomb's law.
 
-Every function takes the summary of :func:`astray.scaling.summary.summarise` (``runs`` are the
-sweep's ``result.json`` records, ``fits`` the fitted laws) and returns a
+Every function takes the :class:`astray.scaling.summary.SweepSummary` of a sweep (its typed
+runs, and the laws fitted to them, each carrying its band on a grid, so nothing is refitted
+here) and returns a
 :class:`matplotlib.figure.Figure` built without pyplot, so no backend or other global state is
 touched. The same encoding runs through all of them, so one legend reads them all:
 
@@ -22,6 +23,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
 from astray.report.figures import (
@@ -30,10 +32,12 @@ from astray.report.figures import (
     LONG_RANGE_START,
     full_curve_limits,
     plot_depth_ev,
-    values_array,
     window_limits,
 )
-from astray.scaling.fits import H2_TARGETS, fit_band, run_targets
+from astray.scaling.laws import Law
+from astray.scaling.records import RunResult
+from astray.scaling.summary import SweepSummary
+from astray.scaling.targets import TARGETS, run_target, target_info
 from astray.systems import get_system
 from astray.units import COULOMB_EV_ANGSTROM
 
@@ -45,19 +49,9 @@ MODEL_MARKERS = {"schnet": "o", "painn": "s"}
 MODEL_LINESTYLES = {"schnet": "-", "painn": "-."}
 SPARE_MARKERS, SPARE_LINESTYLES = ("^", "D", "v", "P"), (":", (0, (5, 1)), (0, (3, 1, 1, 1)))
 MODEL_NAMES = {"schnet": "SchNet", "painn": "PaiNN"}
-#: The fitted law drawn through the learning curves: the form every group can carry (two
-#: parameters); its exponent alpha is the number the findings quote.
-DRAWN_FORM = "a*N^-alpha"
 #: Subset containment, to tell in-distribution test sets from out-of-distribution ones.
 SUBSET_PARTS = {"all": {"stable", "distorted", "compressed", "stretched", "normal-mode"},
                 "distorted": {"compressed", "stretched", "normal-mode"}}
-#: Axis labels of the fitted targets (units as in scaling.json).
-TARGET_LABELS = {
-    "h2_mae_bonding": "H₂ MAE, bonding region (eV)",
-    "h2_d_e_error": "H₂ |ΔDₑ| (eV)",
-    "h2_r_e_error": "H₂ |Δrₑ| (Å)",
-    "h2pp_coulomb_exponent_error": "H₂⁺⁺ |n + 1| (E ∝ rⁿ; exact n = −1)",
-}
 #: Windows of the H2 grids: name -> (lower, upper) bound as fractions of the nominal bond
 #: length; None: the grid's own end.
 H2_WINDOWS = {"full": (None, None), "equilibrium": EQUILIBRIUM_WINDOW,
@@ -93,14 +87,9 @@ class SizeStyle:
     linestyle: str | tuple
 
 
-def done_runs(summary: dict) -> list[dict]:
-    """The finished runs of a summary (failed ones have no numbers to draw)."""
-    return [run for run in summary["runs"] if run.get("status", "done") == "done"]
-
-
-def variant_key(run: dict) -> tuple[str, bool]:
+def variant_key(run: RunResult) -> tuple[str, bool]:
     """(training subset, prior) of a run: the data variant and physics prior it was trained with."""
-    return run["subset"], bool(run["prior"])
+    return run.subset, bool(run.prior)
 
 
 def variant_label(variant: tuple[str, bool]) -> str:
@@ -108,8 +97,8 @@ def variant_label(variant: tuple[str, bool]) -> str:
     return f"trained on {subset}, prior {'on' if prior else 'off'}"
 
 
-def size_key(run: dict) -> tuple[str, int, int]:
-    return run["model"], int(run["hidden"]), int(run["interactions"])
+def size_key(run: RunResult) -> tuple[str, int, int]:
+    return run.model, int(run.hidden), int(run.interactions)
 
 
 def parameter_count_text(count: float) -> str:
@@ -120,11 +109,11 @@ def parameter_count_text(count: float) -> str:
     return f"{count:.0f}"
 
 
-def size_styles(runs: Iterable[dict]) -> dict[tuple[str, int, int], SizeStyle]:
+def size_styles(runs: Iterable[RunResult]) -> dict[tuple[str, int, int], SizeStyle]:
     """One style per model size, coloured in order of parameter count."""
     params: dict[tuple, list[float]] = {}
     for run in runs:
-        params.setdefault(size_key(run), []).append(run.get("n_params") or 0)
+        params.setdefault(size_key(run), []).append(run.n_params or 0)
     order = sorted(params, key=lambda key: (np.median(params[key]), key))
     models = sorted({key[0] for key in order})
     spare = {model: i for i, model in enumerate(m for m in models if m not in MODEL_MARKERS)}
@@ -165,18 +154,18 @@ def readable_log_axes(ax: Axes) -> None:
 
 
 def target_label(target: str) -> str:
-    """Axis label of a fitted target, with its unit."""
-    if target.startswith("test_mae:"):
-        return f"test MAE, {target.split(':', 1)[1]} set (kcal/mol)"
-    return TARGET_LABELS.get(target, target)
+    """Axis label of a fitted target, with its unit and, for H2, its energy convention."""
+    info = target_info(target)
+    convention = {"shape": ", own atoms", "atomization": ""}.get(info.convention, "")
+    return f"{info.label} ({info.unit}{convention})"
 
 
-def ordered_targets(summary: dict) -> list[str]:
-    """Targets of the fits: the molecule test sets first, then the H2 and H2++ errors."""
-    names = {fit["target"] for fit in summary["fits"]}
+def ordered_targets(summary: SweepSummary) -> list[str]:
+    """Targets of the laws: the molecule test sets first, then the H2 and H2++ errors."""
+    names = {law.target for law in summary.laws}
     tests = sorted(t for t in names if t.startswith("test_mae:"))
-    others = sorted(names - set(tests) - set(H2_TARGETS))
-    return tests + [t for t in H2_TARGETS if t in names] + others
+    others = sorted(names - set(tests) - set(TARGETS))
+    return tests + [t for t in TARGETS if t in names] + others
 
 
 def in_distribution(train_subset: str, test_subset: str) -> bool:
@@ -184,23 +173,38 @@ def in_distribution(train_subset: str, test_subset: str) -> bool:
     return test_subset == train_subset or test_subset in SUBSET_PARTS.get(train_subset, ())
 
 
-def _fit_of(summary: dict, target: str, variant: tuple[str, bool], size: tuple) -> dict | None:
+def _law_of(summary: SweepSummary, target: str, variant: tuple[str, bool],
+            size: tuple) -> Law | None:
     subset, prior = variant
     model, hidden, interactions = size
-    for fit in summary["fits"]:
-        if (fit["target"], fit["subset"], bool(fit["prior"]), fit["model"], fit["hidden"],
-                fit["interactions"], fit["form"]) == (target, subset, prior, model, hidden,
-                                                       interactions, DRAWN_FORM):
-            return fit if fit.get("status", "ok") == "ok" else None
-    return None
+    return next((law for law in summary.laws if law.target == target
+                 and (law.group["subset"], bool(law.group["prior"]), law.group["model"],
+                      law.group["hidden"], law.group["interactions"])
+                 == (subset, prior, model, hidden, interactions)), None)
 
 
-def _learning_panel(ax: Axes, summary: dict, runs: list[dict], target: str,
+def law_label(law: Law) -> str | None:
+    """The legend entry of a law: its exponent with the 95% interval, and what its tests say
+    of the form; None where nothing was fitted."""
+    assessment = law.assessment
+    if assessment is None or assessment.alpha is None:
+        return None
+    low, high = assessment.alpha_ci95
+    text = f"α = {assessment.alpha:.2f} [{low:.2f}, {high:.2f}]"
+    fit = law.fit(assessment.direction_form)
+    if "L_inf" in fit.params:
+        text += f", L∞ = {fit.params['L_inf']:.3g}"
+    return text + {"power law": "", "power law with floor": " (floor)",
+                   "not a power law": " (law rejected)", "untested": " (untested)"}[
+        assessment.shape]
+
+
+def _learning_panel(ax: Axes, summary: SweepSummary, runs: list[RunResult], target: str,
                     variant: tuple[str, bool], styles: dict) -> None:
     missing = 0
     for size, style in styles.items():
         members = [run for run in runs if size_key(run) == size]
-        points = [(run["n_train"], run_targets(run).get(target)) for run in members]
+        points = [(run.n_train, run_target(run, target)[0]) for run in members]
         missing += sum(v is None or not v > 0 for _, v in points)
         points = [(n, v) for n, v in points if v is not None and v > 0]
         if not points:
@@ -213,16 +217,16 @@ def _learning_panel(ax: Axes, summary: dict, runs: list[dict], target: str,
         spread = np.array([[m - g.min(), g.max() - m] for m, g in zip(mean, groups)]).T
         ax.errorbar(sizes, mean, yerr=spread, color=style.color, marker=style.marker, ms=6,
                     ls="none", capsize=3, lw=1.2)
-        fit = _fit_of(summary, target, variant, size)
-        if fit is None or len(sizes) < 2:
+        law = _law_of(summary, target, variant, size)
+        label = None if law is None else law_label(law)
+        if label is None:
             continue
-        grid = np.geomspace(sizes.min() / 1.3, sizes.max() * 1.3, 40)
-        a, alpha = fit["params"]["a"], fit["params"]["alpha"]
-        low, high = fit["ci95"]["alpha"]
-        ax.plot(grid, a * grid ** -alpha, color=style.color, lw=1.5,
-                label=f"α = {alpha:.2f} [{low:.2f}, {high:.2f}]")
-        ax.fill_between(grid, *fit_band(fit, summary["runs"], grid), color=style.color,
-                        alpha=0.15, lw=0)
+        band = law.fit(law.assessment.direction_form).band
+        grid = np.asarray(band["n"], float)
+        ax.plot(grid, np.asarray(band["center"], float), color=style.color, lw=1.5,
+                ls="-" if law.assessment.shape == "power law" else "--", label=label)
+        ax.fill_between(grid, np.asarray(band["low"], float), np.asarray(band["high"], float),
+                        color=style.color, alpha=0.15, lw=0)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.grid(True, which="major", alpha=0.3)
@@ -232,7 +236,7 @@ def _learning_panel(ax: Axes, summary: dict, runs: list[dict], target: str,
         notes.insert(0, "in-distribution" if in_distribution(variant[0], test_subset)
                      else "out-of-distribution")
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=8, loc="best", title="\n".join([*notes, "fit a·N^−α, 95%"]),
+        ax.legend(fontsize=8, loc="best", title="\n".join([*notes, "fitted law, 95%"]),
                   title_fontsize=8, alignment="left")
     elif notes:
         ax.text(0.03, 0.04, "\n".join(notes), transform=ax.transAxes, fontsize=8, color="#444")
@@ -259,21 +263,23 @@ def _panel_grid(rows: int, cols: int, title: str, styles: dict,
     return fig, axes
 
 
-def learning_curves_figure(summary: dict) -> Figure:
+def learning_curves_figure(summary: SweepSummary) -> Figure:
     """Log-log learning curves: rows = targets, columns = data variant x prior.
 
     Faint markers are single runs (seeds); bold markers their mean with the min-max range over
-    seeds; lines the fitted a N^-alpha with its pointwise 95% band from the resamples behind
-    the fit's own interval (:func:`astray.scaling.fits.fit_band`).
+    seeds; lines the law each size's tests chose (solid: a power law, dashed: a floor or a law
+    the data reject) with its pointwise 95% band, both as the law carries them (the fit's own
+    t band on its grid: nothing is refitted here).
     Rows share the error axis, so the variants compare at a glance.
     """
-    runs = done_runs(summary)
+    runs = summary.done_runs
     targets = ordered_targets(summary)
     variants = sorted({variant_key(run) for run in runs})
     styles = size_styles(runs)
     extra = [(Line2D([], [], color="grey", marker="o", alpha=0.35, ls="none"), "one run (seed)"),
              (Line2D([], [], color="grey", marker="o", ls="none"), "mean, bar: min–max of seeds"),
-             (Line2D([], [], color="grey", lw=6, alpha=0.3), "fit a·N^−α, band: 95% bootstrap")]
+             (Line2D([], [], color="grey", lw=6, alpha=0.3), "fitted law, band: 95% (t)"),
+             (Line2D([], [], color="grey", ls="--"), "dashed: floor, or pure law rejected")]
     fig, axes = _panel_grid(len(targets), len(variants),
                             "Learning curves: error against training-set size (log-log)",
                             styles, extra, sharey="row")
@@ -293,30 +299,37 @@ def learning_curves_figure(summary: dict) -> Figure:
     return fig
 
 
-def _reference_curves(runs: list[dict], system: str) -> tuple[np.ndarray, np.ndarray, str,
-                                                               list[tuple[str, np.ndarray]]]:
+def drawable(summary: SweepSummary, system: str) -> list[RunResult]:
+    """Finished runs whose probe of ``system`` carries its curve arrays (others are counted
+    in the summary's notes)."""
+    return [run for run in summary.done_runs
+            if run.probe_of(system) is not None and run.probe[system].has_curve]
+
+
+def _reference_curves(runs: list[RunResult], system: str) -> tuple[
+        np.ndarray, np.ndarray, str, list[tuple[str, np.ndarray]]]:
     """(r, reference energy, reference method, [(label, level-of-theory energy)]) of a system,
     from the runs' probes (one curve per distinct level of theory)."""
-    probes = [run["probe"][system] for run in runs if (run.get("probe") or {}).get(system)]
-    first = probes[0]
+    first = runs[0].probe[system]
     levels = {}
     for run in runs:
-        lot = ((run.get("probe") or {}).get(system) or {}).get("level_of_theory")
-        if lot and lot.get("energy_ev"):
-            label = f"{lot['method']}: level of theory of the training data"
-            levels.setdefault(label, values_array(lot["energy_ev"]))
-    return (values_array(first["r_angstrom"]), values_array(first["reference_energy_ev"]),
-            first.get("reference_method", "reference"), list(levels.items()))
+        probe = run.probe[system]
+        if probe.level_of_theory_energy_ev is not None:
+            label = f"{probe.level_of_theory_method}: level of theory of the training data"
+            levels.setdefault(label, probe.level_of_theory_energy_ev)
+    return (first.r_angstrom, first.reference_energy_ev, first.reference_method or "reference",
+            list(levels.items()))
 
 
-def _variant_by_n_grid(summary: dict, system: str, title: str, axis_labels: tuple[str, str],
-                       draw: Callable[[Axes, list[dict], dict], None],
+def _variant_by_n_grid(summary: SweepSummary, system: str, title: str,
+                       axis_labels: tuple[str, str],
+                       draw: Callable[[Axes, list[RunResult], dict], None],
                        reference_handles: list[tuple[Line2D, str]]) -> Figure:
     """Rows = data variant x prior, columns = N; ``draw(ax, runs_of_the_cell, styles)``;
     ``axis_labels``: (x label, y label) with units."""
-    runs = [run for run in done_runs(summary) if (run.get("probe") or {}).get(system)]
+    runs = drawable(summary, system)
     variants = sorted({variant_key(run) for run in runs})
-    sizes_n = sorted({run["n_train"] for run in runs})
+    sizes_n = sorted({run.n_train for run in runs})
     styles = size_styles(runs)
     fig, axes = _panel_grid(len(variants), len(sizes_n), title, styles, reference_handles,
                             sharey=True)
@@ -324,9 +337,9 @@ def _variant_by_n_grid(summary: dict, system: str, title: str, axis_labels: tupl
         for col, n_train in enumerate(sizes_n):
             ax = axes[row][col]
             cell = [run for run in runs if variant_key(run) == variant
-                    and run["n_train"] == n_train]
+                    and run.n_train == n_train]
             draw(ax, cell, styles)
-            passed = sum(run["probe"][system]["verdict"] == "pass" for run in cell)
+            passed = sum(run.probe[system].passed for run in cell)
             ax.text(0.97, 0.95, f"{system} pass: {passed}/{len(cell)}", transform=ax.transAxes,
                     ha="right", va="top", fontsize=8,
                     bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8})
@@ -339,12 +352,21 @@ def _variant_by_n_grid(summary: dict, system: str, title: str, axis_labels: tupl
     return fig
 
 
-def h2_curves_figure(summary: dict, window: str = "full") -> Figure:
+def shortest_h_h(runs: Iterable[RunResult]) -> float | None:
+    """The shortest H-H distance (angstrom) in any of these runs' training sets; None where no
+    run recorded its pair distances."""
+    spans = [run.pair_distances_angstrom.get("H-H", (np.inf, np.inf)) for run in runs
+             if run.pair_distances_angstrom is not None]
+    return min(span[0] for span in spans) if spans else None
+
+
+def h2_curves_figure(summary: SweepSummary, window: str = "full") -> Figure:
     """Predicted H2 curves of every run (seeds share their size's colour) against the exact
     reference (black) and the training data's level of theory (dashed), in one of
-    :data:`H2_WINDOWS`; rows = data variant x prior, columns = N."""
+    :data:`H2_WINDOWS`; rows = data variant x prior, columns = N. Hatched: distances shorter
+    than any H-H pair of the panel's training sets (pure extrapolation)."""
     system = get_system("H2")
-    runs = [run for run in done_runs(summary) if (run.get("probe") or {}).get("H2")]
+    runs = drawable(summary, "H2")
     r, reference, method, levels = _reference_curves(runs, "H2")
     depth = plot_depth_ev(reference)
     low_factor, high_factor = H2_WINDOWS[window]
@@ -353,7 +375,7 @@ def h2_curves_figure(summary: dict, window: str = "full") -> Figure:
     if window == "full":
         y_limits = full_curve_limits(depth)
     else:
-        predictions = [values_array(run["probe"]["H2"]["energy_ev"]) for run in runs]
+        predictions = [run.probe["H2"].energy_ev for run in runs]
         inside = (r >= r_low) & (r <= r_high)
         y_limits = window_limits(r, [reference, *predictions, *(e for _, e in levels)],
                                  r_low, r_high, ZOOM_PAD_DEPTHS * depth)
@@ -365,9 +387,13 @@ def h2_curves_figure(summary: dict, window: str = "full") -> Figure:
         ax.plot(r, reference, color="black", lw=2.5)
         for _, energy in levels:
             ax.plot(r, energy, color="#555", ls="--", lw=1.3)
+        shortest = shortest_h_h(cell)
+        if shortest is not None and shortest > r_low:
+            ax.axvspan(r_low, min(shortest, r_high), facecolor="none", edgecolor="#bbb",
+                       hatch="//", lw=0)
         for run in cell:
             style = styles[size_key(run)]
-            ax.plot(r, values_array(run["probe"]["H2"]["energy_ev"]), color=style.color,
+            ax.plot(r, run.probe["H2"].energy_ev, color=style.color,
                     ls=style.linestyle, lw=1.1, alpha=0.85)
         ax.set_xlim(r_low, r_high * LAST_POINT_MARGIN if high_factor is None else r_high)
         ax.set_ylim(*y_limits)
@@ -375,25 +401,29 @@ def h2_curves_figure(summary: dict, window: str = "full") -> Figure:
 
     handles = [(Line2D([], [], color="black", lw=2.5), f"exact reference ({method})")]
     handles += [(Line2D([], [], color="#555", ls="--", lw=1.3), label) for label, _ in levels]
+    if shortest_h_h(runs) is not None:
+        handles.append((Patch(facecolor="none", edgecolor="#bbb", hatch="//"),
+                        "shorter than every H–H pair in training"))
     names = {"full": "full curve", "equilibrium": "near equilibrium",
              "long-range": "long range"}
     return _variant_by_n_grid(summary, "H2", f"Predicted H₂ curves, {names[window]}",
-                              ("r (Å)", "E(H₂) − 2 E(H) (eV)"), draw, handles)
+                              ("r (Å)", "E(H₂) − 2 E(H), model's own H (eV)"), draw,
+                              handles)
 
 
-def h2pp_coulomb_figure(summary: dict) -> Figure:
+def h2pp_coulomb_figure(summary: SweepSummary) -> Figure:
     """|E| of two bare protons against r on log-log axes, with Coulomb's law 14.3996/r eV (exact,
     slope -1). Open markers are points with E <= 0, drawn at |E| (Coulomb's law is violated
     there in sign, not only in size); |E| below H2PP_FLOOR_EV is drawn on the bottom edge;
     rows = data variant x prior, columns = N."""
-    runs = [run for run in done_runs(summary) if (run.get("probe") or {}).get("H2++")]
+    runs = drawable(summary, "H2++")
     r, _, _, _ = _reference_curves(runs, "H2++")
 
     def draw(ax, cell, styles):
         ax.plot(r, COULOMB_EV_ANGSTROM / r, color="black", lw=2.5)
         for run in cell:
             style = styles[size_key(run)]
-            energy = values_array(run["probe"]["H2++"]["energy_ev"])
+            energy = run.probe["H2++"].energy_ev
             shown = np.maximum(np.abs(energy), H2PP_FLOOR_EV)
             ax.plot(r, shown, color=style.color, ls=style.linestyle, lw=1.0, alpha=0.8)
             positive, negative = energy > 0, energy <= 0

@@ -14,16 +14,40 @@ def scale_command(
                                       "(repeat for several)."),
     subset: list[str] = typer.Option(["stable"], "--subset", help="Training subset (repeat): "
                                      "stable, all (stable + compressed/stretched), distorted ..."),
-    n_train: str = typer.Option("100,300,1000", "--n-train", help="Training sizes, comma-separated."),
+    n_train: str = typer.Option("100,200,400,800", "--n-train", help="Training sizes, "
+                                "comma-separated (the fits need 4 distinct sizes or more)."),
     hidden: str = typer.Option("64", "--hidden", help="Widths (channels), comma-separated."),
     interactions: str = typer.Option("3", "--interactions", help="Depths, comma-separated."),
     seeds: str = typer.Option("0", "--seeds", help="Seeds of weights and shuffling, comma-separated."),
+    data_seeds: str | None = typer.Option(None, "--data-seeds", help="Seeds of the training "
+                                             "and validation draw, comma-separated: each run "
+                                             "draws its sets afresh per N from what the fixed "
+                                             "test set leaves, as the study did (default: one "
+                                             "nested split from --split-seed)."),
     model: list[str] = typer.Option(["schnet"], "--model", help="schnet or painn (repeat)."),
     prior: str = typer.Option("off", "--prior", help="off, on, or off,on (the physics prior)."),
-    n_val: int = typer.Option(1000, "--n-val"),
-    n_test: int = typer.Option(1000, "--n-test"),
+    # 500, not the study's 1,000: with 1,000 + 1,000 the shipped default set's 2,055 stable
+    # structures leave 55 for training; with 500 + 500 they leave 1,055 (all: 2,203), so the
+    # default --n-train up to 800 runs on the default data set
+    n_val: int = typer.Option(500, "--n-val", help="Validation structures (the study: 1,000)."),
+    n_test: int = typer.Option(500, "--n-test", help="Test structures per test subset (the "
+                               "study: 1,000)."),
     split_seed: int = typer.Option(21, "--split-seed", help="Seed of the test/val/train draw."),
     max_epochs: int = typer.Option(1000, "--max-epochs"),
+    patience: int | None = typer.Option(None, "--patience", help="Early stopping after this "
+                                           "many epochs without validation improvement (the "
+                                           "study's recipe: 50; another value is recorded in "
+                                           "sweep.json as a deviation from it)."),
+    plateau_patience: int | None = typer.Option(None, "--plateau-patience", help="Epochs "
+                                                   "before the learning rate halves and the "
+                                                   "window convergence is judged over (the "
+                                                   "study's recipe: 20; another value is a "
+                                                   "recorded deviation)."),
+    convergence_tolerance: float | None = typer.Option(None, "--convergence-tolerance",
+                                                          help="Largest relative fall of the "
+                                                          "best validation loss over that "
+                                                          "window for which a run cut short "
+                                                          "counts as converged (default 0.01)."),
     budget_minutes: float | None = typer.Option(None, "--budget-minutes",
                                                    help="Wall-clock limit of each run."),
     force_weight: float = typer.Option(0.0, "--force-weight"),
@@ -50,21 +74,33 @@ def scale_command(
                                 "report.html when the sweep is done."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
-    """Train SchNet/PaiNN over a grid of data variants, training sizes, widths, depths, priors
-    and seeds (the study's recipe), score each on in- and out-of-distribution test sets, probe
-    each on H2, H2+ and H2++, and fit scaling laws. Resumable: rerun to finish."""
+    """Train SchNet/PaiNN over a grid of data variants, training sizes, widths, depths, priors,
+    seeds and data seeds (the study's recipe), score each on in- and out-of-distribution test
+    sets, probe each on H2, H2+ and H2++, and fit scaling laws. Resumable: rerun to finish."""
     from astray.cluster import SlurmOptions
-    from astray.scaling.grid import SweepGrid, parse_ints, parse_priors
+    from astray.errors import SweepError
+    from astray.scaling.grid import SweepGrid, parse_data_seeds, parse_ints, parse_priors
+    from astray.train.trainer import TrainConfig
 
+    for option, value in (("--workers", workers), ("--runs-per-gpu", runs_per_gpu),
+                          ("--max-jobs", max_jobs)):
+        if value is not None and value < 1:
+            raise SweepError(f"{option} must be >= 1, got {value}")
     training = {"n_val": n_val, "n_test": n_test, "split_seed": split_seed,
                 "max_epochs": max_epochs, "budget_minutes": budget_minutes,
                 "force_weight": force_weight, "threads": threads}
+    # the recipe options enter the grid only where they depart from the recipe, so the
+    # sweep.json of a folder filled before they existed still matches a rerun's
+    for name, value in (("early_stopping", patience), ("plateau_patience", plateau_patience),
+                        ("convergence_tolerance", convergence_tolerance)):
+        if value is not None and value != getattr(TrainConfig, name):
+            training[name] = value
     grid = SweepGrid(datasets=tuple(dataset), subsets=tuple(subset),
                      n_train=parse_ints(n_train, "--n-train"), models=tuple(model),
                      hidden=parse_ints(hidden, "--hidden"),
                      interactions=parse_ints(interactions, "--interactions"),
                      priors=parse_priors(prior), seeds=parse_ints(seeds, "--seeds"),
-                     training=training)
+                     data_seeds=parse_data_seeds(data_seeds), training=training)
     cluster = SlurmOptions(partition=slurm_partition, processes=runs_per_gpu if slurm_gpus else 1,
                            memory=slurm_memory, gpus=slurm_gpus, walltime=slurm_walltime,
                            max_jobs=max_jobs, account=slurm_account) if slurm else None
@@ -74,6 +110,11 @@ def scale_command(
         print(json.dumps(summary))
     else:
         Console().print_json(json.dumps(summary))
+    if summary["failed"]:
+        Console(stderr=True).print(f"{len(summary['failed'])} of {summary['runs']} runs failed "
+                                   "(errors in the summary and report.html): exit code 1",
+                                   highlight=False)
+        raise typer.Exit(1)
 
 
 def sweep_and_report(grid, out: Path, *, report: bool = True, **execution) -> dict:

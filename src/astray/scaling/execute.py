@@ -8,34 +8,55 @@ its ``result.json`` says so under the run's current key. What a rerun does with 
 - done elsewhere (the results store knows its key and its folder still holds the checkpoint):
   copied here, not retrained;
 - anything else: trained (resuming from the folder's ``last.pt`` if an earlier attempt was
-  killed).
+  killed, or continuing a finished run when only its epoch limits changed).
 
 Killing the sweep at any moment (SIGKILL included) therefore loses only the epochs in flight.
 A run whose worker raises or dies is retried once (on another worker where there is one), then
-recorded as failed with its error, and the sweep goes on.
+recorded as failed with its error, and the sweep goes on; :attr:`SweepOutcome.exit_code` is
+then nonzero, so scripts can tell.
+
+Nothing finished is ever overwritten by a failure or trained over:
+
+- a run folder that holds a result of another configuration under the same run id (the run id
+  names the grid point, not everything in the key: ``--subset stable --subset all`` and then
+  ``--subset stable`` alone change the stable runs' test subsets) is a SweepError before any
+  work, naming the run and the field; nothing in the folder is changed;
+- a finished run whose continuation (more epochs) fails keeps its ``result.json``; the failure
+  is written beside it, to ``failure.json``;
+- a run folder or ``runs/`` that is a symbolic link is refused before any work, and every file
+  is written atomically, replacing a planted link instead of writing through it.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
 from astray.cluster import SlurmOptions, dask_client
 from astray.errors import SweepError
-from astray.jsonio import write_json_atomic
+from astray.jsonio import atomic_file, write_json_atomic
 from astray.paths import folder_lock, writable_folder
 from astray.scaling.grid import RunSpec, SweepGrid, validate
 from astray.scaling.runner import ProbeReferences, execute_run, failed_result
 from astray.store import Store
+from astray.train.trainer import RESUMABLE_CHANGES, TrainConfig
 
 #: Training options that may differ between the commands that fill one sweep folder: they do not
 #: change what a finished run computed (``max_epochs`` and ``budget_minutes`` are in the run
 #: key: raising them continues those runs from their last epoch).
 CHANGEABLE_OPTIONS = ("max_epochs", "budget_minutes", "device", "threads")
+#: Training fields whose change continues a finished run (the trainer resumes its last.pt) rather
+#: than makes another one: the epoch limits, where and how fast it trains, and the tolerance
+#: that judges convergence (it judges epochs, it does not compute them).
+CONTINUING_FIELDS = (*RESUMABLE_CHANGES, "convergence_tolerance")
+#: Where the failure of a run goes when its folder holds a finished result (a continuation with
+#: more epochs that failed): beside it, never over it.
+FAILURE_FILE = "failure.json"
 
 
 @dataclass
@@ -59,6 +80,12 @@ class SweepOutcome:
     trained: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+
+    @property
+    def exit_code(self) -> int:
+        """The exit code of the command: 0 when no run failed, 1 when some did (their errors
+        are in ``failed`` and in their folders; the sweep went on without them)."""
+        return 1 if self.failed else 0
 
 
 def run_sweep(grid: SweepGrid, out: str | Path, *, store: Store, workers: int | None = None,
@@ -92,6 +119,7 @@ def run_sweep(grid: SweepGrid, out: str | Path, *, store: Store, workers: int | 
     out = Path(out)
     writable_folder(out, option="--out")
     with folder_lock(out, f"astray scale ({command or 'a sweep'})"):
+        _check_run_folders(runs, out)
         _claim_folder(out, grid, command)
         outcome = _run_pending(runs, grid, out, store, workers, scheduler, slurm, device,
                                runs_per_gpu, command, on_status)
@@ -142,12 +170,12 @@ def _execute(client, pending: list[RunSpec], out: Path, references, device: str,
             result = future.result()
         except Exception as error:  # recorded as a failed run; the sweep goes on
             message = f"{type(error).__name__}: {(str(error).splitlines() or [''])[0]}"
-            write_json_atomic(run_dir / "result.json", failed_result(spec, message,
-                                                                     command=command))
+            _record_failure(run_dir, failed_result(spec, message, command=command))
             outcome.failed[spec.run_id] = message
             status.failed += 1
             status.message = f"{spec.run_id} failed: {message}"
         else:
+            (run_dir / FAILURE_FILE).unlink(missing_ok=True)  # an earlier attempt's, now stale
             store.put_run(spec.key, spec.run_id, run_dir.resolve(), result)
             outcome.trained.append(spec.run_id)
             status.done += 1
@@ -173,6 +201,86 @@ def _default_workers(device: str, runs_per_gpu: int) -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
+def _record_failure(run_dir: Path, failure: dict) -> None:
+    """Write a failed run's record: its ``result.json``, unless that holds a finished result
+    (then ``failure.json`` beside it: a failure never replaces finished numbers)."""
+    path = run_dir / "result.json"
+    if _read_result(path).get("status") == "done":
+        path = run_dir / FAILURE_FILE
+    write_json_atomic(path, failure)
+
+
+def _read_result(path: Path) -> dict:
+    """The ``result.json`` at ``path``, or {} where there is none that can be read."""
+    try:
+        result = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return result if isinstance(result, dict) else {}
+
+
+def _check_run_folders(runs: list[RunSpec], out: Path) -> None:
+    """Refuse, before any work, run folders astray must not write into: a symbolic link (a
+    copied or downloaded sweep folder may carry one) and a folder that holds a result of
+    another configuration under the same run id (see the module's documentation)."""
+    for folder in [out / "runs", *(out / "runs" / spec.run_id for spec in runs)]:
+        if folder.is_symlink():
+            raise SweepError(f"{folder} is a symbolic link: astray writes only into the sweep's "
+                             "own folders; replace it with a folder or use another --out")
+        if folder.exists() and not folder.is_dir():
+            raise SweepError(f"{folder} is a file, not a run folder; move it aside or use "
+                             "another --out")
+    conflicts = []
+    for spec in runs:
+        run_dir = out / "runs" / spec.run_id
+        has_checkpoint = any((run_dir / name).exists() for name in ("last.pt", "best.pt"))
+        difference = _other_configuration(spec, _read_result(run_dir / "result.json"),
+                                          has_checkpoint=has_checkpoint)
+        if difference is not None:
+            conflicts.append((spec.run_id, difference))
+    if conflicts:
+        run_id, (name, before, now) = conflicts[0]
+        more = f" (and {len(conflicts) - 1} more runs)" if len(conflicts) > 1 else ""
+        raise SweepError(f"run {run_id} in {out} was made with another configuration ({name} "
+                         f"{_shown(before)} there, {_shown(now)} now){more}; nothing was "
+                         "changed: use another --out")
+
+
+def _other_configuration(spec: RunSpec, result: dict, *,
+                         has_checkpoint: bool) -> tuple[str, object, object] | None:
+    """The first training field in which a run folder's ``result`` differs from ``spec``, as
+    (name, value there, value now), where the difference must stop the sweep: the result is
+    finished, or it failed beside a checkpoint (training there would stop on that checkpoint).
+    None for the same run, for a change that continues it (``CONTINUING_FIELDS``: more
+    epochs, another budget, device or threads; another astray version or probe), and for a
+    folder with nothing to keep."""
+    if result.get("key") == spec.key or not isinstance(result.get("training"), dict):
+        return None
+    if result.get("status") != "done" and not has_checkpoint:
+        return None
+    before = _compared_fields(result["training"])
+    now = _compared_fields({**asdict(spec.config), "test_subsets": spec.config.test_subsets})
+    for name in sorted(set(before) | set(now)):
+        if before.get(name) != now.get(name):
+            return name, before.get(name), now.get(name)
+    return None
+
+
+def _compared_fields(training: dict) -> dict:
+    """Training fields as ``result.json`` holds them (through JSON: tuples become lists), a
+    field the result lacks (added to astray after the run) at its default, the
+    ``CONTINUING_FIELDS`` left out."""
+    defaults = {f.name: f.default for f in fields(TrainConfig) if f.default is not MISSING}
+    merged = json.loads(json.dumps({**defaults, **training}, default=str))
+    return {k: v for k, v in merged.items() if k not in CONTINUING_FIELDS}
+
+
+def _shown(value) -> str:
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(map(str, value)) + "]"
+    return "none" if value is None else str(value)
+
+
 def _claim_folder(out: Path, grid: SweepGrid, command: str) -> None:
     """Create ``out`` and write ``sweep.json``; refuse a folder of a sweep with other training
     options (its runs would share names with different numbers)."""
@@ -182,8 +290,6 @@ def _claim_folder(out: Path, grid: SweepGrid, command: str) -> None:
     described = grid.describe()
     commands = []
     if path.exists():
-        import json
-
         try:
             previous = json.loads(path.read_text())
             before = previous["grid"]["training"]
@@ -205,14 +311,9 @@ def _claim_folder(out: Path, grid: SweepGrid, command: str) -> None:
 def _reuse(spec: RunSpec, run_dir: Path, store: Store) -> str:
     """``skipped`` if the run is done in ``run_dir``, ``reused`` if it was copied from another
     folder where the store says it is done, else ``pending``."""
-    import json
-
-    try:
-        result = json.loads((run_dir / "result.json").read_text())
-        if result.get("status") == "done" and result.get("key") == spec.key:
-            return "skipped"
-    except (OSError, ValueError):
-        pass
+    result = _read_result(run_dir / "result.json")
+    if result.get("status") == "done" and result.get("key") == spec.key:
+        return "skipped"
     stored = store.run(spec.key)
     if stored is None:
         return "pending"
@@ -220,7 +321,10 @@ def _reuse(spec: RunSpec, run_dir: Path, store: Store) -> str:
     if folder.resolve() == run_dir.resolve() or not (folder / result["checkpoint"]).is_file():
         return "pending"
     run_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(folder / result["checkpoint"], run_dir / result["checkpoint"])
+    # atomically, and replacing a link planted at the destination instead of writing through it
+    with open(folder / result["checkpoint"], "rb") as source, \
+            atomic_file(run_dir / result["checkpoint"]) as copy:
+        shutil.copyfileobj(source, copy, length=1 << 20)
     write_json_atomic(run_dir / "result.json", {**result, "reused_from": str(folder)})
     return "reused"
 

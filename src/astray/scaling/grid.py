@@ -1,5 +1,5 @@
 """The grid of a scaling sweep: data set x subset x training size x architecture x width x depth
-x prior x seed, each point one training run with the study's recipe.
+x prior x seed x data seed, each point one training run with the study's recipe.
 
 The whole grid is checked before any work starts: every data set opens, every subset is big
 enough for its largest training size once its test and validation sets and the other subsets'
@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 from astray.errors import AstrayError, SweepError
 from astray.models import ARCHITECTURES
-from astray.train.trainer import TrainConfig
+from astray.train.trainer import TrainConfig, recipe_deviations
 
 #: Probed by every run: H2 (the study's extrapolation test), H2+ and two bare protons.
 PROBE_SYSTEMS = ("H2", "H2+", "H2++")
@@ -24,7 +24,13 @@ PROBE_SYSTEMS = ("H2", "H2+", "H2++")
 STANDARD_TEST_SUBSETS = ("stable", "distorted")
 #: Training options of ``astray train`` that pass through to every run of a sweep unchanged.
 PASS_THROUGH = ("n_val", "n_test", "split_seed", "max_epochs", "budget_minutes", "force_weight",
-                "threads")
+                "threads", "early_stopping", "plateau_patience", "convergence_tolerance")
+#: The ``astray scale`` option of a pass-through field where it is not --field-name.
+OPTION_NAMES = {"early_stopping": "--patience"}
+#: Smallest value of each whole-number pass-through option (a run needs a validation and a
+#: test set, an epoch, and a patience of at least one epoch; seeds are 0 or more).
+MINIMUM = {"n_val": 1, "n_test": 1, "max_epochs": 1, "early_stopping": 1, "plateau_patience": 1,
+           "threads": 1, "split_seed": 0}
 
 
 @dataclass(frozen=True)
@@ -39,8 +45,10 @@ class RunSpec:
         """A readable, file-name-safe name, unique within a sweep."""
         c = self.config
         dataset = re.sub(r"[^A-Za-z0-9_.-]+", "_", c.dataset.rstrip("/").split("/")[-1])
+        # "-d<K>" only with a data seed: the ids of runs on the nested split stay as they were
         return (f"{dataset}-{c.subset}-{c.model}-h{c.hidden}-i{c.interactions}"
-                f"-prior{int(c.prior)}-n{c.n_train}-s{c.seed}")
+                f"-prior{int(c.prior)}-n{c.n_train}-s{c.seed}"
+                + ("" if c.data_seed is None else f"-d{c.data_seed}"))
 
     @property
     def cost(self) -> int:
@@ -78,10 +86,13 @@ class SweepGrid:
     priors: tuple[bool, ...] = (False,)
     seeds: tuple[int, ...] = (0,)
     training: dict = field(default_factory=dict)
+    #: None: every run on the nested split of ``split_seed``; integers: one training and
+    #: validation draw per data seed and N (TrainConfig.data_seed), the test set fixed.
+    data_seeds: tuple[int | None, ...] = (None,)
 
     def __post_init__(self):
         for axis in ("datasets", "subsets", "n_train", "models", "hidden", "interactions",
-                     "priors", "seeds"):
+                     "priors", "seeds", "data_seeds"):
             values = getattr(self, axis)
             if not values:
                 raise SweepError(f"the sweep grid is empty: no value for {axis.replace('_', '-')}")
@@ -95,9 +106,25 @@ class SweepGrid:
                 raise SweepError(f"--{axis.replace('_', '-')} values must be at least 1")
         if min(self.seeds) < 0:
             raise SweepError("--seeds must be 0 or more")
+        if any(seed is not None and seed < 0 for seed in self.data_seeds):
+            raise SweepError("--data-seeds must be 0 or more")
         extra = set(self.training) - set(PASS_THROUGH)
         if extra:
             raise SweepError(f"not a training option of a sweep: {sorted(extra)[0]}")
+        self._check_training()
+
+    def _check_training(self) -> None:
+        """One line for a pass-through value no run can use, before any work."""
+        for name, value in self.training.items():
+            if value is None:
+                continue
+            option = OPTION_NAMES.get(name, f"--{name.replace('_', '-')}")
+            if name in MINIMUM and value < MINIMUM[name]:
+                raise SweepError(f"{option} must be >= {MINIMUM[name]}, got {value}")
+            if name == "budget_minutes" and not 0 < value < float("inf"):
+                raise SweepError(f"{option} must be a positive number of minutes, got {value}")
+            if name in ("force_weight", "convergence_tolerance") and not 0 <= value < float("inf"):
+                raise SweepError(f"{option} must be 0 or more, got {value}")
 
     def test_subsets(self) -> tuple[str, ...]:
         """Every run's test subsets: stable, distorted and every subset of the sweep."""
@@ -107,13 +134,14 @@ class SweepGrid:
         """Every run of the grid, cheapest first (the sweep starts the costliest first),
         without checks against the data (see :func:`validate`)."""
         specs = []
-        for dataset, subset, model, hidden, interactions, prior, n_train, seed in (
+        for dataset, subset, model, hidden, interactions, prior, n_train, seed, data_seed in (
                 itertools.product(self.datasets, self.subsets, self.models, self.hidden,
-                                  self.interactions, self.priors, self.n_train, self.seeds)):
+                                  self.interactions, self.priors, self.n_train, self.seeds,
+                                  self.data_seeds)):
             try:
                 config = TrainConfig(dataset=dataset, subset=subset, model=model, hidden=hidden,
                                      interactions=interactions, prior=prior, n_train=n_train,
-                                     seed=seed, **self.training)
+                                     seed=seed, data_seed=data_seed, **self.training)
             except AstrayError as error:
                 raise SweepError(str(error)) from None
             specs.append(RunSpec(config))
@@ -133,14 +161,22 @@ class SweepGrid:
                                ("--interactions", self.interactions), ("--seeds", self.seeds)):
             words += [option, ",".join(str(v) for v in values)]
         words += ["--prior", ",".join("on" if p else "off" for p in self.priors)]
+        if self.data_seeds != (None,):
+            words += ["--data-seeds", ",".join("none" if d is None else str(d)
+                                               for d in self.data_seeds)]
         for name, value in sorted(self.training.items()):
             if value is not None:
-                words += [f"--{name.replace('_', '-')}", str(value)]
+                words += [OPTION_NAMES.get(name, f"--{name.replace('_', '-')}"), str(value)]
         return shlex.join(words + ["--out", str(out)])
+
+    def recipe_deviations(self) -> list[str]:
+        """Where every run of the grid departs from the study's training recipe."""
+        return recipe_deviations(self.training)
 
     def describe(self) -> dict:
         """The grid as JSON (``sweep.json``)."""
-        return {**asdict(self), "test_subsets": list(self.test_subsets())}
+        return {**asdict(self), "test_subsets": list(self.test_subsets()),
+                "recipe_deviations": self.recipe_deviations()}
 
 
 def validate(grid: SweepGrid) -> list[RunSpec]:
@@ -185,6 +221,18 @@ def parse_ints(text: str, option: str) -> tuple[int, ...]:
     except ValueError:
         raise SweepError(f"{option} must be comma-separated whole numbers, got {text!r}") from None
     return values
+
+
+def parse_data_seeds(text: str | None) -> tuple[int | None, ...]:
+    """``"0,1,2"`` as (0, 1, 2); ``none`` in the list (or no text) is the nested split."""
+    if text is None:
+        return (None,)
+    words = [word.strip().lower() for word in text.split(",")]
+    try:
+        return tuple(None if word == "none" else int(word) for word in words)
+    except ValueError:
+        raise SweepError(f"--data-seeds must be comma-separated whole numbers (or none), got "
+                         f"{text!r}") from None
 
 
 def parse_priors(text: str) -> tuple[bool, ...]:

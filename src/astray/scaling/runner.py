@@ -20,12 +20,9 @@ from pathlib import Path
 from astray.curve import Curve
 from astray.jsonio import write_json_atomic
 from astray.scaling.grid import RunSpec
+from astray.scaling.records import RUN_SCHEMA, RunProbe, RunResult
 
-RESULT_SCHEMA = "astray-run/1"
-#: The parts of a probe record a run keeps (the metrics keys are those of ``curves.json``).
-PROBE_FIELDS = ("metrics", "failures", "verdict", "error", "blind_to_this_system", "r_angstrom",
-                "energy_ev", "reference_method", "reference_energy_ev", "level_of_theory",
-                "grade", "grade_limited_by")
+RESULT_SCHEMA = RUN_SCHEMA
 
 
 @dataclass(frozen=True)
@@ -58,23 +55,29 @@ def execute_run(spec: RunSpec, run_dir: str | Path, references: ProbeReferences,
     for name in spec.probe_systems:
         record = probe_curve(potential, get_system(name), references.reference[name],
                              references.level_of_theory.get(name)).to_json()
-        probes[name] = {key: record.get(key) for key in PROBE_FIELDS}
+        # the record of curves.json read back as the run's typed probe: one contract for both
+        probes[name] = RunProbe.from_dict(record, str(run_dir / "result.json"),
+                                          f"probe.{name}.")
     c = spec.config
-    result = {
-        "schema": RESULT_SCHEMA, "status": "done", "run_id": spec.run_id, "key": spec.key,
-        "dataset": potential.metadata.get("dataset"),
-        "level_of_theory": potential.metadata.get("level_of_theory"),
-        "subset": c.subset, "model": c.model, "hidden": c.hidden,
-        "interactions": c.interactions, "prior": c.prior, "n_train": outcome.n_train,
-        "n_params": outcome.n_params, "seed": c.seed, "epochs": outcome.epochs,
-        "stopped_by": outcome.stopped_by, "train_seconds": round(outcome.train_seconds, 2),
-        "train_molecules_per_s": round(outcome.train_molecules_per_s, 1),
-        "val_mae_kcal_mol": outcome.summary()["val_mae_kcal_mol"],
-        "test_mae_kcal_mol": outcome.summary()["test_mae_by_subset"],
-        "probe": probes, "training": {**asdict(c), "test_subsets": list(c.test_subsets)},
-        "checkpoint": "best.pt", "device": config.device, "command": command,
-        "astray_version": _version(), "created": _now(),
-    }
+    summary = outcome.summary()
+    result = RunResult(
+        run_id=spec.run_id, status="done", key=spec.key,
+        dataset=potential.metadata.get("dataset"),
+        level_of_theory=potential.metadata.get("level_of_theory"),
+        subset=c.subset, model=c.model, hidden=c.hidden, interactions=c.interactions,
+        prior=c.prior, n_train=outcome.n_train, n_params=outcome.n_params, seed=c.seed,
+        data_seed=c.data_seed, epochs=outcome.epochs, stopped_by=outcome.stopped_by,
+        converged=outcome.converged, convergence=outcome.convergence,
+        recipe_deviations=tuple(outcome.recipe_deviations),
+        energy_convention=potential.energy_convention,
+        train_seconds=round(outcome.train_seconds, 2),
+        train_molecules_per_s=round(outcome.train_molecules_per_s, 1),
+        val_mae_kcal_mol=summary["val_mae_kcal_mol"],
+        test_mae_kcal_mol=summary["test_mae_by_subset"], probe=probes,
+        pair_distances_angstrom=outcome.pair_distances_angstrom,
+        training={**asdict(c), "test_subsets": list(c.test_subsets)},
+        checkpoint="best.pt", device=config.device, command=command,
+        astray_version=_version(), created=_now()).to_dict()
     write_json_atomic(run_dir / "result.json", result)
     return result
 
@@ -82,12 +85,12 @@ def execute_run(spec: RunSpec, run_dir: str | Path, references: ProbeReferences,
 def failed_result(spec: RunSpec, error: str, *, command: str = "") -> dict:
     """The ``result.json`` of a run that failed twice: its configuration and the error."""
     c = spec.config
-    return {"schema": RESULT_SCHEMA, "status": "failed", "run_id": spec.run_id, "key": spec.key,
-            "error": error, "dataset": c.dataset, "subset": c.subset, "model": c.model,
-            "hidden": c.hidden, "interactions": c.interactions, "prior": c.prior,
-            "n_train": c.n_train, "seed": c.seed,
-            "training": {**asdict(c), "test_subsets": list(c.test_subsets)},
-            "command": command, "astray_version": _version(), "created": _now()}
+    return RunResult(
+        run_id=spec.run_id, status="failed", key=spec.key, error=error, dataset=c.dataset,
+        subset=c.subset, model=c.model, hidden=c.hidden, interactions=c.interactions,
+        prior=c.prior, n_train=c.n_train, seed=c.seed, data_seed=c.data_seed,
+        training={**asdict(c), "test_subsets": list(c.test_subsets)}, command=command,
+        astray_version=_version(), created=_now()).to_dict()
 
 
 def _worker_device(device: str) -> str:

@@ -1,55 +1,98 @@
-"""A sweep folder's runs, fits and findings in one ``scaling.json``, rebuilt from the folder alone.
+"""A sweep folder's runs, laws and findings as one :class:`SweepSummary` and one
+``scaling.json``, rebuilt from the folder alone.
 
-``DIR/runs/<run_id>/result.json`` (one per finished run, written by ``astray scale``) and
-``DIR/sweep.json`` are all it reads, so a copied sweep folder is enough.
+``DIR/runs/<run_id>/result.json`` (one per finished or failed run, written by ``astray scale``)
+and ``DIR/sweep.json`` are all it reads, so a copied sweep folder is enough. Every result.json
+is checked field by field (:class:`astray.scaling.records.RunResult`): a file that is not a
+run's result stops the summary with one line naming the file and the field, since fitting laws
+around a silently dropped run would change the numbers without saying so.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from astray.errors import SweepError
-from astray.jsonio import write_json_atomic
+from astray.jsonio import to_json_safe, write_json_atomic
 from astray.scaling.findings import compute_findings
-from astray.scaling.fits import N_RESAMPLES, fit_runs
+from astray.scaling.fits import Fit
+from astray.scaling.laws import Law, fit_laws
+from astray.scaling.records import Finding, RunResult
 
-__all__ = ["REQUIRED_KEYS", "load_runs", "summarise", "write_scaling_json"]
+__all__ = ["SCALING_SCHEMA", "SweepSummary", "load_runs", "summarise", "write_scaling_json"]
 
-#: Keys a finished run needs to enter the fits; a result.json without them is reported as failed.
-REQUIRED_KEYS = ("run_id", "subset", "model", "hidden", "interactions", "prior", "n_train",
-                 "n_params", "seed")
-
-
-def _failed_entry(path: Path, error: str) -> dict[str, Any]:
-    return {"run_id": path.parent.name, "status": "failed", "error": error,
-            "path": str(path)}
+SCALING_SCHEMA = "astray-scaling/2"
 
 
-def _read_run(path: Path) -> dict[str, Any]:
+@dataclass(frozen=True, eq=False)
+class SweepSummary:
+    """Everything the report shows of a sweep: its runs, the per-size laws and joint fits, the
+    findings, the grid (``sweep.json``) and notes on what could not be shown."""
+
+    runs: tuple[RunResult, ...]
+    laws: tuple[Law, ...]
+    joint_fits: tuple[Fit, ...]
+    findings: tuple[Finding, ...]
+    sweep: dict[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    @property
+    def done_runs(self) -> list[RunResult]:
+        return [run for run in self.runs if run.done]
+
+    @property
+    def fits(self) -> list[Fit]:
+        """Every fit: the per-size forms of each law, then the joint fits."""
+        return [fit for law in self.laws for fit in law.fits] + list(self.joint_fits)
+
+    def finding(self, finding_id: str) -> Finding:
+        return next(f for f in self.findings if f.id == finding_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"schema": SCALING_SCHEMA, "runs": [run.to_dict() for run in self.runs],
+                "laws": [law.to_dict() for law in self.laws],
+                "joint_fits": [fit.to_dict() for fit in self.joint_fits],
+                "findings": [finding.to_dict() for finding in self.findings],
+                "sweep": to_json_safe(self.sweep), "notes": list(self.notes)}
+
+    @classmethod
+    def from_dict(cls, record: Any, where: str = "scaling.json") -> SweepSummary:
+        if not isinstance(record, dict) or record.get("schema") != SCALING_SCHEMA:
+            raise SweepError(f"{where}: not a {SCALING_SCHEMA} file; rebuild it with "
+                             "astray report")
+        try:
+            joint = tuple(Fit.from_dict(fit) for fit in record["joint_fits"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise SweepError(f"{where}: joint_fits: {error}") from None
+        return cls(runs=tuple(RunResult.from_dict(run, f"{where} runs[{i}]")
+                              for i, run in enumerate(record["runs"])),
+                   laws=tuple(Law.from_dict(law, where) for law in record["laws"]),
+                   joint_fits=joint,
+                   findings=tuple(Finding.from_dict(f, where) for f in record["findings"]),
+                   sweep=record.get("sweep") or {}, notes=tuple(record.get("notes") or ()))
+
+
+def _read_run(path: Path) -> RunResult:
     try:
         record = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return _failed_entry(path, f"unreadable result.json: {exc}")
-    if not isinstance(record, dict):
-        return _failed_entry(path, "result.json is not a JSON object")
-    missing = [key for key in REQUIRED_KEYS if key not in record]
-    if record.get("status", "done") == "done" and missing:
-        return _failed_entry(path, f"result.json lacks {', '.join(missing)}")
-    return record
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise SweepError(f"{path}: not readable JSON ({' '.join(str(error).split())[:120]}); "
+                         "delete that run folder to retrain it, or move it out") from None
+    return RunResult.from_dict(record, str(path))
 
 
-def load_runs(sweep_dir: str | os.PathLike) -> list[dict[str, Any]]:
-    """Every ``runs/*/result.json`` of a sweep folder, sorted by run id.
+def load_runs(sweep_dir: str | os.PathLike) -> list[RunResult]:
+    """Every ``runs/*/result.json`` of a sweep folder, checked, sorted by run id.
 
-    A file that cannot be read or parsed, or a finished run without the keys the fits need,
-    becomes ``{"run_id", "status": "failed", "error", "path"}``: one bad file never stops the
-    others from being read.
+    Raises:
+        SweepError: a file that is not valid JSON or not a run's result (names file and field).
     """
     return sorted((_read_run(path) for path in Path(sweep_dir).glob("runs/*/result.json")),
-                  key=lambda run: str(run.get("run_id")))
+                  key=lambda run: run.run_id)
 
 
 def _sweep_record(sweep_dir: Path) -> dict[str, Any]:
@@ -63,29 +106,39 @@ def _sweep_record(sweep_dir: Path) -> dict[str, Any]:
     return record if isinstance(record, dict) else {"error": "sweep.json is not a JSON object"}
 
 
-def summarise(sweep_dir: str | os.PathLike, *, n_resamples: int = N_RESAMPLES,
-              seed: int = 0) -> dict[str, Any]:
-    """``{"runs", "fits", "findings", "sweep"}`` of a sweep folder (see
-    :func:`astray.scaling.fits.fit_runs` and :func:`astray.scaling.findings.compute_findings`).
+def _notes(runs: list[RunResult]) -> tuple[str, ...]:
+    """What the figures will have to leave out: probes written without their curve arrays."""
+    notes = []
+    for system in sorted({name for run in runs if run.done for name in run.probe}):
+        without = [run.run_id for run in runs if run.done and run.probe_of(system) is not None
+                   and not run.probe[system].has_curve]
+        if without:
+            notes.append(f"{len(without)} runs have no {system} curve arrays (fitted and judged "
+                         f"from their metrics; not drawn in the {system} figures)")
+    return tuple(notes)
+
+
+def summarise(sweep_dir: str | os.PathLike) -> SweepSummary:
+    """The :class:`SweepSummary` of a sweep folder.
 
     Raises:
-        SweepError: the folder has no ``runs/*/result.json`` at all.
+        SweepError: the folder has no ``runs/*/result.json`` at all, or a malformed one.
     """
     sweep_dir = Path(sweep_dir)
     runs = load_runs(sweep_dir)
     if not runs:
         raise SweepError(f"{sweep_dir} has no runs/*/result.json: not a sweep folder, or no run "
                          "has finished yet")
-    fits = fit_runs(runs, n_resamples=n_resamples, seed=seed)
-    return {"runs": runs, "fits": fits, "findings": compute_findings(runs, fits),
-            "sweep": _sweep_record(sweep_dir)}
+    laws, joint = fit_laws(runs)
+    return SweepSummary(runs=tuple(runs), laws=tuple(laws), joint_fits=tuple(joint),
+                        findings=tuple(compute_findings(runs, laws)),
+                        sweep=_sweep_record(sweep_dir), notes=_notes(runs))
 
 
-def write_scaling_json(sweep_dir: str | os.PathLike, *, n_resamples: int = N_RESAMPLES,
-                       seed: int = 0) -> Path:
-    """Write ``DIR/scaling.json`` (:func:`summarise`) atomically
-    (:func:`astray.jsonio.write_json_atomic`), so a reader never sees half a file. Returns its
-    path."""
+def write_scaling_json(sweep_dir: str | os.PathLike,
+                       summary: SweepSummary | None = None) -> Path:
+    """Write ``DIR/scaling.json`` (``summary``, or :func:`summarise` of the folder) atomically,
+    so a reader never sees half a file. Returns its path."""
     sweep_dir = Path(sweep_dir)
-    return write_json_atomic(sweep_dir / "scaling.json",
-                             summarise(sweep_dir, n_resamples=n_resamples, seed=seed))
+    summary = summary if summary is not None else summarise(sweep_dir)
+    return write_json_atomic(sweep_dir / "scaling.json", summary.to_dict())

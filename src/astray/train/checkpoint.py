@@ -8,12 +8,18 @@ runs. Contents (format ``astray-checkpoint/1``)::
     model_config, state_dict      rebuild with astray.models.build_model, then load the weights
     dataset, level_of_theory      the training data and the level of theory of its energies
     target                        "atomization_energy": E - sum of isolated-atom energies
-    subset, split_seed, n_train   which structures were trained on
-    metrics                       validation/test MAE (kcal/mol), epochs, throughput
+    subset, split_seed, data_seed, n_train   which structures were trained on
+    metrics                       validation/test MAE (kcal/mol), epochs, throughput, converged
+                                  and why, pair distances of the training set (angstrom),
+                                  departures from the study's recipe (TrainResult.summary)
     training                      the training configuration
 
-Study checkpoints (a ``torch_geometric.nn.SchNet`` state dict saved by the study's script) load
-too: the architecture is read from the tensor shapes and converted with ``SchNet.from_pyg``.
+Study checkpoints load too: the study's script saves ``best_model.ckpt`` and
+``last_model.ckpt`` as ``{"epoch", "model_state_dict", "optimizer_state_dict", "train_loss",
+"val_loss"}`` (the AdamW state is tensors, numbers, tuples and None only, so the safe loader
+reads it), and a bare ``torch_geometric.nn.SchNet`` state dict loads the same way. The
+architecture is read from the tensor shapes and converted with ``SchNet.from_pyg``; the cutoff
+(5 angstrom, the study's example run) is not in the file and is assumed.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import torch
 from torch import nn
 
 from astray.errors import CheckpointError, ModelError
+from astray.jsonio import atomic_file
 from astray.units import KCAL_MOL_EV
 
 FORMAT = "astray-checkpoint/1"
@@ -37,12 +44,10 @@ STUDY_CUTOFF = 5.0
 
 def save_checkpoint(path: str | Path, model: nn.Module, **metadata) -> None:
     """Write ``model`` and ``metadata`` (JSON-like values only) atomically to ``path``."""
-    path = Path(path)
-    partial = path.with_name(path.name + ".partial")
-    torch.save({"format": FORMAT, "model_config": model.config,
-                "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-                **metadata}, partial)
-    partial.replace(path)
+    with atomic_file(path) as handle:  # atomic, and never through a planted link
+        torch.save({"format": FORMAT, "model_config": model.config,
+                    "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+                    **metadata}, handle)
 
 
 def read_checkpoint(path: str | Path) -> dict:
@@ -94,12 +99,23 @@ def load_model(path: str | Path) -> tuple[nn.Module, dict]:
             raise CheckpointError(f"{path}: weights do not fit the model configuration "
                                   f"({str(error).splitlines()[0]})") from None
         metadata = {k: v for k, v in contents.items() if k != "state_dict"}
-    elif "lin1.weight" in contents and "interactions.0.mlp.0.weight" in contents:
+    elif _is_pyg_schnet(contents):
         model, metadata = _from_study_state_dict(contents, path)
+    elif isinstance(contents.get("model_state_dict"), dict) and _is_pyg_schnet(
+            contents["model_state_dict"]):
+        model, metadata = _from_study_state_dict(contents["model_state_dict"], path)
+        # the study's own record of the epoch (counted from 0) and its losses (model units^2)
+        metadata["study_checkpoint"] = {key: contents[key] for key in
+                                        ("epoch", "train_loss", "val_loss") if key in contents
+                                        and isinstance(contents[key], (int, float))}
     else:
         raise CheckpointError(f"{path} is neither an astray checkpoint nor a torch_geometric "
-                              "SchNet state dict")
+                              "SchNet state dict (bare or as the study's model_state_dict)")
     return model.eval(), metadata
+
+
+def _is_pyg_schnet(state: dict) -> bool:
+    return "lin1.weight" in state and "interactions.0.mlp.0.weight" in state
 
 
 def _from_study_state_dict(state: dict, path: Path) -> tuple[nn.Module, dict]:

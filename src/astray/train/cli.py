@@ -27,12 +27,29 @@ def train_command(
     split_seed: int = typer.Option(21, "--split-seed", help="Seed of the test/val/train draw "
                                    "(the study's: 21)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the initial weights and shuffling."),
+    data_seed: int | None = typer.Option(None, "--data-seed", help="Draw the training and "
+                                            "validation sets afresh with this seed (and N) from "
+                                            "what the fixed test set leaves, as the study did "
+                                            "per N (default: one nested split from "
+                                            "--split-seed)."),
     test_subsets: list[str] | None = typer.Option(None, "--test-subset", help="Also score "
                                                     "the fixed test set of this subset (repeat), "
                                                     "held out of training, as astray scale does."),
     batch_size: int = typer.Option(50, "--batch-size"),
     learning_rate: float = typer.Option(5e-4, "--lr"),
     max_epochs: int = typer.Option(1000, "--max-epochs"),
+    early_stopping: int = typer.Option(50, "--patience", help="Early stopping after this many epochs "
+                                 "without validation improvement (the study's recipe: 50; any "
+                                 "other value is recorded as a deviation from it)."),
+    plateau_patience: int = typer.Option(20, "--plateau-patience", help="Epochs without "
+                                         "improvement before the learning rate halves, and the "
+                                         "window over which convergence is judged (the study's "
+                                         "recipe: 20; another value is recorded as a deviation)."),
+    convergence_tolerance: float = typer.Option(0.01, "--convergence-tolerance", help="A run "
+                                                "stopped by --max-epochs or the budget counts as "
+                                                "converged when its best validation loss fell by "
+                                                "less than this fraction over the last "
+                                                "--plateau-patience epochs."),
     budget_minutes: float | None = typer.Option(None, "--budget-minutes",
                                                    help="Stop after this much wall-clock time "
                                                    "(checked after each epoch)."),
@@ -47,14 +64,18 @@ def train_command(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Train with the study's recipe (AdamW 5e-4, batch 50, warm-up, plateau, early stopping);
-    resumable, optionally under a wall-clock budget."""
+    resumable, optionally under a wall-clock budget. Says on stderr whether the run converged;
+    the JSON lists every departure from the study's recipe (recipe_deviations)."""
     from astray.train.trainer import TrainConfig, train
 
     config = TrainConfig(dataset=dataset, subset=subset, model=model, hidden=hidden,
                          interactions=interactions, cutoff=cutoff, prior=prior, n_train=n_train,
                          n_val=n_val, n_test=n_test, split_seed=split_seed, seed=seed,
-                         batch_size=batch_size, learning_rate=learning_rate,
-                         max_epochs=max_epochs, budget_minutes=budget_minutes,
+                         data_seed=data_seed, batch_size=batch_size,
+                         learning_rate=learning_rate, max_epochs=max_epochs,
+                         early_stopping=early_stopping, plateau_patience=plateau_patience,
+                         convergence_tolerance=convergence_tolerance,
+                         budget_minutes=budget_minutes,
                          force_weight=force_weight, device=device, threads=threads,
                          test_subsets=tuple(test_subsets or ()))
     columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -72,6 +93,7 @@ def train_command(
                                        "epoch; rerun the same command to resume")
             raise typer.Exit(130) from None
     summary = result.summary()
+    Console(stderr=True).print(summary["convergence"], highlight=False, soft_wrap=True)
     if as_json:
         print(json.dumps(summary))
     else:
