@@ -21,7 +21,15 @@ GOLDEN = Path(__file__).parent / "data" / "curves_exact_xtb_before_typed_core.js
 #: What the typed core added to each curve record (the grade), and the energy convention added
 #: to potentials, records and metrics (None and "total" for these two potentials); everything
 #: else is as before.
-NEW_CURVE_KEYS = {"grade", "grade_limited_by", "energy_convention", "dissociation_limit_error_ev"}
+NEW_CURVE_KEYS = {"grade", "grade_limited_by", "energy_convention", "dissociation_limit_error_ev",
+                  # the tier of truth of each reference (issue 18), the experiment beside H2
+                  "tier", "experiment",
+                  # wall radii, the early asymptote and non-physical energies (issues 18, 19)
+                  "n_nonphysical", "reference_n_points", "asymptote_reached_r_angstrom",
+                  "early_asymptote_depth_ev",
+                  *(f"{kind}wall_r_{height}ev{suffix}" for height in (1, 10, 100)
+                    for kind, suffix in (("", "_angstrom"), ("reference_", "_angstrom"),
+                                         ("", "_error_angstrom")))}
 
 
 def assert_same_json(before, after, path=""):

@@ -12,7 +12,7 @@ from astray.scaling.fits import fit_form
 from astray.scaling.law_tests import compare_forms
 
 PURE, FLOOR = "a*N^-alpha", "L_inf+a*N^-alpha"
-CLI_N = [100, 200, 400, 800, 1600]  # the CLI's default design assumed here: 5 N x 1 seed
+CLI_N = [50, 100, 200, 400, 800]  # the CLI's default design (astray scale): 5 N x 1 seed
 DEMO_N = [50, 100, 200, 400]  # the demo's design: 4 N x 1 seed
 
 

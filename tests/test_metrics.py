@@ -11,6 +11,7 @@ import pytest
 from scipy import constants as sc
 
 from astray.probes import metrics as pm
+from astray.probes import smoothness as ps
 from astray.probes import thresholds as th
 from astray.probes.measure import curve_metrics
 from astray.probes.verdict import verdict
@@ -280,21 +281,21 @@ WIGGLE_E = np.array([10.0, 6.0, 3.0, 1.0, 0.0, 0.5, 0.3, 0.8, 0.6, 0.6])
 
 
 def test_constructed_wiggles_counted_exactly():
-    assert pm.force_sign_flips(WIGGLE_R, WIGGLE_E) == 4
-    assert pm.energy_jump(WIGGLE_R, WIGGLE_E) == pytest.approx(2.4)
-    assert pm.tortuosity(WIGGLE_R, WIGGLE_E) == pytest.approx(11.4 / 10.6)
+    assert ps.force_sign_flips(WIGGLE_R, WIGGLE_E) == 4
+    assert ps.energy_jump(WIGGLE_R, WIGGLE_E) == pytest.approx(2.4)
+    assert ps.tortuosity(WIGGLE_R, WIGGLE_E) == pytest.approx(11.4 / 10.6)
     assert pm.n_minima(WIGGLE_R, WIGGLE_E) == 2  # E=0 at r=5 and the 0.2-eV dip at r=7
     # Spearman on the branch beyond the lowest minimum is not perfectly monotonic
-    rep, att = pm.spearman_branches(WIGGLE_R, WIGGLE_E, split_r=5.0)
+    rep, att = ps.spearman_branches(WIGGLE_R, WIGGLE_E, split_r=5.0)
     assert rep == pytest.approx(-1.0) and 0.0 < att < 1.0
 
 
 def test_force_sign_flips_from_given_forces_ignore_small_forces():
     f = np.array([1.0, -1.0, 0.5 * th.FORCE_FLIP_TOLERANCE_EV_ANGSTROM, -1.0, 1.0])
     r = np.arange(5.0)
-    assert pm.force_sign_flips(r, np.zeros(5), f) == 2
+    assert ps.force_sign_flips(r, np.zeros(5), f) == 2
     f[2] = 2 * th.FORCE_FLIP_TOLERANCE_EV_ANGSTROM  # now a real excursion: two more flips
-    assert pm.force_sign_flips(r, np.zeros(5), f) == 4
+    assert ps.force_sign_flips(r, np.zeros(5), f) == 4
 
 
 def test_tiny_wiggles_are_ignored_but_real_ones_make_a_rough_curve():
@@ -391,6 +392,22 @@ def test_some_nan_energies():
     assert m["r_e_angstrom"] == pytest.approx(RE, abs=1e-3)
     assert m["mae_ev"] == 0.0 and m["n_minima"] == 1
     assert judged(m, bare_nuclei=False, reference_has_minimum=True) == ("fail", ["nan-energy"])
+
+
+def test_nan_where_the_reference_has_no_value_is_not_judged():
+    """A published potential is NaN below its inner turning point (unreferenced): a model with
+    no energy there is not a nan-energy failure; one with no energy where it is referenced is."""
+    reference = morse(R)
+    reference[:10] = np.nan
+    energy = morse(R)
+    energy[:10] = np.nan
+    m = metrics_of(energy, reference)
+    assert m["n_nan"] == 0
+    assert judged(m, bare_nuclei=False, reference_has_minimum=True) == ("pass", [])
+    energy[10] = np.nan
+    assert metrics_of(energy, reference)["n_nan"] == 1
+    # with no reference at all, every missing energy counts
+    assert metrics_of(energy, np.full(R.size, np.nan))["n_nan"] == 11
 
 
 @pytest.mark.parametrize("bare", [False, True])

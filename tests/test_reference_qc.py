@@ -126,7 +126,7 @@ def test_default_methods():
     expected = {"H2++": "coulomb", "H2+": "exact-one-electron", "HeH++": "exact-one-electron",
                 "H2": "fci/cbs(aug-cc-pvtz+tight,aug-cc-pvqz+tight)",
                 "HeH+": "fci/cbs(aug-cc-pvtz+tight,aug-cc-pvqz+tight)",
-                "He2": "fci/aug-cc-pvtz", "LiH": "fci/cc-pvtz",
+                "He2": "published/przybytek-2010", "LiH": "fci/cc-pvtz",
                 "N2": "nevpt2/cbs(cc-pvtz,cc-pvqz)", "O2": "nevpt2/cbs(cc-pvtz,cc-pvqz)"}
     for name, method in expected.items():
         assert default_method(get_system(name)) == method

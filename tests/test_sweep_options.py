@@ -37,14 +37,15 @@ def run_main(capsys, monkeypatch, *args):
     return exited.value.code, capsys.readouterr()
 
 
-def test_the_defaults_give_four_sizes_that_fit_the_default_data_set(captured, tmp_path):
+def test_the_defaults_give_five_sizes_that_fit_the_default_data_set(captured, tmp_path):
     result = CliRunner().invoke(app, ["scale", "--out", str(tmp_path / "s"), "--json"])
     assert result.exit_code == 0, result.output
     grid = captured[0]
-    assert grid.n_train == (100, 200, 400, 800) and grid.datasets == ("default",)
+    # five sizes: the exponent's t interval gets 3 degrees of freedom (t = 3.18; 4.30 with 2)
+    assert grid.n_train == (50, 100, 200, 400, 800) and grid.datasets == ("default",)
     assert grid.data_seeds == (None,)
     # the whole grid is checked against the data: 2,055 stable structures - 500 - 500 >= 800
-    assert len(validate(grid)) == 4
+    assert len(validate(grid)) == 5
     defaults = {name: p.default.default for name, p in
                 inspect.signature(scale_cli.scale_command).parameters.items()}
     assert (defaults["n_val"], defaults["n_test"]) == (500, 500)

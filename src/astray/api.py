@@ -6,29 +6,38 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from astray.errors import PotentialError
+from astray.errors import PotentialError, SystemSpecError
 from astray.potentials import Potential, load_potential
 from astray.probes.probe_result import ProbeResult
-from astray.probes.suite import Progress, probe_suite
+from astray.probes.suite import Progress, probe_suite, suite_systems
 from astray.store import Store
-from astray.systems import DEFAULT_SUITE, get_system
+from astray.systems import DEFAULT_SUITE, SUITES, get_system
 
 
 def probe(potentials: Any, systems: Sequence[str] | str | None = None, *,
+          elements: Sequence[str] | str | None = None,
           name: str | None = None, charge_aware: bool = False, spin_aware: bool = False,
-          reference: str | None = None, level_of_theory: bool = True, recompute: bool = False,
-          store: Store | None = None, on_progress: Progress | None = None) -> ProbeResult:
+          reference: str | None = None, level_of_theory: bool | None = None,
+          recompute: bool = False, store: Store | None = None,
+          on_progress: Progress | None = None) -> ProbeResult:
     """Probe potentials on diatomic dissociation curves against exact or high-level references.
 
     Args:
         potentials: a potential name (``"chgnet"``, ``"xtb"``, ``"pyscf:pbe/def2-svp"``), a
             :class:`Potential`, any ASE calculator instance, or a list of them.
-        systems: catalogue names or ``A-B,charge=Q,mult=M`` specs (default: ``DEFAULT_SUITE``).
+        systems: catalogue names or ``A-B,charge=Q,mult=M`` specs (default: ``DEFAULT_SUITE``),
+            or a suite: ``"default"``, ``"homonuclear"`` (X2 of every element the potentials
+            declare, or of ``elements``), ``"heteronuclear"`` (every pair of ``elements``).
+            A whole-table suite computes no reference: a molecule without a shipped or
+            closed-form one is probed against none (its reference method ``"none"``); an
+            element a potential does not support is a coverage gap (its curve's ``error``).
+        elements: element symbols (``["H", "C", "O"]`` or ``"H,C,O"``) of a whole-table suite.
         name, charge_aware, spin_aware: for an ASE calculator: the name in the results
             (default: its class name in lower case) and whether it reads the total charge
             (``atoms.info["charge"]``) and spin multiplicity (``atoms.info["spin"]``).
         reference: the reference method (default: the best available for each system).
-        level_of_theory: also compare each model with its training level of theory.
+        level_of_theory: also compare each model with its training level of theory (default:
+            yes for named systems and the default suite, no for the whole-table suites).
         recompute: ignore curves already in the store.
         store: the results store; by default the one under ``$ASTRAY_HOME``, opened and
             closed here.
@@ -71,15 +80,23 @@ def probe(potentials: Any, systems: Sequence[str] | str | None = None, *,
     declared = {"charge_aware": charge_aware, "spin_aware": spin_aware,
                 **({"name": name} if name is not None else {})}
     loaded = [_load(p, declared) for p in wanted]
-    if isinstance(systems, str):
-        systems = [systems]
-    diatomics = [get_system(s) for s in (systems or DEFAULT_SUITE)]
+    whole_table = isinstance(systems, str) and systems in SUITES and systems != "default"
+    if isinstance(systems, str) and systems in SUITES:
+        diatomics = suite_systems(systems, loaded, elements)
+    elif elements is not None:
+        raise SystemSpecError("elements apply to the homonuclear and heteronuclear suites "
+                              "(systems='homonuclear' or 'heteronuclear')")
+    else:
+        names = [systems] if isinstance(systems, str) else systems
+        diatomics = [get_system(s) for s in (names or DEFAULT_SUITE)]
     own_store = store is None
     store = store or Store()
     try:
         return probe_suite(loaded, diatomics, store=store, reference_method=reference,
-                           compare_level_of_theory=level_of_theory, recompute=recompute,
-                           on_progress=on_progress)
+                           compare_level_of_theory=(not whole_table if level_of_theory is None
+                                                    else level_of_theory),
+                           compute_references=not whole_table or reference is not None,
+                           recompute=recompute, on_progress=on_progress)
     finally:
         if own_store:
             store.close()

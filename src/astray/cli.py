@@ -7,6 +7,7 @@ weights) is one line on stderr and exit code 2; a failing verdict is a result, e
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import math
@@ -78,9 +79,11 @@ def _quiet_libraries() -> None:
 
 
 def _progress() -> Progress:
+    """A transient bar on a terminal; off one (logs, pipes) nothing at all: rich would leave an
+    empty line before the next message, and the ``astray.progress`` lines say what happens."""
     return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                     TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
-                    console=stderr, transient=True)
+                    console=stderr, transient=True, disable=not stderr.is_terminal)
 
 
 def _fmt(value, scale: float = 1.0, spec: str = "{:.2f}") -> str:
@@ -143,17 +146,25 @@ def _metric_cells(columns, metrics: dict) -> list[str]:
 def _reference_table(result: dict) -> Table:
     """Each system's reference method and its own r_e, D_e and omega_e."""
     table = _table("references (errors above are measured from these)")
-    for header, justify in (("system", "left"), ("method", "left"), ("r_e Å", "right"),
-                            ("D_e kcal/mol", "right"), ("ω_e cm⁻¹", "right")):
+    for header, justify in (("system", "left"), ("tier of truth", "left"), ("method", "left"),
+                            ("r_e Å", "right"), ("D_e kcal/mol", "right"),
+                            ("ω_e cm⁻¹", "right")):
         table.add_column(header, justify=justify, overflow="fold")
+    tiers = {ref["system"]: (ref.get("provenance") or {}).get("tier", "–")
+             for ref in result.get("references") or []}
     for system in result["systems"]:
         curve = next((c for c in result["curves"] if c["system"] == system["name"]), None)
-        if curve is not None:
-            m = curve["metrics"]
-            table.add_row(system["name"], curve["reference_method"],
-                          _fmt(m["reference_r_e_angstrom"], 1.0, "{:.4f}"),
-                          _kcal(m["reference_d_e_ev"]),
-                          _fmt(m["reference_omega_e_cm1"], 1.0, "{:.0f}"))
+        if curve is None:
+            continue
+        m, measured = curve["metrics"], curve.get("experiment")
+        if curve["reference_method"] == "none" and measured:  # no curve: the measured constants
+            values = (measured["r_e_angstrom"], measured["d_e_ev"], measured["omega_e_cm1"])
+        else:
+            values = (m["reference_r_e_angstrom"], m["reference_d_e_ev"],
+                      m["reference_omega_e_cm1"])
+        table.add_row(system["name"], tiers.get(system["name"], "–"), curve["reference_method"],
+                      _fmt(values[0], 1.0, "{:.4f}"), _kcal(values[1]),
+                      _fmt(values[2], 1.0, "{:.0f}"))
     return table
 
 
@@ -222,11 +233,19 @@ def curves(
                                         "ase:MODULE:CLASS[:JSON]."),
     system: list[str] | None = typer.Option(None, "--system", "-s", help="System name or spec "
                                                "A-B,charge=Q,mult=M (repeat; default: the default suite)."),
+    suite: str | None = typer.Option(None, "--suite", help="default | homonuclear (X2 of every "
+                                     "element the potentials declare) | heteronuclear (every "
+                                     "pair of --elements); whole-table suites run no quantum "
+                                     "chemistry: shipped references only."),
+    elements: str | None = typer.Option(None, "--elements", help="Comma-separated elements of "
+                                        "the homonuclear/heteronuclear suite, e.g. H,C,N,O."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write curves.json, figures and "
                                        "curves.html here."),
     reference: str | None = typer.Option(None, help="Reference method (default: best available)."),
-    level_of_theory: bool = typer.Option(True, help="Also compare each model with the curve of its "
-                                         "training level of theory (e.g. PBE for CHGNet)."),
+    level_of_theory: bool | None = typer.Option(
+        None, "--level-of-theory/--no-level-of-theory", help="Also compare each model with the "
+        "curve of its training level of theory (e.g. PBE for CHGNet; default: yes, no for the "
+        "whole-table suites)."),
     recompute: bool = typer.Option(False, help="Ignore curves already in the store."),
     as_json: bool = typer.Option(False, "--json", help="Print the full JSON result to stdout."),
     python: list[str] | None = typer.Option(None, "--python", help="Python of another "
@@ -239,15 +258,28 @@ def curves(
     each physical failure."""
     from astray.paths import writable_folder
     from astray.potentials import load_potential
-    from astray.probes.suite import probe_suite
+    from astray.probes.suite import probe_suite, suite_systems
     from astray.store import Store
-    from astray.systems import DEFAULT_SUITE, get_system
+    from astray.systems import DEFAULT_SUITE, SUITES, get_system, parse_elements
 
+    if suite is not None and suite not in SUITES:
+        raise AstrayError(f"unknown suite {suite!r}: use one of {', '.join(SUITES)}")
+    if suite is not None and system:
+        raise AstrayError("give --suite or --system, not both")
+    if elements is not None and suite not in ("homonuclear", "heteronuclear"):
+        raise AstrayError("--elements applies to --suite homonuclear and heteronuclear")
+    parse_elements(elements)  # an empty or unknown element fails before any model loads
+    whole_table = suite in ("homonuclear", "heteronuclear")
     out = writable_folder(out) if out is not None else None  # before any potential is loaded
     _quiet_libraries()
-    systems = [get_system(name) for name in (system or DEFAULT_SUITE)]
+    if suite is None:
+        systems = [get_system(name) for name in (system or DEFAULT_SUITE)]
+    elif not whole_table:
+        systems = suite_systems(suite, [])
     loaded = [load_potential(name, **options)
               for name, options in potential_requests(potential, python, weights)]
+    if whole_table:
+        systems = suite_systems(suite, loaded, elements)
     with _progress() as progress, Store() as store:
         task = progress.add_task("starting", total=None)
 
@@ -264,7 +296,11 @@ def curves(
 
         try:
             result = probe_suite(loaded, systems, store=store, reference_method=reference,
-                                 compare_level_of_theory=level_of_theory, recompute=recompute,
+                                 compare_level_of_theory=(not whole_table
+                                                          if level_of_theory is None
+                                                          else level_of_theory),
+                                 compute_references=not whole_table or reference is not None,
+                                 recompute=recompute,
                                  command=shlex.join(["astray", *sys.argv[1:]]),
                                  on_progress=step, on_curve=curve_done)
             if out is not None:
@@ -296,7 +332,7 @@ def reference_command(
 ) -> None:
     """Compute (or read from the store) reference curves, relative to the separated fragments."""
     from astray.jsonio import to_json_safe
-    from astray.reference import reference_curve, resolve_method, write_shipped
+    from astray.reference import reference_curve
     from astray.store import Store
     from astray.systems import DEFAULT_SUITE, get_system
 
@@ -313,23 +349,32 @@ def reference_command(
                               ) from None
         if not all(math.isfinite(x) and x > 0 for x in grid):
             raise AstrayError(f"--r bond lengths must be positive finite numbers, got {r!r}")
+    from astray.scaling.cli import Heartbeat
+
     systems = [get_system(name) for name in (system or DEFAULT_SUITE)]
     records = []
-    with _progress() as progress, Store() as store:
-        for item in systems:
-            task = progress.add_task(f"reference {item.name}", total=None)
-            curve = reference_curve(item, grid, method, store=store,
-                                    on_progress=lambda done, total, task=task:
-                                    progress.update(task, completed=done, total=total))
-            progress.remove_task(task)
-            records.append({"system": item.name, "method": curve.method,
-                            "description": curve.description,
-                            "r_angstrom": curve.r_angstrom.tolist(),
-                            "energy_ev": curve.energy_ev.tolist(),
-                            "fragments": [f.label for f in item.fragments],
-                            "fragment_energy_ev": list(curve.fragment_energy_ev)})
-            if ship:
-                write_shipped(curve, item, resolve_method(item, method))
+    # off a terminal, a line at least every 20 s: which system, which point
+    now = {"what": "starting"}
+
+    def computing(item, done: int, total: int) -> None:
+        now["what"] = f"reference {item.name}: {done} of {total} points computed"
+
+    with _progress() as progress, Store() as store, \
+            Heartbeat(lambda: now["what"], enabled=not stderr.is_terminal):
+        try:
+            for item in systems:
+                now["what"] = f"reference {item.name}: starting"
+                task = progress.add_task(f"reference {item.name}", total=None)
+                curve = reference_curve(item, grid, method, store=store,
+                                        on_progress=lambda done, total, task=task, item=item:
+                                        (progress.update(task, completed=done, total=total),
+                                         computing(item, done, total)))
+                progress.remove_task(task)
+                _add_reference_record(records, item, curve, method, ship)
+        except KeyboardInterrupt:
+            stderr.print("interrupted: the points computed so far are kept in the store; rerun "
+                         "the same command to resume", highlight=False, soft_wrap=True)
+            raise typer.Exit(130) from None
     if as_json:
         print(json.dumps(to_json_safe(records[0] if len(records) == 1 else records), indent=1,
                          allow_nan=False))
@@ -341,6 +386,49 @@ def reference_command(
         for x, e in zip(record["r_angstrom"], record["energy_ev"]):
             table.add_row(f"{x:.4f}", f"{e:.6f}")
         stdout.print(table)
+
+
+def _add_reference_record(records: list, item, curve, method, ship: bool) -> None:
+    """One system's reference curve as ``astray reference`` prints it (and, with ``--ship``,
+    written into the package's shipped references)."""
+    from astray.reference import resolve_method, write_shipped
+
+    records.append({"system": item.name, "method": curve.method,
+                    "description": curve.description,
+                    "r_angstrom": curve.r_angstrom.tolist(),
+                    "energy_ev": curve.energy_ev.tolist(),
+                    "fragments": [f.label for f in item.fragments],
+                    "fragment_energy_ev": list(curve.fragment_energy_ev)})
+    if ship:
+        write_shipped(curve, item, resolve_method(item, method))
+
+
+@app.command()
+def constants(
+    system: list[str] | None = typer.Argument(None, help="Formulas (N2, HCl), catalogue names or "
+                                                 "specs (default: every molecule astray has)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON to stdout."),
+) -> None:
+    """Measured spectroscopic constants of diatomic ground states (r_e, omega_e, D_0, D_e),
+    each with its source; a dash where it was not measured."""
+    from astray.reference.constants import constants_records
+
+    records = constants_records(system)
+    if as_json:
+        print(json.dumps(records, indent=1))
+        return
+    table = _table("measured constants of the ground state")
+    for header, justify in (("system", "left"), ("state", "left"), ("r_e Å", "right"),
+                            ("ω_e cm⁻¹", "right"), ("D_0 eV", "right"), ("D_e eV", "right"),
+                            ("source", "left")):
+        table.add_column(header, justify=justify, overflow="fold")
+    for record in records:
+        table.add_row(record["system"], record["state"],
+                      _fmt(record["r_e_angstrom"], 1.0, "{:.5f}"),
+                      _fmt(record["omega_e_cm1"], 1.0, "{:.2f}"),
+                      _fmt(record["d_0_ev"], 1.0, "{:.4f}"), _fmt(record["d_e_ev"], 1.0, "{:.4f}"),
+                      record["source"])
+    stdout.print(table)
 
 
 @app.command()
@@ -367,15 +455,21 @@ def potentials(as_json: bool = typer.Option(False, "--json", help="Print JSON to
 
 
 #: The demo's sweep: the study's comparison in miniature on the shipped DFT set, both data
-#: variants, the physics prior off and on, four training sizes (the L_inf + a N^-alpha law has
-#: three parameters: three sizes cannot test it) and three widths, 48 runs. Epochs are capped
-#: at 100 (the recipe allows 1000) and N at 400 so that the whole demo fits in 20 minutes on 2
-#: cores (measured: the same grid at N <= 800 and 150 epochs trained for 20 minutes on its
-#: own); validation and test sets are smaller than the study's 1,000.
+#: variants, the physics prior off and on, four training sizes (the fewest from which a law's
+#: exponent gets an interval: 2 degrees of freedom) and three widths (the joint N-P law needs
+#: three), each size drawn twice from the data (two data seeds: independent training and
+#: validation sets, so the lack-of-fit test has replicates that sample the data), 96 runs.
+#: The recipe is the study's with a shorter patience (early stopping after 30 epochs without
+#: improvement, learning-rate plateau 10, at most 500 epochs; stated in every run's
+#: recipe_deviations) so that runs converge within the demo's 20 minutes on 2 cores: measured,
+#: the costliest run (N = 400, 64 channels, prior, all structures) early-stopped at epoch 359
+#: in 53 s, where 100 epochs left most runs short of convergence. Validation and test sets are
+#: smaller than the study's 1,000.
 DEMO_SWEEP = {"datasets": ("default",), "subsets": ("stable", "all"),
               "n_train": (50, 100, 200, 400), "hidden": (16, 32, 64), "interactions": (3,),
-              "priors": (False, True), "seeds": (0,),
-              "training": {"n_val": 200, "n_test": 300, "max_epochs": 100}}
+              "priors": (False, True), "seeds": (0,), "data_seeds": (0, 1),
+              "training": {"n_val": 200, "n_test": 300, "max_epochs": 500,
+                           "early_stopping": 30, "plateau_patience": 10}}
 
 
 @app.command()
@@ -398,8 +492,27 @@ def demo(out: Path = typer.Option(Path("astray-demo"), "--out", "-o", help="Outp
                  f"{out}; open {summary['report']}")
 
 
+#: Errors of the disk rather than of astray: one line (exit code 2) instead of a traceback. A
+#: full disk while writing never leaves a torn file (every write is a temporary file renamed
+#: into place), so freeing space and rerunning resumes where the command stopped.
+DISK_ERRORS = {errno.ENOSPC: "no space left on the disk", errno.EDQUOT: "disk quota exceeded",
+               errno.EROFS: "the file system is read-only", errno.EFBIG: "file too large",
+               errno.ENAMETOOLONG: "a file name is too long"}
+
+
+def disk_error_line(error: OSError) -> str | None:
+    """The one-line message of an OSError of the disk (see :data:`DISK_ERRORS`), else None."""
+    what = DISK_ERRORS.get(error.errno)
+    if what is None:
+        return None
+    where = f" writing {error.filename}" if error.filename else " while writing"
+    return (f"{what}{where}: free some space (or choose another --out) and rerun the same "
+            "command; every file astray finished is whole (writes are atomic)")
+
+
 def main() -> None:
-    """Entry point: user errors become one line on stderr and exit code 2."""
+    """Entry point: user errors become one line on stderr and exit code 2, and so does a full
+    or read-only disk (:data:`DISK_ERRORS`)."""
     # idle OpenMP threads sleep instead of spinning: on a shared machine spinning threads made
     # every parallel region of training wait for the scheduler (measured 1.1-1.6x instead of ~5x
     # in benchmarks/train_throughput.py); set before torch starts its thread pool
@@ -413,6 +526,12 @@ def main() -> None:
         app(args=attach_to_preceding_potential(sys.argv[1:]))
     except AstrayError as error:
         print(f"astray: error: {error}", file=sys.stderr)
+        sys.exit(2)
+    except OSError as error:  # click passes these on: a full or read-only disk is one line
+        line = disk_error_line(error)
+        if line is None:
+            raise
+        print(f"astray: error: {line}", file=sys.stderr)
         sys.exit(2)
 
 

@@ -29,7 +29,8 @@ class Curve:
             ``curves.json`` keeps only relative energies).
         fragment_energy_ev: E(A), E(B) in eV (None where not kept).
         provenance: JSON-serialisable record: code versions, basis, active space, expected
-            accuracy in kcal/mol, timings.
+            accuracy in kcal/mol, timings; for a reference, its tier of truth under ``tier``
+            (:attr:`tier`).
         force_r_ev_angstrom: the force along the bond F_r = -dE/dr in eV/A (positive: the atoms
             are pushed apart), where the method gives forces; else None.
         error: why energies are missing (one line), or None.
@@ -45,3 +46,10 @@ class Curve:
     provenance: dict = field(default_factory=dict)
     force_r_ev_angstrom: np.ndarray | None = None
     error: str | None = None
+
+    @property
+    def tier(self) -> str | None:
+        """Which tier of truth a reference curve is (``provenance["tier"]``): ``exact``,
+        ``published potential``, ``measured constants`` or ``level of theory``
+        (:data:`astray.reference.family.TIERS`); None for a model's prediction."""
+        return self.provenance.get("tier")

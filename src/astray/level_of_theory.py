@@ -47,6 +47,8 @@ _CBS_PAIR = re.compile(
     r"^\((aug-)?cc-pv([dtq56])z(\+tight)?,(aug-)?cc-pv([dtq56])z(\+tight)?\)$")
 _FAMILY_AND_REST = re.compile(
     r"^(dft|{})[:/](.*)$".format("|".join(re.escape(f) for f in ONE_BASIS_FAMILIES)))
+#: A published whole-curve potential, by its key: ``published/przybytek-2010``.
+_PUBLISHED = re.compile(r"^published[:/]([a-z0-9][a-z0-9.-]*)$")
 #: A remark in parentheses after the level of theory in data-set metadata:
 #: ``"B3LYP/6-31g (PySCF, density fitting ...)"``. A basis such as 6-31G(d) has no space first.
 _TRAILING_REMARK = re.compile(r"\s+\(.*\)\s*$")
@@ -64,12 +66,15 @@ class LevelOfTheory:
             ``"cc-pvtz,cc-pvqz"`` (see :attr:`bases`).
         functional: the density functional as PySCF's libxc takes it (``dft`` only).
         cardinals: the cardinal numbers X of the CBS pair, e.g. (3, 4).
+        potential: the key of a published whole-curve potential (``published`` only; whether
+            astray has it is the reference registry's to say, a layer above).
     """
 
     family: str
     basis: str | None = None
     functional: str | None = None
     cardinals: tuple[int, int] | None = None
+    potential: str | None = None
 
     @classmethod
     def parse(cls, text: str) -> LevelOfTheory:
@@ -89,6 +94,9 @@ class LevelOfTheory:
         compact = re.sub(r"^(fci|nevpt2):cbs", r"\1/cbs", compact)
         if compact in NAMED_FAMILIES:
             return cls(compact)
+        published = _PUBLISHED.match(compact)
+        if published:
+            return cls("published", potential=published.group(1))
         for family, default_pair in _CBS_DEFAULT.items():
             if compact == family or compact.startswith(family + "("):
                 return _cbs(family, compact[len(family):] or default_pair, text)
@@ -107,7 +115,7 @@ class LevelOfTheory:
         raise ReferenceUnavailableError(
             f"unknown reference method {text!r}: use best, coulomb, exact-one-electron, "
             "fci/cbs, fci:BASIS, nevpt2:BASIS, nevpt2/cbs, hf:BASIS, dft:FUNCTIONAL/BASIS (or "
-            "FUNCTIONAL/BASIS), ccsd(t):BASIS or gfn2-xtb")
+            "FUNCTIONAL/BASIS), ccsd(t):BASIS, published/KEY or gfn2-xtb")
 
     @classmethod
     def from_data_set(cls, text: str) -> LevelOfTheory | None:
@@ -132,6 +140,8 @@ class LevelOfTheory:
         ``ccsd(t)/cc-pvdz``, ``gfn2-xtb``."""
         if self.family in NAMED_FAMILIES:
             return self.family
+        if self.family == "published":
+            return f"published/{self.potential}"
         if self.family in _CBS_DEFAULT:
             return f"{self.family}({self.basis})"
         if self.family == "dft":
@@ -153,6 +163,8 @@ class LevelOfTheory:
         ``FCI/CBS(aug-cc-pvtz+tight,aug-cc-pvqz+tight)``, ``GFN2-xTB``."""
         if self.family in NAMED_FAMILIES:
             return _PRETTY[self.family]
+        if self.family == "published":
+            return f"published potential {self.potential}"
         if self.family in _CBS_DEFAULT:
             return f"{_PRETTY[self.family]}({self.basis})"
         return f"{(self.functional or self.family).upper()}/{self.basis}"

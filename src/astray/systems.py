@@ -15,14 +15,29 @@ atom with the same number of electrons.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from ase import Atoms
-from ase.data import atomic_masses, atomic_numbers, covalent_radii, ground_state_magnetic_moments
+from ase.data import (
+    atomic_masses,
+    atomic_numbers,
+    chemical_symbols,
+    covalent_radii,
+    ground_state_magnetic_moments,
+)
 
 from astray.atomic_data import ELECTRON_AFFINITY_EV, IONISATION_ENERGY_EV
 from astray.errors import SystemSpecError
+from astray.ground_states import (
+    ATOM_GROUND_TERMS,
+    HETERONUCLEAR,
+    HOMONUCLEAR,
+    DimerState,
+    atom_multiplicity,
+    ground_state,
+)
 from astray.probes.thresholds import COMPRESSED_BELOW, STRETCHED_ABOVE
 
 #: Points in each region of a default grid: compressed, bonding, stretched.
@@ -138,10 +153,14 @@ def file_stem(text: str) -> str:
 
 
 def ground_multiplicity(n_electrons: int) -> int:
-    """Ground-state multiplicity of the neutral atom with ``n_electrons`` electrons (Hund's rules),
-    taken for an atomic ion of the same electron count."""
+    """Ground-state multiplicity of the neutral atom with ``n_electrons`` electrons, taken for an
+    atomic ion of the same electron count: the NIST ASD ground term
+    (:data:`astray.ground_states.ATOM_GROUND_TERMS`, Z 1-94), else ASE's
+    ``ground_state_magnetic_moments`` (Hund's rules)."""
     if n_electrons == 0:
         return 1
+    if 0 < n_electrons < len(chemical_symbols) and chemical_symbols[n_electrons] in ATOM_GROUND_TERMS:
+        return atom_multiplicity(chemical_symbols[n_electrons])
     return int(round(ground_state_magnetic_moments[n_electrons])) + 1
 
 
@@ -186,8 +205,13 @@ def _next_ionisation(symbol: str, current_charge: int) -> float:
 
 def make_diatomic(sym_a: str, sym_b: str, charge: int, multiplicity: int, *, name: str | None = None,
                   r_nominal: float | None = None, r_min: float | None = None,
-                  r_max: float | None = None, description: str = "") -> Diatomic:
-    """Build and validate a diatomic; raises :class:`SystemSpecError` for impossible input."""
+                  r_max: float | None = None, description: str = "",
+                  fragment_multiplicities: tuple[int, int] | None = None) -> Diatomic:
+    """Build and validate a diatomic; raises :class:`SystemSpecError` for impossible input.
+
+    ``fragment_multiplicities``: the atoms' multiplicities at the limit the state dissociates
+    to, where that is not the ground-state atoms (Sc2 5Sigma_u-: Sc 2D + Sc 4F); default: each
+    fragment in its ground state."""
     sym_a, sym_b = _check_element(sym_a), _check_element(sym_b)
     n_electrons = atomic_numbers[sym_a] + atomic_numbers[sym_b] - charge
     label = f"{sym_a}-{sym_b} with charge {charge:+d}"
@@ -203,6 +227,9 @@ def make_diatomic(sym_a: str, sym_b: str, charge: int, multiplicity: int, *, nam
     q_a, q_b = _split_charge(sym_a, sym_b, charge)
     fragments = tuple(Fragment(s, q, ground_multiplicity(atomic_numbers[s] - q))
                       for s, q in ((sym_a, q_a), (sym_b, q_b)))
+    if fragment_multiplicities is not None:
+        fragments = tuple(Fragment(f.symbol, f.charge, m)
+                          for f, m in zip(fragments, fragment_multiplicities))
     spin_a, spin_b = ((f.multiplicity - 1) / 2 for f in fragments)
     spin = (multiplicity - 1) / 2
     if not abs(spin_a - spin_b) <= spin <= spin_a + spin_b:
@@ -248,6 +275,69 @@ CATALOGUE: dict[str, Diatomic] = _catalogue()
 #: curves ship precomputed inside the package.
 DEFAULT_SUITE: tuple[str, ...] = ("H2", "H2+", "H2++", "HeH+", "HeH++")
 
+#: The suites of ``astray curves --suite`` and ``astray.probe(systems=...)``.
+SUITES: tuple[str, ...] = ("default", "homonuclear", "heteronuclear")
+#: Elements of a whole-table suite when neither the user nor the potential names them: H-Rn.
+TABLE_ELEMENTS: tuple[str, ...] = tuple(chemical_symbols[1:87])
+
+
+def _describe(state: DimerState) -> str:
+    if state.status == "rule":
+        return f"{state.name}: multiplicity {state.multiplicity} by rule ({state.note})"
+    text = f"{state.name}, X {state.term or f'multiplicity {state.multiplicity}'}"
+    return f"{text} ({state.status}; {state.source}){'; ' + state.note if state.note else ''}"
+
+
+def dimer(sym_a: str, sym_b: str) -> Diatomic:
+    """The neutral pair ``sym_a``-``sym_b`` in its ground state
+    (:func:`astray.ground_states.ground_state`: tabulated, else the documented rule), with a
+    grid from covalent radii (:func:`make_diatomic`); a catalogue system where one has that
+    spec (H2, He2, Li2, N2, O2, F2, LiH, HF, CO keep their grids and shipped references).
+    Raises :class:`SystemSpecError` for an unknown element or a pair astray cannot place."""
+    sym_a, sym_b = _check_element(sym_a), _check_element(sym_b)
+    state = ground_state(sym_a, sym_b)
+    if state is None:
+        raise SystemSpecError(
+            f"no ground state known for {sym_a}-{sym_b}: astray's tables reach "
+            f"{chemical_symbols[1]}-{chemical_symbols[len(ATOM_GROUND_TERMS)]}")
+    system = make_diatomic(*state.symbols, 0, state.multiplicity, name=state.name,
+                           description=_describe(state),
+                           fragment_multiplicities=state.fragment_multiplicities)
+    return next((c for c in CATALOGUE.values() if c.spec == system.spec), system)
+
+
+def parse_elements(elements: str | Sequence[str] | None) -> tuple[str, ...] | None:
+    """Element symbols from ``"H,C,N"`` or a list, checked and without repeats, in the order
+    given; None stays None. An empty list or an unknown symbol is a :class:`SystemSpecError`."""
+    if elements is None:
+        return None
+    items = elements.split(",") if isinstance(elements, str) else list(elements)
+    if not any(str(item).strip() for item in items):
+        raise SystemSpecError("the element list is empty: name elements, e.g. H,C,N,O")
+    symbols = [_check_element(str(item)) for item in items if str(item).strip()]
+    return tuple(dict.fromkeys(symbols))
+
+
+def suite(name: str, elements: str | Sequence[str] | None = None) -> list[Diatomic]:
+    """The systems of suite ``name``: ``default`` (:data:`DEFAULT_SUITE`), ``homonuclear``
+    (X2 of every element of ``elements``, default H-Rn) or ``heteronuclear`` (every pair of
+    ``elements``, which it requires; each unordered pair once)."""
+    symbols = parse_elements(elements)
+    if name == "default":
+        if symbols is not None:
+            raise SystemSpecError("elements apply to the homonuclear and heteronuclear suites, "
+                                  "not to the default suite")
+        return [CATALOGUE[n] for n in DEFAULT_SUITE]
+    if name == "homonuclear":
+        return [dimer(x, x) for x in symbols or TABLE_ELEMENTS]
+    if name == "heteronuclear":
+        if symbols is None or len(symbols) < 2:
+            raise SystemSpecError("the heteronuclear suite needs at least two elements "
+                                  "(--elements H,C,N,O)")
+        return [dimer(a, b) for i, a in enumerate(symbols) for b in symbols[i + 1:]]
+    raise SystemSpecError(f"unknown suite {name!r}: use one of {', '.join(SUITES)}")
+
+
 _SPEC = re.compile(r"^\s*([A-Za-z]{1,2})\s*-\s*([A-Za-z]{1,2})\s*((?:,\s*\w+\s*=\s*[-+]?\w+\s*)*)$")
 
 
@@ -257,6 +347,9 @@ def get_system(name_or_spec: str) -> Diatomic:
     for name, system in CATALOGUE.items():
         if name.lower() == name_or_spec.strip().lower():
             return system
+    named = _TABLE_NAMES.get(name_or_spec.strip().lower())
+    if named is not None:
+        return dimer(*named.symbols)
     match = _SPEC.match(name_or_spec)
     if not match:
         raise SystemSpecError(
@@ -277,6 +370,9 @@ def get_system(name_or_spec: str) -> Diatomic:
         n_electrons = (atomic_numbers.get(_check_element(sym_a), 0)
                        + atomic_numbers.get(_check_element(sym_b), 0) - charge)
         values["mult"] = 1 if n_electrons % 2 == 0 else 2
+    state = ground_state(_check_element(sym_a), _check_element(sym_b)) if charge == 0 else None
+    if state is not None and state.multiplicity == values["mult"]:
+        return dimer(sym_a, sym_b)  # its fragments may be excited atoms (Sc2), its name O2
     system = make_diatomic(sym_a, sym_b, charge, values["mult"])
     for catalogued in CATALOGUE.values():  # a spec of a catalogue system is that system
         if catalogued.spec == system.spec:
@@ -284,5 +380,8 @@ def get_system(name_or_spec: str) -> Diatomic:
     return system
 
 
-__all__ = ["CATALOGUE", "DEFAULT_SUITE", "Diatomic", "Fragment", "file_stem", "get_system",
-           "make_diatomic"]
+_TABLE_NAMES: dict[str, DimerState] = {
+    state.name.lower(): state for state in (*HOMONUCLEAR.values(), *HETERONUCLEAR.values())}
+
+__all__ = ["CATALOGUE", "DEFAULT_SUITE", "SUITES", "TABLE_ELEMENTS", "Diatomic", "Fragment",
+           "dimer", "file_stem", "get_system", "make_diatomic", "parse_elements", "suite"]

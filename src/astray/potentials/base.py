@@ -81,6 +81,15 @@ class Potential(ABC):
             absolute energies of separated fragments carry no information; its curves are
             judged against its own fragments like any other, and additionally reported aligned
             at their largest r (``metrics_aligned_at_largest_r``).
+        supported_elements: the element symbols the model claims to know, or None where it
+            does not say (astray then looks in the catalogue entry of a named model; with
+            neither, the whole-table suites try every element and record failures as coverage
+            gaps). A suite skips a molecule with an element outside this set, with the reason.
+        independent_structures: True when the energy of a structure does not depend on the other
+            structures of the same call, so a suite may evaluate many molecules in one call.
+            The exact reference is not: a lone atom gets the fragment energy of the method of
+            the molecule it comes with (an H beside H2 is FCI/CBS, beside H2+ exact), so it is
+            called one molecule at a time.
         energy_convention: where the zero of the energies lies, one of ENERGY_CONVENTIONS.
             ``"total"`` (the default: foundation models, xTB, DFT, ASE calculators, the exact
             reference): total energies with the method's own constant reference; only
@@ -102,6 +111,8 @@ class Potential(ABC):
     level_of_theory_reference: str | None = None
     fragment_energies_meaningful: bool = True
     energy_convention: str = "total"
+    supported_elements: frozenset[str] | None = None
+    independent_structures: bool = True
 
     def __init__(self, name: str):
         self.name = name

@@ -30,6 +30,8 @@ from importlib import import_module
 from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 
+from ase.data import chemical_symbols
+
 from astray.errors import PotentialError, WeightsNotFoundError
 from astray.store import astray_home
 
@@ -48,6 +50,17 @@ SEVENNET_MF_0 = ("MPtrj (PBE/PBE+U) and MP-r2SCAN (Materials Project r2SCAN calc
                  "its {} output")
 FAIRCHEM_HOW = 'atoms.info["charge"] and atoms.info["spin"] (multiplicity), task "omol"'
 CHARGE_BLIND = "ignored: the model has no charge or spin input"
+#: The 89 elements of MPtrj: SevenNet-0's checkpoint lists them (``config["chemical_species"]``
+#: of sevenn 0.13's SevenNet_0__11Jul2024, SevenNet-MF-0 and SevenNet-l3i5 alike): H-Bi and
+#: Ac-Pu. CHGNet 0.3.0's atom embedding spans Z 1-94 (``Embedding(94, 64)``) but it was trained
+#: on MPtrj, which has no Po, At, Rn, Fr or Ra: those five are not claimed.
+MPTRJ_ELEMENTS: tuple[str, ...] = (*chemical_symbols[1:84], *chemical_symbols[89:95])
+#: GFN2-xTB is parametrised for H-Rn (Bannwarth, Ehlert & Grimme 2019).
+GFN2_ELEMENTS: tuple[str, ...] = tuple(chemical_symbols[1:87])
+#: The 14 elements of AIMNet2 (Anstine, Zubatyuk & Isayev 2025).
+AIMNET2_ELEMENTS = ("H", "B", "C", "N", "O", "F", "Si", "P", "S", "Cl", "As", "Se", "Br", "I")
+#: MACE-OFF23's elements (Kovacs et al. 2023, SPICE subset).
+MACE_OFF_ELEMENTS = ("H", "C", "N", "O", "F", "P", "S", "Cl", "Br", "I")
 
 
 @dataclass(frozen=True)
@@ -105,6 +118,9 @@ class CatalogueEntry:
     fragment_energies_meaningful: bool = True
     #: How to install the package where ``pip install PACKAGE`` is not the way.
     install: str = ""
+    #: The elements the model claims (symbols), None where astray does not know them: the
+    #: whole-table suites then try H-Rn and record failures as coverage gaps.
+    elements: tuple[str, ...] | None = None
 
     @property
     def install_hint(self) -> str:
@@ -211,7 +227,8 @@ class CatalogueEntry:
                 "worker": self.family_module is not None,
                 "fragment_energies_meaningful": self.fragment_energies_meaningful,
                 "weights_found": self.weights_found(), "weights_hint": self.weights_hint,
-                "weights_file": self.weights_file, "weights_env": self.weights_env}
+                "weights_file": self.weights_file, "weights_env": self.weights_env,
+                "elements": None if self.elements is None else list(self.elements)}
 
 
 def _uma(name: str, size: str) -> CatalogueEntry:
@@ -226,7 +243,7 @@ def _sevennet_mf_0(functional: str, modal: str, theory: str, reference: str) -> 
     return CatalogueEntry(
         f"sevennet-mf-0-{functional}", "sevennet", "sevenn", False, False, CHARGE_BLIND,
         SEVENNET_MF_0.format(modal), theory, reference, "sevennet_family",
-        options={"checkpoint": "SEVENNET_MF_0", "modal": modal})
+        options={"checkpoint": "SEVENNET_MF_0", "modal": modal}, elements=MPTRJ_ELEMENTS)
 
 
 def _mace_off(size: str) -> CatalogueEntry:
@@ -258,7 +275,7 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
         "AIMNet2 training set (~20 M molecules of 14 elements, neutral and charged)",
         "wB97M-D3/def2-TZVPP", None, "aimnet_family", "aimnet2_wb97m_d3_0.pt",
         "`aimnet download` or aimnet's model registry (aimnet2-wb97m-d3_0)",
-        FamilyCache("AIMNET_CACHE_DIR", ".cache/aimnet")),
+        FamilyCache("AIMNET_CACHE_DIR", ".cache/aimnet"), elements=AIMNET2_ELEMENTS),
     _mace_off("small"),
     _mace_off("medium"),
     _mace_off("large"),
@@ -266,7 +283,7 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
         "mace-mp-0", "mace", "mace-torch", False, False, CHARGE_BLIND, MPTRJ, MPTRJ_THEORY,
         MPTRJ_REFERENCE, "mace_family", "2023-12-03-mace-128-L1_epoch-199.model",
         "MACE-MP-0 medium, github ACEsuit/mace-mp release mace_mp_0",
-        MACE_CACHE, {"dtype": "float32"}),
+        MACE_CACHE, {"dtype": "float32"}, elements=MPTRJ_ELEMENTS),
     CatalogueEntry(
         "mace-omol", "mace", "mace-torch", True, True,
         'atoms.info["charge"] and atoms.info["spin"] (multiplicity) -> total_charge/total_spin '
@@ -279,24 +296,25 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
         "ANI-2x (neutral organic molecules, H C N O F S Cl)", "wB97X/6-31G*",
         "dft:wb97x/6-31g*", "ani_family", "ani2x_state_dict.pt",
         "Hugging Face roitberg-group/ani2x",
-        FamilyCache("TORCHANI_DATA_DIR", ".local/share/Torchani", "StateDicts")),
+        FamilyCache("TORCHANI_DATA_DIR", ".local/share/Torchani", "StateDicts"),
+        elements=("H", "C", "N", "O", "F", "S", "Cl")),
     CatalogueEntry(
         "chgnet", "chgnet", "chgnet", False, False, CHARGE_BLIND, MPTRJ,
-        MPTRJ_THEORY, MPTRJ_REFERENCE, "chgnet_family"),
+        MPTRJ_THEORY, MPTRJ_REFERENCE, "chgnet_family", elements=MPTRJ_ELEMENTS),
     CatalogueEntry(
         "chgnet-r2scan", "chgnet", "chgnet", False, False, CHARGE_BLIND,
         "MP-r2SCAN (Materials Project r2SCAN calculations, crystals), fine-tuned from CHGNet "
         "0.3.0 (MPtrj)", R2SCAN_THEORY, R2SCAN_REFERENCE, "chgnet_family",
-        options={"model": "r2scan"}),
+        options={"model": "r2scan"}, elements=MPTRJ_ELEMENTS),
     CatalogueEntry(
         "sevennet-0", "sevennet", "sevenn", False, False, CHARGE_BLIND, MPTRJ, MPTRJ_THEORY,
-        MPTRJ_REFERENCE, "sevennet_family"),
+        MPTRJ_REFERENCE, "sevennet_family", elements=MPTRJ_ELEMENTS),
     _sevennet_mf_0("pbe", "PBE", MPTRJ_THEORY, MPTRJ_REFERENCE),
     _sevennet_mf_0("r2scan", "R2SCAN", R2SCAN_THEORY, R2SCAN_REFERENCE),
     CatalogueEntry(
         "sevennet-l3i5", "sevennet", "sevenn", False, False, CHARGE_BLIND,
         MPTRJ + "; SevenNet-l3i5: l_max 3, 5 interaction layers", MPTRJ_THEORY, MPTRJ_REFERENCE,
-        "sevennet_family", options={"checkpoint": "SEVENNET_l3i5"}),
+        "sevennet_family", options={"checkpoint": "SEVENNET_l3i5"}, elements=MPTRJ_ELEMENTS),
     CatalogueEntry(
         "diep", "diep", "diep", False, False, CHARGE_BLIND,
         "MatPES r2SCAN (349,107 periodic structures of 89 elements, sampled from molecular "
@@ -313,7 +331,8 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
                 "torch-geometric==2.7.0 pin is for training only and would replace astray's)"),
     CatalogueEntry(
         "xtb", "xtb", "tblite", True, True, "total charge and uhf = multiplicity - 1 (tblite)",
-        "none (semiempirical, parametrised on reference data)", "GFN2-xTB", None),
+        "none (semiempirical, parametrised on reference data)", "GFN2-xTB", None,
+        elements=GFN2_ELEMENTS),
     CatalogueEntry(
         "exact", "reference", "", True, True, "exact for the given charge and multiplicity",
         "none", "exact / best available reference", None),

@@ -34,6 +34,8 @@ class ExactPotential(Potential):
     spin_aware = True
     level_of_theory = "exact / best available reference (astray.reference)"
     energy_convention = "total"
+    # a lone atom's energy is that of the method of the molecule it comes with in the call
+    independent_structures = False
 
     @property
     def version(self) -> str:

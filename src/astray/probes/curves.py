@@ -16,6 +16,7 @@ positions), which equals -dE/dr for a potential whose forces are the gradient of
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 
 import numpy as np
 from ase import Atoms
@@ -23,10 +24,18 @@ from ase import Atoms
 from astray.curve import Curve
 from astray.potentials.base import Potential
 from astray.probes.convention import exact_dissociation_limit_ev
-from astray.probes.grade import grade
+from astray.probes.grade import grade, grade_from_experiment
 from astray.probes.measure import curve_metrics
-from astray.probes.results import CurveResult, LevelOfTheoryComparison, PotentialInfo
+from astray.probes.results import (
+    CurveMetrics,
+    CurveResult,
+    ExperimentComparison,
+    LevelOfTheoryComparison,
+    PotentialInfo,
+    Verdict,
+)
 from astray.probes.verdict import verdict
+from astray.reference.constants import MeasuredConstants, measured_constants
 from astray.systems import Diatomic
 
 
@@ -37,15 +46,36 @@ def bond_force(atoms: Atoms, forces: np.ndarray) -> float:
     return float((forces[1] - forces[0]) @ unit / 2.0)
 
 
+def curve_structures(system: Diatomic, r_angstrom) -> list[Atoms]:
+    """What a curve evaluates, in this order: the molecule at every bond length, then its two
+    fragments."""
+    return [system.atoms(x) for x in np.asarray(r_angstrom, dtype=float)] + [
+        f.atoms() for f in system.fragments]
+
+
+def curve_from_prediction(potential: Potential, system: Diatomic, r_angstrom, energies,
+                          forces=None, error: str | None = None) -> Curve:
+    """The :class:`Curve` of the answer ``(energies, forces)`` of ``potential`` for
+    :func:`curve_structures` (eV, eV/angstrom): E(AB) - E(A) - E(B) with its own fragments, and
+    the force along the bond where it gave forces."""
+    r = np.asarray(r_angstrom, dtype=float)
+    energies = np.asarray(energies, dtype=float)
+    total, fragments = energies[: len(r)], (float(energies[-2]), float(energies[-1]))
+    force_r = None
+    if forces is not None:
+        molecules = [system.atoms(x) for x in r]
+        force_r = np.array([bond_force(atoms, f) for atoms, f in zip(molecules, forces)])
+    return Curve(system.name, potential.name, "", r, total - sum(fragments), total, fragments,
+                 {"potential": potential.describe()}, force_r, error)
+
+
 def evaluate_curve(potential: Potential, system: Diatomic, r_angstrom) -> Curve:
     """Evaluate ``potential`` on the molecule at every bond length and on both fragments, as one
     batch. A potential that raises gives an all-NaN curve with the error kept, not an exception.
     A potential that returns NaN keeps its reason in ``error``: the first ``RuntimeWarning`` it
     issued (how adapters report a failed structure), or that it gave none. Warnings are recorded
     while the potential runs and issued again afterwards, so the caller's filters still apply."""
-    r = np.asarray(r_angstrom, dtype=float)
-    molecules = [system.atoms(x) for x in r]
-    structures = molecules + [f.atoms() for f in system.fragments]
+    structures = curve_structures(system, r_angstrom)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RuntimeWarning)
         try:
@@ -63,24 +93,67 @@ def evaluate_curve(potential: Potential, system: Diatomic, r_angstrom) -> Curve:
         error = (f"{n_failed} of {len(structures)} energies are NaN; "
                  + (f"first: {reasons[0].splitlines()[0]}" if reasons else "the model gave no "
                     "reason"))
-    total, fragments = energies[: len(r)], (float(energies[-2]), float(energies[-1]))
-    force_r = None
-    if forces is not None:
-        force_r = np.array([bond_force(atoms, f) for atoms, f in zip(molecules, forces)])
-    return Curve(system.name, potential.name, "", r, total - sum(fragments), total, fragments,
-                 {"potential": potential.describe()}, force_r, error)
+    return curve_from_prediction(potential, system, r_angstrom, energies, forces, error)
+
+
+def _verdict(metrics: CurveMetrics, system: Diatomic, curve: Curve) -> Verdict:
+    """The verdict; without a reference curve (``reference_n_points`` 0: no truth on the grid)
+    it is judged from the curve's own physics: the ground state of a neutral diatomic is
+    bound, so one minimum is expected, with the force sign flip and the two grid steps around
+    it that a smooth well has (the reference's minima, flips and jump measured on an all-NaN
+    reference are not statements about the molecule). Pairs with helium may have a well
+    shallower than the minimum prominence (He2: 0.9 meV): there no minimum and one are both
+    accepted. Only the verdict is judged so; the metrics are kept as measured."""
+    if metrics.reference_n_points != 0 or system.bare_nuclei:
+        return verdict(metrics, bare_nuclei=system.bare_nuclei)
+    bound = "He" not in system.symbols or (metrics.n_minima or 0) > 0
+    energy = curve.energy_ev[np.argsort(curve.r_angstrom)]
+    energy = energy[np.isfinite(energy)]
+    lowest = int(np.argmin(energy)) if energy.size else 0
+    well_steps = (float(np.abs(np.diff(energy[max(lowest - 1, 0):lowest + 2])).sum())
+                  if bound else 0.0)
+    judged = replace(metrics, reference_force_sign_flips=None, reference_n_minima=0,
+                     reference_energy_jump_ev=well_steps)
+    return verdict(judged, bare_nuclei=False, reference_has_minimum=bound)
 
 
 def probe_curve(potential: Potential, system: Diatomic, reference: Curve,
-          level_of_theory: Curve | None = None) -> CurveResult:
+                level_of_theory: Curve | None = None) -> CurveResult:
     """Evaluate, measure, judge and grade one curve of ``potential`` against ``reference`` (and
-    against its own ``level_of_theory`` curve, where given).
+    against its own ``level_of_theory`` curve, where given): :func:`evaluate_curve`, then
+    :func:`judge_curve`."""
+    return judge_curve(potential, system, evaluate_curve(potential, system, reference.r_angstrom),
+                       reference, level_of_theory)
+
+
+def compare_with_experiment(metrics: CurveMetrics,
+                            constants: MeasuredConstants | None) -> ExperimentComparison | None:
+    """The curve's r_e, omega_e and D_e against measured ground-state constants (None without
+    a measurement; an error is None where either side lacks the value)."""
+    if constants is None:
+        return None
+
+    def error(model, measured):
+        return None if model is None or measured is None else float(model - measured)
+
+    return ExperimentComparison(
+        constants.source, constants.state, constants.r_e_angstrom, constants.omega_e_cm1,
+        constants.d_e_ev, error(metrics.r_e_angstrom, constants.r_e_angstrom),
+        error(metrics.omega_e_cm1, constants.omega_e_cm1), error(metrics.d_e_ev, constants.d_e_ev))
+
+
+def judge_curve(potential: Potential, system: Diatomic, curve: Curve, reference: Curve,
+                level_of_theory: Curve | None = None) -> CurveResult:
+    """Measure, judge and grade an evaluated curve (:func:`evaluate_curve`, or a slice of a batch
+    of several systems) against ``reference`` on the same grid.
 
     ``metrics`` is the curve's shape, E(AB) - E(A) - E(B) with the potential's own fragments,
     plus the error of those fragments in the potential's energy convention where it has exact
     values (``dissociation_limit_error_ev``); ``convention_metrics`` (an ``"atomization"``
-    potential only) its energies, E(AB), against the exact ones in that convention."""
-    curve = evaluate_curve(potential, system, reference.r_angstrom)
+    potential only) its energies, E(AB), against the exact ones in that convention;
+    ``experiment`` its constants against the measured ones where astray has them. The grade is
+    read from the metrics against the reference, or, where there is no reference curve, from the
+    errors against experiment."""
     common = dict(masses_amu=system.masses_amu, r_ref=system.r_nominal,
                   bare_nuclei=system.bare_nuclei, nuclear_charges=system.atomic_numbers)
     exact_limit = exact_dissociation_limit_ev(system.fragments, potential.energy_convention)
@@ -112,11 +185,15 @@ def probe_curve(potential: Potential, system: Diatomic, reference: Curve,
                           force_r=curve.force_r_ev_angstrom, **common),
             curve_metrics(curve.r_angstrom, level_of_theory.energy_ev, reference.energy_ev,
                           **common))
-    grade_name, limited_by = grade(metrics)
+    experiment = compare_with_experiment(metrics, measured_constants(system))
+    if metrics.reference_n_points == 0 and experiment is not None:
+        grade_name, limited_by = grade_from_experiment(experiment)
+    else:
+        grade_name, limited_by = grade(metrics)
     return CurveResult(
         potential=PotentialInfo(potential.name, potential.version, potential.charge_aware,
                                 potential.spin_aware, potential.energy_convention),
         system=system, curve=curve, reference=reference, metrics=metrics,
-        verdict=verdict(metrics, bare_nuclei=system.bare_nuclei), grade=grade_name,
+        verdict=_verdict(metrics, system, curve), grade=grade_name,
         grade_limited_by=limited_by, aligned_metrics=aligned, level_of_theory=comparison,
-        convention_metrics=in_convention)
+        convention_metrics=in_convention, experiment=experiment)

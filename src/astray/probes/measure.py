@@ -9,26 +9,33 @@ from collections.abc import Sequence
 import numpy as np
 
 from astray.jsonio import json_number
+from astray.probes import thresholds as th
 from astray.probes.metrics import (
     asymptote_error,
+    asymptote_reached_r,
     coulomb_fit,
     coulomb_max_relative_error,
     coulomb_nonpositive_points,
     dissociation_limit_error,
-    energy_force_mae,
-    energy_force_work_error,
-    energy_jump,
+    early_asymptote_depth,
     find_minimum,
-    force_sign_flips,
     harmonic_frequency_cm1,
     mae,
     n_minima,
+    nonphysical_mask,
     region_masks,
     repulsive_wall_monotonic,
+    wall_radius,
+)
+from astray.probes.results import CurveMetrics
+from astray.probes.smoothness import (
+    energy_force_mae,
+    energy_force_work_error,
+    energy_jump,
+    force_sign_flips,
     spearman_branches,
     tortuosity,
 )
-from astray.probes.results import CurveMetrics
 from astray.units import COULOMB_EV_ANGSTROM, EV_KCAL_MOL
 
 
@@ -60,14 +67,24 @@ def curve_metrics(
     their exact sum in its energy convention (:mod:`astray.probes.convention`), both needed for
     ``dissociation_limit_error_ev`` (else None: a ``"total"``-convention potential).
 
+    A finite energy beyond +-NONPHYSICAL_ENERGY_EV (1e6 eV) is counted in ``n_nonphysical``
+    and dropped from every other metric, like a NaN (the curve itself keeps it).
+
     Keys (None where not computable): see the module docstring of each function.
-    ``n_points``, ``n_nan``, ``r_ref_angstrom`` (the region length actually used),
+    ``n_points``, ``n_nan`` (non-finite model energies where the reference has a value, or
+    anywhere when there is no reference), ``n_nonphysical``, ``r_ref_angstrom`` (the region length used),
     ``mae_ev``, ``mae_compressed_ev``, ``mae_bonding_ev``, ``mae_stretched_ev``,
     ``r_e_angstrom``, ``r_e_error_angstrom``, ``d_e_ev``, ``d_e_error_ev``, ``omega_e_cm1``,
     ``omega_e_error_cm1`` (errors are predicted minus reference),
     ``reference_r_e_angstrom``, ``reference_d_e_ev``, ``reference_omega_e_cm1``,
+    ``reference_n_points`` (grid points with a reference energy; 0: no reference),
     ``reference_n_minima``, ``reference_force_sign_flips``, ``reference_energy_jump_ev``,
-    ``asymptote_error_ev``, ``dissociation_limit_error_ev``, ``n_minima``, ``repulsive_wall_monotonic``,
+    ``asymptote_error_ev``, ``dissociation_limit_error_ev``, ``asymptote_reached_r_angstrom``,
+    ``early_asymptote_depth_ev``, ``n_minima``, ``repulsive_wall_monotonic``,
+    ``wall_r_1ev_angstrom``, ``wall_r_10ev_angstrom``, ``wall_r_100ev_angstrom`` (the wall's
+    distance 1, 10, 100 eV above E = 0, :func:`~astray.probes.metrics.wall_radius`), the
+    reference's (``reference_wall_r_1ev_angstrom`` ...) and their differences
+    (``wall_r_1ev_error_angstrom`` ...: None where either curve misses that height on the grid),
     ``coulomb_exponent``, ``coulomb_prefactor_ev_angstrom``,
     ``coulomb_prefactor_kcal_mol_angstrom``, ``coulomb_prefactor_relative_error`` (k / k_exact - 1),
     ``coulomb_max_relative_error``,
@@ -89,7 +106,14 @@ def curve_metrics(
     if f_arr is not None:
         f_arr = f_arr[order]
 
-    n_nan = int(np.count_nonzero(~np.isfinite(e_arr)))
+    # a point the reference does not reach (a published potential below its inner turning
+    # point) is unreferenced: a model without an energy there is not judged for it (the exact
+    # baseline on He2 has none below 0.53 A); with no reference at all, every point counts
+    referenced = np.isfinite(ref_arr) if np.any(np.isfinite(ref_arr)) else np.ones_like(r_arr,
+                                                                                      bool)
+    n_nan = int(np.count_nonzero(~np.isfinite(e_arr) & referenced))
+    nonphysical = nonphysical_mask(e_arr)
+    e_arr = np.where(nonphysical, np.nan, e_arr)  # dropped from every metric below
 
     ref_min = find_minimum(r_arr, ref_arr)
     region_length = ref_min.r_e if ref_min is not None else float(r_ref)
@@ -105,6 +129,7 @@ def curve_metrics(
     out = {
         "n_points": int(r_arr.size),
         "n_nan": n_nan,
+        "n_nonphysical": int(np.count_nonzero(nonphysical)),
         "r_ref_angstrom": region_length,
         "mae_ev": mae(e_arr, ref_arr),
         "mae_compressed_ev": mae(e_arr, ref_arr, masks["compressed"]),
@@ -119,12 +144,15 @@ def curve_metrics(
         "reference_r_e_angstrom": ref_min.r_e if ref_min else None,
         "reference_d_e_ev": ref_min.d_e if ref_min else None,
         "reference_omega_e_cm1": ref_omega,
+        "reference_n_points": int(np.count_nonzero(np.isfinite(ref_arr))),
         "reference_n_minima": n_minima(r_arr, ref_arr),
         "reference_force_sign_flips": force_sign_flips(r_arr, ref_arr),
         "reference_energy_jump_ev": energy_jump(r_arr, ref_arr),
         "asymptote_error_ev": asymptote_error(r_arr, e_arr, ref_arr),
         "dissociation_limit_error_ev": dissociation_limit_error(fragment_energy_ev,
                                                                 exact_dissociation_limit_ev),
+        "asymptote_reached_r_angstrom": asymptote_reached_r(r_arr, e_arr),
+        "early_asymptote_depth_ev": early_asymptote_depth(r_arr, e_arr, ref_arr),
         "n_minima": n_minima(r_arr, e_arr),
         "repulsive_wall_monotonic": repulsive_wall_monotonic(r_arr, e_arr, region_length),
         "coulomb_exponent": None,
@@ -139,6 +167,12 @@ def curve_metrics(
         "energy_force_mae_ev_angstrom": energy_force_mae(r_arr, e_arr, f_arr),
         "energy_force_work_error": energy_force_work_error(r_arr, e_arr, f_arr),
     }
+    for height in th.WALL_HEIGHTS_EV:
+        tag = f"{height:g}ev"
+        radius, ref_radius = wall_radius(r_arr, e_arr, height), wall_radius(r_arr, ref_arr, height)
+        out[f"wall_r_{tag}_angstrom"] = radius
+        out[f"reference_wall_r_{tag}_angstrom"] = ref_radius
+        out[f"wall_r_{tag}_error_angstrom"] = diff(radius, ref_radius)
     out["spearman_repulsive"], out["spearman_attractive"] = spearman_branches(
         r_arr, e_arr, pred_min.r_e if pred_min else None
     )

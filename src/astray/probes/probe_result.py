@@ -3,13 +3,93 @@ asked (:meth:`ProbeResult.write`: ``curves.json``, one PNG per system, ``curves.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from astray.curve import Curve
 from astray.jsonio import to_json_safe, write_json_atomic
-from astray.probes.results import CurveResult, Verdict
+from astray.probes import thresholds as th
+from astray.probes.results import CurveMetrics, CurveResult, Verdict
 from astray.systems import Diatomic, file_stem
+
+#: The spectroscopic constants of the leaderboard: (name in the columns, metric of the error,
+#: the verdict's tolerance that scores it (``_score_terms``), whether the tolerance is relative
+#: to the truth's value (its metric), or absolute).
+_CONSTANTS = (("r_e", "r_e_error_angstrom", th.R_E_TOLERANCE_ANGSTROM, None),
+              ("omega_e", "omega_e_error_cm1", th.OMEGA_RELATIVE_TOLERANCE,
+               "reference_omega_e_cm1"),
+              ("d_e", "d_e_error_ev", th.D_E_RELATIVE_TOLERANCE, "reference_d_e_ev"))
+_UNITS = {"r_e": "angstrom", "omega_e": "cm1", "d_e": "ev"}
+#: ``write`` draws the periodic table when the systems hold the neutral X2 of at least this
+#: many elements (the default suite's H2 alone is no table).
+PERIODIC_TABLE_MIN_ELEMENTS = 2
+
+#: The truths the leaderboard compares with, and where a curve carries its errors against each:
+#: the curve's reference (``CurveResult.metrics``), the model's training level of theory
+#: (``CurveResult.level_of_theory.model_vs_level_of_theory``) and experiment (a field
+#: ``CurveResult.experiment`` with ``r_e_error_angstrom``, ``omega_e_error_cm1`` and
+#: ``d_e_error_ev`` as attributes or keys, once a curve carries the measured constants; its
+#: columns are NaN until then).
+_TRUTHS = ("reference", "experiment", "level_of_theory")
+
+
+def _usable(curve: CurveResult) -> bool:
+    """The curve has at least one usable energy (not a coverage gap, not all NaN)."""
+    m = curve.metrics
+    return m.n_points > m.n_nan + (m.n_nonphysical or 0)
+
+
+def _errors_against(curve: CurveResult, truth: str):
+    """The object holding the curve's errors against ``truth`` (None where it has none)."""
+    if truth == "reference":
+        return curve.metrics
+    if truth == "level_of_theory":
+        return None if curve.level_of_theory is None else (
+            curve.level_of_theory.model_vs_level_of_theory)
+    return getattr(curve, "experiment", None)  # the hook: see _TRUTHS
+
+
+def _signed(errors, name: str) -> float | None:
+    """The signed error ``name`` from a CurveMetrics, a mapping or an object with attributes
+    (:func:`_errors_against`); None where missing."""
+    if errors is None:
+        return None
+    if isinstance(errors, CurveMetrics):
+        value = errors[name]
+    elif isinstance(errors, dict):
+        value = errors.get(name)
+    else:
+        value = getattr(errors, name, None)
+    return None if value is None else float(value)
+
+
+def _error(errors, name: str) -> float:
+    """|error| of :func:`_signed`, NaN where missing."""
+    value = _signed(errors, name)
+    return math.nan if value is None else abs(value)
+
+
+def _score_terms(curve: CurveResult | None) -> tuple[float, float]:
+    """(failed, error term) of one molecule for the score, each in [0, 1]: failed is 0 for a
+    pass, 1 for a fail or a molecule without a curve; the error term is the mean over r_e,
+    omega_e and D_e of |error| / the verdict's tolerance (R_E_TOLERANCE_ANGSTROM,
+    OMEGA_RELATIVE_TOLERANCE and D_E_RELATIVE_TOLERANCE of the reference's value), each capped
+    at 1; a constant the reference has and the curve lacks (no well) counts 1, a molecule whose
+    reference has no well only its verdict; 1 for a molecule without a curve."""
+    if curve is None or not _usable(curve):
+        return 1.0, 1.0
+    m = curve.metrics
+    terms = []
+    if m.reference_n_minima > 0:
+        for _, name, tolerance, relative_to in _CONSTANTS:
+            scale = tolerance * (abs(m[relative_to] or 0.0) if relative_to else 1.0)
+            value = _error(m, name)
+            terms.append(1.0 if math.isnan(value) or scale == 0 else min(value / scale, 1.0))
+    failed = 0.0 if curve.verdict.passed else 1.0
+    return failed, (float(np.mean(terms)) if terms else failed)
 
 
 @dataclass
@@ -66,7 +146,10 @@ class ProbeResult:
         reference method, error, the potential's energy convention, every metric of the curve's
         shape (units in the column names; ``dissociation_limit_error_ev`` among them) and, from
         the metrics in the potential's own convention (None in the ``"total"`` convention),
-        ``mae_in_convention_ev`` and ``mae_bonding_in_convention_ev``."""
+        ``mae_in_convention_ev`` and ``mae_bonding_in_convention_ev``; the errors in r_e,
+        omega_e and D_e against experiment and against the model's training level of theory
+        (``r_e_error_angstrom_vs_experiment``, ``d_e_error_ev_vs_level_of_theory`` ..., None
+        where the curve has no such comparison)."""
         import pandas as pd
 
         def in_convention(c: CurveResult, name: str):
@@ -79,9 +162,66 @@ class ProbeResult:
                  "error": c.curve.error, "energy_convention": c.energy_convention,
                  **c.metrics.to_dict(),
                  "mae_in_convention_ev": in_convention(c, "mae_ev"),
-                 "mae_bonding_in_convention_ev": in_convention(c, "mae_bonding_ev")}
+                 "mae_bonding_in_convention_ev": in_convention(c, "mae_bonding_ev"),
+                 **{f"{metric}_vs_{truth}": _signed(_errors_against(c, truth), metric)
+                    for truth in _TRUTHS[1:] for _, metric, _, _ in _CONSTANTS}}
                 for c in self.curves]
         return pd.DataFrame(rows)
+
+    def leaderboard(self):
+        """A pandas DataFrame, one row per potential, best first (lowest ``score``).
+
+        Columns: ``potential``; ``n_asked`` (molecules asked for), ``n_curves`` (molecules with
+        a curve: at least one usable energy; a coverage gap, an element the potential does not
+        support, has none), ``coverage`` = n_curves / n_asked; ``n_passed`` and ``pass_rate``
+        (passes / molecules with a curve); the median |error| over the molecules with a curve,
+        for r_e, omega_e and D_e against the curve's reference
+        (``median_abs_r_e_error_angstrom``, ``median_abs_omega_e_error_cm1``,
+        ``median_abs_d_e_error_ev``), against experiment (the same names ending
+        ``_vs_experiment``) and against the model's training level of theory (ending
+        ``_vs_level_of_theory``), NaN where no molecule has that error; ``score`` and ``rank``.
+
+        The score, 0 for a perfect model and 1 for the worst, is the mean over the molecules
+        *asked for* of (failed + error term) / 2 (:func:`_score_terms`): failed is 0 for a pass
+        and 1 for a fail; the error term is the mean over r_e, omega_e and D_e of |error| / the
+        verdict's tolerance, each capped at 1. A molecule without a curve counts as the worst
+        value, 1, as LAMBench and Matbench Discovery count a missing prediction: a model cannot
+        win by skipping the elements it is bad at, and a model that covers half the table at
+        best scores 0.5. Both halves are bounded and unitless, so no single molecule's error in
+        eV can dominate the mean (a median is reported beside it for the numbers).
+        """
+        import pandas as pd
+
+        names = list(dict.fromkeys([p["name"] for p in self.potentials]
+                                   + [c.potential.name for c in self.curves]))
+        asked = [s.name for s in self.systems] or list(dict.fromkeys(
+            c.system.name for c in self.curves))
+        rows = []
+        for name in names:
+            curves = {c.system.name: c for c in self.curves if c.potential.name == name}
+            usable = [c for c in curves.values() if _usable(c)]
+            passed = sum(c.verdict.passed for c in usable)
+            row = {"potential": name, "n_asked": len(asked), "n_curves": len(usable),
+                   "coverage": len(usable) / len(asked) if asked else math.nan,
+                   "n_passed": passed,
+                   "pass_rate": passed / len(usable) if usable else math.nan}
+            for truth in _TRUTHS:
+                suffix = "" if truth == "reference" else f"_vs_{truth}"
+                for constant, metric, _, _ in _CONSTANTS:
+                    values = [_error(_errors_against(c, truth), metric) for c in usable]
+                    values = [v for v in values if not math.isnan(v)]
+                    row[f"median_abs_{constant}_error_{_UNITS[constant]}{suffix}"] = (
+                        float(np.median(values)) if values else math.nan)
+            terms = [_score_terms(curves.get(system)) for system in asked]
+            row["score"] = (float(np.mean([(f + e) / 2.0 for f, e in terms])) if terms
+                            else math.nan)
+            rows.append(row)
+        frame = pd.DataFrame(rows)
+        if frame.empty:
+            return frame
+        frame = frame.sort_values(["score", "potential"], kind="stable").reset_index(drop=True)
+        frame["rank"] = np.arange(1, len(frame) + 1)
+        return frame
 
     def plot(self, system: str):
         """A matplotlib Figure of every curve of ``system`` with its reference (built without
@@ -100,17 +240,32 @@ class ProbeResult:
 
     def write(self, out_dir: str | Path) -> Path:
         """Write ``curves.json``, one PNG per system and ``curves.html`` (self-contained) into
-        ``out_dir``; returns the path of the HTML page. Each file is written atomically and
-        replaces a link planted at its name instead of writing through it
-        (:func:`astray.jsonio.atomic_file`)."""
-        from astray.report.figures import curve_figure
+        ``out_dir``; returns the path of the HTML page. With the neutral X2 of at least
+        PERIODIC_TABLE_MIN_ELEMENTS elements among the systems, also ``periodic_table.png``
+        (:func:`astray.report.periodic.periodic_table_figure`, one table per potential), shown
+        first in the page. Each file is written atomically and replaces a link planted at its
+        name instead of writing through it (:func:`astray.jsonio.atomic_file`)."""
+        from astray.jsonio import write_bytes_atomic
+        from astray.report.figures import curve_figure, figure_png
         from astray.report.html import write_html
+        from astray.report.periodic import periodic_table_figure
 
         out = Path(out_dir)
         self.write_json(out)
         figures = {s.name: curve_figure(s, self._records(s.name), out / f"{file_stem(s.name)}.png")
                    for s in self.systems}
-        return write_html(self.to_json(), figures, out / "curves.html")
+        elements = self.homonuclear_elements()
+        periodic = None
+        if len(elements) >= PERIODIC_TABLE_MIN_ELEMENTS:
+            figure = periodic_table_figure(self.curves, elements=elements,
+                                           potentials=[p["name"] for p in self.potentials])
+            periodic = write_bytes_atomic(out / "periodic_table.png", figure_png(figure))
+        return write_html(self.to_json(), figures, out / "curves.html", periodic)
+
+    def homonuclear_elements(self) -> list[str]:
+        """The elements X of the neutral X2 among the systems asked for, in their order."""
+        return list(dict.fromkeys(s.symbols[0] for s in self.systems
+                                  if s.symbols[0] == s.symbols[1] and s.charge == 0))
 
     def _system(self, name: str) -> Diatomic:
         for system in self.systems:

@@ -33,8 +33,10 @@ class Failure(_Name):
     :mod:`astray.probes.verdict`)."""
 
     NAN_ENERGY = "nan-energy"
+    NONPHYSICAL_ENERGY = "nonphysical-energy"
     NO_REPULSIVE_WALL = "no-repulsive-wall"
     WRONG_ASYMPTOTE = "wrong-asymptote"
+    EARLY_ASYMPTOTE = "early-asymptote"
     SPURIOUS_MINIMUM = "spurious-minimum"
     MISSING_MINIMUM = "missing-minimum"
     WRONG_BOND_LENGTH = "wrong-bond-length"
@@ -84,10 +86,17 @@ class CurveMetrics:
     ``asymptote_error_ev`` is the curve's error at its largest r; ``dissociation_limit_error_ev``
     the error of the potential's own separated fragments, E(A) + E(B) minus their exact value in
     its energy convention (None for a ``"total"``-convention potential, whose lone atoms have no
-    exact value to compare with)."""
+    exact value to compare with).
+
+    ``reference_n_points`` counts the grid points with a reference energy (0: no reference,
+    nothing is compared); ``n_nonphysical`` counts the finite energies beyond 1e6 eV (dropped from every other
+    metric, like NaN); ``wall_r_*`` are the distances (A) at which the wall stands 1, 10, 100 eV
+    above E = 0; ``early_asymptote_depth_ev`` how far below its limit the reference still is
+    where the curve has already arrived at its own (``asymptote_reached_r_angstrom``)."""
 
     n_points: int
     n_nan: int
+    n_nonphysical: int
     r_ref_angstrom: float
     mae_ev: float | None
     mae_compressed_ev: float | None
@@ -102,13 +111,25 @@ class CurveMetrics:
     reference_r_e_angstrom: float | None
     reference_d_e_ev: float | None
     reference_omega_e_cm1: float | None
+    reference_n_points: int
     reference_n_minima: int
     reference_force_sign_flips: int | None
     reference_energy_jump_ev: float | None
     asymptote_error_ev: float | None
     dissociation_limit_error_ev: float | None
+    asymptote_reached_r_angstrom: float | None
+    early_asymptote_depth_ev: float | None
     n_minima: int
     repulsive_wall_monotonic: bool | None
+    wall_r_1ev_angstrom: float | None
+    wall_r_10ev_angstrom: float | None
+    wall_r_100ev_angstrom: float | None
+    reference_wall_r_1ev_angstrom: float | None
+    reference_wall_r_10ev_angstrom: float | None
+    reference_wall_r_100ev_angstrom: float | None
+    wall_r_1ev_error_angstrom: float | None
+    wall_r_10ev_error_angstrom: float | None
+    wall_r_100ev_error_angstrom: float | None
     coulomb_exponent: float | None
     coulomb_prefactor_ev_angstrom: float | None
     coulomb_prefactor_kcal_mol_angstrom: float | None
@@ -165,6 +186,31 @@ class LevelOfTheoryComparison:
 
 
 @dataclass(frozen=True)
+class ExperimentComparison:
+    """A curve's spectroscopic constants against the measured ones of the molecule's ground state
+    (:mod:`astray.reference.constants`, each with its source): errors are the curve's minus the
+    measured value (r_e in angstrom, omega_e in cm-1, D_e in eV), None where either is missing
+    (a missing measurement is missing, never guessed)."""
+
+    source: str
+    state: str
+    r_e_angstrom: float | None
+    omega_e_cm1: float | None
+    d_e_ev: float | None
+    r_e_error_angstrom: float | None
+    omega_e_error_cm1: float | None
+    d_e_error_ev: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {name: json_number(value) if not isinstance(value, str) else value
+                for name, value in asdict(self).items()}
+
+    @classmethod
+    def from_json(cls, record: Mapping[str, Any]) -> ExperimentComparison:
+        return cls(**{f.name: record[f.name] for f in fields(cls)})
+
+
+@dataclass(frozen=True)
 class PotentialInfo:
     """What the results say about the potential that made a curve (``energy_convention``: where
     the zero of its energies lies, :attr:`astray.potentials.base.Potential.energy_convention`)."""
@@ -194,6 +240,8 @@ class CurveResult:
     ``aligned_metrics``: only for a model whose fragment energies mean nothing (SO3LR), the
     curve's metrics after shifting it to meet the reference at its largest r (shape only).
     ``level_of_theory``: the model against its own training level of theory, where it has one.
+    ``experiment``: the curve's r_e, omega_e and D_e against the measured constants of the
+    molecule's ground state, where astray has them.
     """
 
     potential: PotentialInfo
@@ -207,6 +255,7 @@ class CurveResult:
     aligned_metrics: CurveMetrics | None = None
     level_of_theory: LevelOfTheoryComparison | None = None
     convention_metrics: CurveMetrics | None = None
+    experiment: ExperimentComparison | None = None
 
     @property
     def energy_convention(self) -> str:
@@ -254,6 +303,8 @@ class CurveResult:
             record["metrics_aligned_at_largest_r"] = self.aligned_metrics.to_dict()
         if self.level_of_theory is not None:
             record["level_of_theory"] = self.level_of_theory.to_json()
+        if self.experiment is not None:
+            record["experiment"] = self.experiment.to_json()
         return record
 
     @classmethod
@@ -289,6 +340,8 @@ class CurveResult:
                              if "metrics_aligned_at_largest_r" in record else None),
             convention_metrics=(CurveMetrics.from_dict(record["metrics_in_convention"])
                                 if "metrics_in_convention" in record else None),
+            experiment=(ExperimentComparison.from_json(record["experiment"])
+                        if "experiment" in record else None),
             level_of_theory=None if lot is None else LevelOfTheoryComparison(
                 Curve(system.name, lot["method"], "", r, _array(lot["energy_ev"]), None, None),
                 CurveMetrics.from_dict(lot["metrics_model_vs_level_of_theory"]),

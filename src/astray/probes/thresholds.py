@@ -72,6 +72,24 @@ WELL_SPLINE_CEILING_MIN_EV: float = 20.0
 #: genuine cubic); with fewer, spline-based metrics are None.
 MIN_SPLINE_POINTS: int = 4
 
+#: Wall radii (``wall_r_1ev_angstrom`` ...): the heights above the dissociation limit (E = 0)
+#: at which the repulsive wall's distance is read, eV. The three decades of LAMBench's and
+#: Matbench Discovery's six (1, 5, 10, 20, 50, 100 eV): 1 eV is the foot of the wall, met in
+#: any hot chemistry (a few thousand K of collision energy); 10 eV is where training sets
+#: near equilibrium stop (the compressed region starts about there for first-row bonds); 100
+#: eV is deep core overlap, met only in radiation damage and shock physics, where short-range
+#: repulsion (ZBL, a physical prior) decides. astray's grids start where a realistic wall is
+#: tens of eV high, so a 100 eV radius is often off the grid (None).
+WALL_HEIGHTS_EV: tuple[float, ...] = (1.0, 10.0, 100.0)
+
+#: A finite energy E(AB) - E(A) - E(B) beyond +-1e6 eV is a non-physical value, not a number
+#: to average: it is dropped from every metric like a NaN and named ``nonphysical-energy``.
+#: The bound: the bare Coulomb repulsion of two uranium nuclei, 92^2 * 14.3996 eV A / r,
+#: stays below 1e6 eV down to r = 0.12 A, shorter than the start of any grid; the deepest
+#: chemical bond is 11 eV, the highest wall on astray's grids tens to hundreds of eV. A
+#: PaiNN on H2 returned -2.8e17 eV at 0.2 A, which was averaged into D_e errors of 1e13 eV.
+NONPHYSICAL_ENERGY_EV: float = 1.0e6
+
 # --------------------------------------------------------------------------------------------
 # Verdict thresholds (verdict.py)
 # --------------------------------------------------------------------------------------------
@@ -85,6 +103,17 @@ MIN_SPLINE_POINTS: int = 4
 #: the few-meV gap between measured and exact non-relativistic ionisation energies (He 24.587
 #: against 24.5916 eV) stays far inside it.
 ASYMPTOTE_TOLERANCE_EV: float = 0.1
+
+#: ``early-asymptote``: the curve has reached its own limit (from some r outward it stays within
+#: ASYMPTOTE_TOLERANCE_EV of its value at the largest r) where the reference is still more than
+#: 0.3 eV (6.9 kcal/mol) below its own limit. Three times the 0.1 eV band in which a curve
+#: counts as arrived: a flagged curve has lost more than two thirds of the binding the reference
+#: still has there, an error of at least 0.2 eV in the direction of a cut-off curve, not noise
+#: around a right tail. ASE's MorsePotential with H2's constants and its default smooth cutoff
+#: (1.9 to 2.7 r0) is 0.004 eV from 0 at 1.953 A on the H2 grid, where exact H2 is still
+#: 0.679 eV bound (its verdict was pass, its grade chemical accuracy); on the default suite the
+#: exact curves and GFN2-xTB's stay below 0.1 eV.
+EARLY_ASYMPTOTE_DEPTH_EV: float = 0.3
 
 #: ``wrong-bond-length``: |r_e - r_e,ref| above 0.05 A (7 % of the H2 bond). Typical DFT/MLIP
 #: bond-length errors are 0.01-0.02 A, so this flags a qualitatively misplaced well only.
@@ -145,10 +174,12 @@ LARGE_MAE_EV: float = 1.0
 # --------------------------------------------------------------------------------------------
 
 #: Chemical accuracy, 1 kcal/mol (0.0434 eV): the error thermochemistry asks of a method, and
-#: the bar for |D_e error| and the bonding-region MAE of the best grade. GFN2-xTB's H2 well is
-#: 13 kcal/mol too deep: it passes the verdict (right shape) and is graded ``worse``.
+#: the bar for |D_e error| and the MAE of every region the reference covers (compressed,
+#: bonding, stretched: the grade's name is a claim about every energy) of the best grade.
+#: GFN2-xTB's H2 well is 13 kcal/mol too deep: it passes the verdict (right shape) and is
+#: graded ``worse``.
 CHEMICAL_ACCURACY_KCAL_MOL: float = 1.0
-#: The middle grade: |D_e error| and bonding-region MAE within 5 kcal/mol, the spread of good
+#: The middle grade: |D_e error| and every region's MAE within 5 kcal/mol, the spread of good
 #: hybrid functionals on bond energies (atomisation-energy MAEs of 2-5 kcal/mol).
 NEAR_CHEMICAL_ACCURACY_KCAL_MOL: float = 5.0
 #: |r_e error| of the best grade: 0.01 A, the scatter of good functionals' bond lengths

@@ -2,11 +2,15 @@
 
 A curve passes when it has no failure. Failures come from a fixed vocabulary, reported in this
 order; every threshold is a named constant in :mod:`astray.probes.thresholds`. A check whose
-metric is None (not computable) is skipped -- except that a curve with no finite energy at all
-fails with ``nan-energy`` alone.
+metric is None (not computable) is skipped -- except that a curve with no usable energy at all
+fails with ``nan-energy`` and/or ``nonphysical-energy`` alone.
 
 ``nan-energy``
     The model returned a non-finite energy at one or more grid points (``n_nan > 0``).
+``nonphysical-energy``
+    The model returned a finite energy beyond +-NONPHYSICAL_ENERGY_EV at one or more grid
+    points (``n_nonphysical > 0``): a broken model's number (a PaiNN gave -2.8e17 eV for H2 at
+    0.2 A), dropped from every metric like a NaN instead of being averaged into them.
 ``no-repulsive-wall``
     ``repulsive_wall_monotonic`` is False: going inward from the (first) minimum -- or over the
     compressed branch if there is no minimum -- the energy fails to rise strictly at some grid
@@ -22,11 +26,19 @@ fails with ``nan-energy`` alone.
     A model whose cutoff is shorter than the grid's largest r reaches its own fragments exactly
     there, so only the second test can catch its wrong limit; it is None, and skipped, for a
     ``"total"``-convention potential.
+``early-asymptote``
+    ``early_asymptote_depth_ev`` > EARLY_ASYMPTOTE_DEPTH_EV: the curve has already arrived at
+    its own limit (within ASYMPTOTE_TOLERANCE_EV of its value at the largest r from
+    ``asymptote_reached_r_angstrom`` outward) where the reference is still that far below its
+    limit: a cutoff that cuts the bond off while it still binds (ASE's MorsePotential with its
+    default smooth cutoff on H2: flat at 1.95 A, where exact H2 is 0.68 eV bound), or a curve
+    flat from its wall on.
 ``spurious-minimum``
     More minima than the reference (``n_minima > reference_n_minima``), or any minimum where
     the reference has none (bare protons, repulsive states such as triplet H2).
 ``missing-minimum``
-    The reference has a minimum and the curve has none (``n_minima == 0``). Minima of both are
+    The reference has a minimum and the curve has none (``n_minima == 0``). Neither minimum
+    failure is judged against a missing reference (``reference_n_points == 0``). Minima of both are
     counted alike, at MINIMUM_PROMINENCE_EV (1 meV): a shallower reference dip (He2 0.86 meV in
     FCI/aug-cc-pVTZ, the van der Waals dip of triplet H2) is no minimum, and a model well of
     1 meV or more there is a spurious one.
@@ -84,25 +96,31 @@ def verdict(m: CurveMetrics, *, bare_nuclei: bool,
     ``reference_has_minimum`` defaults to the metrics' own count of the reference's minima
     (``reference_n_minima``), the measure applied to the model: a reference whose only dip is
     shallower than MINIMUM_PROMINENCE_EV is judged as repulsive, so the reference itself passes."""
+    # without a reference curve (reference_n_points 0) there is nothing to count minima
+    # against: spurious- and missing-minimum are judged only on the caller's word then
+    judge_minima = reference_has_minimum is not None or m.reference_n_points != 0
     if reference_has_minimum is None:
         reference_has_minimum = m.reference_n_minima > 0
-    if m.n_nan and m.n_nan >= m.n_points:
-        return Verdict(False, (Failure.NAN_ENERGY,))  # nothing finite to judge
-
     failed: set[Failure] = set()
     if m.n_nan > 0:
         failed.add(Failure.NAN_ENERGY)
+    if (m.n_nonphysical or 0) > 0:
+        failed.add(Failure.NONPHYSICAL_ENERGY)
+    if failed and m.n_nan + (m.n_nonphysical or 0) >= m.n_points:
+        return Verdict.from_failures(failed)  # nothing usable to judge
     if m.repulsive_wall_monotonic is False:
         failed.add(Failure.NO_REPULSIVE_WALL)
     if (_exceeds(m.asymptote_error_ev, th.ASYMPTOTE_TOLERANCE_EV)
             or _exceeds(m.dissociation_limit_error_ev, th.ASYMPTOTE_TOLERANCE_EV)):
         failed.add(Failure.WRONG_ASYMPTOTE)
+    if _exceeds(m.early_asymptote_depth_ev, th.EARLY_ASYMPTOTE_DEPTH_EV):
+        failed.add(Failure.EARLY_ASYMPTOTE)
 
     # the caller's word on the reference wins; the reference's own count may add minima
     reference_minima = max(m.reference_n_minima, 1) if reference_has_minimum else 0
-    if m.n_minima > reference_minima:
+    if judge_minima and m.n_minima > reference_minima:
         failed.add(Failure.SPURIOUS_MINIMUM)
-    if reference_has_minimum and m.n_minima == 0:
+    if judge_minima and reference_has_minimum and m.n_minima == 0:
         failed.add(Failure.MISSING_MINIMUM)
 
     if reference_has_minimum:

@@ -18,7 +18,13 @@ from pathlib import Path
 import numpy as np
 
 from astray.curve import Curve
-from astray.reference.methods import BEST, compute_reference, default_method, resolve
+from astray.reference.methods import (
+    BEST,
+    compute_reference,
+    default_method,
+    reference_tier,
+    resolve,
+)
 from astray.store import R_DECIMALS, Store
 from astray.systems import Diatomic, Fragment, file_stem
 
@@ -120,6 +126,8 @@ def reference_curve(system: Diatomic, r_angstrom: Iterable[float] | None = None,
             fragments = _store_fragments(store, system, method_key, computed, provenance)
             known.update({round(float(k), R_DECIMALS): v for k, v in points.items()})
         total = np.array([known[round(float(x), R_DECIMALS)] for x in r])
+        # curves shipped or stored before tiers existed say it here too
+        provenance = {**provenance, "tier": provenance.get("tier") or reference_tier(method_key)}
     finally:
         if own_store:
             store.close()

@@ -18,6 +18,18 @@ import numpy as np
 
 from astray.level_of_theory import LevelOfTheory
 
+#: The tiers of truth a reference curve can have, best first: exact (Coulomb's law, the exact
+#: one-electron energy, two-electron FCI at the basis-set limit), a published whole-curve
+#: potential (:mod:`astray.reference.published`), measured spectroscopic constants only
+#: (:mod:`astray.reference.constants`: no curve, r_e, omega_e and D_e to compare with), or a
+#: level of theory (FCI in a finite basis, NEVPT2, CCSD(T), DFT, HF). Every reference curve
+#: records its tier in ``provenance["tier"]`` (:attr:`astray.curve.Curve.tier`).
+TIER_EXACT = "exact"
+TIER_PUBLISHED = "published potential"
+TIER_MEASURED = "measured constants"
+TIER_LEVEL_OF_THEORY = "level of theory"
+TIERS = (TIER_EXACT, TIER_PUBLISHED, TIER_MEASURED, TIER_LEVEL_OF_THEORY)
+
 #: ``atom(symbol, charge, multiplicity, level)``: energy (hartree) of one atom or atomic ion
 #: with at least one electron.
 AtomSolver = Callable[[str, int, int, LevelOfTheory], float]
@@ -61,4 +73,5 @@ class ReferenceFamily:
     separated_limit: Callable[[object, LevelOfTheory], float] | None = None
 
 
-__all__ = ["AtomSolver", "CurveSolver", "ReferenceFamily"]
+__all__ = ["TIERS", "TIER_EXACT", "TIER_LEVEL_OF_THEORY", "TIER_MEASURED", "TIER_PUBLISHED",
+           "AtomSolver", "CurveSolver", "ReferenceFamily"]

@@ -24,6 +24,9 @@ Method strings (case and whitespace do not matter; parsed by
 ``ccsd(t):BASIS``, ``ccsd(t)/BASIS``  unrestricted CCSD(T) on the lowest UHF solution
 ``gfn2-xtb``                          a level of theory (semi-empirical) no family here
                                       computes: evaluate it with the ``xtb`` potential
+``published:KEY``, ``published/KEY``  a published whole-curve potential
+                                      (:mod:`~astray.reference.published`), canonical
+                                      ``published/KEY``: ``published/przybytek-2010`` (He2)
 ====================================  ==========================================================
 
 Each family (:class:`~astray.reference.family.ReferenceFamily`) lives in its own module with its
@@ -57,18 +60,66 @@ from astray.errors import ReferenceUnavailableError, SystemSpecError
 from astray.level_of_theory import LevelOfTheory
 from astray.reference.ccsd_t import CCSD_T
 from astray.reference.coulomb import COULOMB
-from astray.reference.family import ReferenceFamily
+from astray.reference.family import (
+    TIER_EXACT,
+    TIER_LEVEL_OF_THEORY,
+    TIER_PUBLISHED,
+    ReferenceFamily,
+)
 from astray.reference.fci import FCI
 from astray.reference.nevpt2 import NEVPT2, NEVPT2_CBS
 from astray.reference.one_electron import EXACT_ONE_ELECTRON
+from astray.reference.published import PUBLISHED, published_for
 from astray.reference.scf import DFT, HF
 from astray.reference.two_electron import FCI_CBS
 from astray.systems import Diatomic, Fragment, make_diatomic
 from astray.units import BOHR_ANGSTROM, HARTREE_EV, KCAL_MOL_EV
 
+
+def _published_curve(symbols, r_bohr, charge, multiplicity, level, r_start):
+    """A published potential's E(r) - E(atoms) in hartree (NaN outside its validity range):
+    its atoms are the zero of energy (:func:`_published_atom`)."""
+    potential = PUBLISHED[level.potential]
+    if not potential.describes(symbols, charge, multiplicity):
+        raise ReferenceUnavailableError(
+            f"published:{potential.key} is the {potential.state} potential of "
+            f"{'-'.join(potential.symbols)} (charge {potential.charge}, multiplicity "
+            f"{potential.multiplicity}), not of {'-'.join(symbols)} with charge {charge} and "
+            f"multiplicity {multiplicity}")
+    energy = potential.curve_ev(np.asarray(r_bohr, float) * BOHR_ANGSTROM) / HARTREE_EV
+    return energy, {"citation": potential.citation, "state": potential.state,
+                    "form": potential.form,
+                    "valid_r_angstrom": [potential.r_min_angstrom,
+                                         None if np.isinf(potential.r_max_angstrom)
+                                         else potential.r_max_angstrom],
+                    "expected_accuracy_kcal_mol": potential.accuracy_kcal_mol,
+                    "energies": "relative to the separated atoms (which are 0)"}
+
+
+def _published_atom(symbol, charge, multiplicity, level) -> float:
+    return 0.0
+
+
+def _describe_published(level: LevelOfTheory) -> str:
+    potential = PUBLISHED[level.potential]
+    return (f"published potential of {'-'.join(potential.symbols)} {potential.state}: "
+            f"{potential.citation}; referenced from {potential.r_min_angstrom:.3f} A")
+
+
+#: Published whole-curve potentials (tier b): no quantum chemistry, energies relative to the
+#: separated atoms, NaN outside each potential's validity range.
+PUBLISHED_POTENTIAL = ReferenceFamily(
+    name="published", atom=_published_atom, curve=_published_curve,
+    describe=_describe_published, uses_pyscf=False)
+
 #: Every reference family by the name of the level-of-theory family it computes.
 FAMILIES: dict[str, ReferenceFamily] = {family.name: family for family in (
-    COULOMB, EXACT_ONE_ELECTRON, FCI_CBS, FCI, NEVPT2, NEVPT2_CBS, HF, DFT, CCSD_T)}
+    COULOMB, EXACT_ONE_ELECTRON, FCI_CBS, FCI, NEVPT2, NEVPT2_CBS, HF, DFT, CCSD_T,
+    PUBLISHED_POTENTIAL)}
+#: The tier of truth of each family's curves (every other family: a level of theory). FCI/CBS
+#: of two electrons is within 0.1 kcal/mol of the exact Born-Oppenheimer curve.
+FAMILY_TIERS = {"coulomb": TIER_EXACT, "exact-one-electron": TIER_EXACT,
+                "fci/cbs": TIER_EXACT, "published": TIER_PUBLISHED}
 
 #: Default bases of determinant FCI for three and four electrons: diffuse functions for
 #: dimers bound only by dispersion (He2), plain triple zeta otherwise (LiH: 51 s a point).
@@ -92,6 +143,23 @@ def family_of(level: LevelOfTheory) -> ReferenceFamily:
             "it as a potential (e.g. -p xtb)") from None
 
 
+def reference_tier(method: str | LevelOfTheory) -> str:
+    """The tier of truth of a reference method: ``exact``, ``published potential`` or
+    ``level of theory`` (:data:`astray.reference.family.TIERS`)."""
+    level = method if isinstance(method, LevelOfTheory) else _parse(method)
+    return FAMILY_TIERS.get(level.family, TIER_LEVEL_OF_THEORY)
+
+
+def _parse(method: str) -> LevelOfTheory:
+    """:meth:`LevelOfTheory.parse`, and for ``published/KEY`` a check that astray has it."""
+    level = LevelOfTheory.parse(method)
+    if level.family == "published" and level.potential not in PUBLISHED:
+        raise ReferenceUnavailableError(
+            f"unknown published potential {method!r}: use one of "
+            + ", ".join(f"published/{k}" for k in PUBLISHED))
+    return level
+
+
 def _default_for(symbols: tuple[str, ...], electrons: int) -> str:
     if electrons == 0:
         return "coulomb"
@@ -108,8 +176,14 @@ def _default_for(symbols: tuple[str, ...], electrons: int) -> str:
 
 def default_method(system: Diatomic) -> str:
     """The most accurate method available for ``system``: ``coulomb`` without electrons,
-    ``exact-one-electron`` with one, FCI/CBS with two, determinant FCI with three or four,
-    full-valence NEVPT2/CBS beyond."""
+    ``exact-one-electron`` with one, FCI/CBS with two, then a published potential of that
+    state where astray has one (He2: Przybytek et al. 2010, far better than FCI in a finite
+    basis), else determinant FCI with three or four electrons, full-valence NEVPT2/CBS
+    beyond."""
+    if system.n_electrons > 2:
+        potential = published_for(system.symbols, system.charge, system.multiplicity)
+        if potential is not None:
+            return _parse(f"published:{potential.key}").canonical
     return _default_for(tuple(system.symbols), system.n_electrons)
 
 
@@ -118,7 +192,7 @@ def resolve(method: str | None, symbols: tuple[str, ...], electrons: int) -> Lev
     count), checked to be one a reference family computes."""
     if method is None or method.strip().lower() in BEST:
         method = _default_for(symbols, electrons)
-    level = LevelOfTheory.parse(method)
+    level = _parse(method)
     family_of(level)
     return level
 
@@ -146,6 +220,8 @@ def compute_reference(system: Diatomic, r_angstrom, method: str | None = None) -
     if np.any(r <= 0):
         raise SystemSpecError("bond lengths must be positive")
     electrons = system.n_electrons
+    if method is None or method.strip().lower() in BEST:
+        method = default_method(system)
     level = resolve(method, tuple(system.symbols), electrons)
     family = family_of(level)
     if family.check:
@@ -167,6 +243,7 @@ def compute_reference(system: Diatomic, r_angstrom, method: str | None = None) -
     failed = [float(x) for x, e in zip(r, total) if not np.isfinite(e)]
     provenance = {
         "method": level.canonical, "description": description,
+        "tier": reference_tier(level if electrons else "coulomb"),
         "code": _code_versions(family),
         "expected_accuracy_kcal_mol": solver.accuracy_kcal_mol,
         "timings_s": {"curve": round(curve_seconds, 3), "fragments": round(fragment_seconds, 3),
@@ -284,5 +361,5 @@ def _jsonable(value):
     return value
 
 
-__all__ = ["FAMILIES", "compute_reference", "default_method", "family_of", "resolve",
-           "total_energy"]
+__all__ = ["FAMILIES", "FAMILY_TIERS", "PUBLISHED_POTENTIAL", "compute_reference",
+           "default_method", "family_of", "reference_tier", "resolve", "total_energy"]

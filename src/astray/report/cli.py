@@ -24,7 +24,17 @@ def report_command(
         print(json.dumps(scaling))
         return
     print_findings(scaling)
+    print_notes(scaling)
     print(f"report: {path}")
+
+
+def print_notes(scaling: dict) -> None:
+    """The summary's notes on stderr (runs of the grid without a result, a malformed
+    sweep.json, ...): what the report leaves out is said on the terminal too."""
+    import sys
+
+    for note in scaling.get("notes") or []:
+        print(f"note: {note}", file=sys.stderr)
 
 
 def print_findings(scaling: dict) -> None:

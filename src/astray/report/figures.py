@@ -127,8 +127,11 @@ def window_limits(r, curves, lo, hi, pad_ev):
 
 
 def plot_depth_ev(reference: np.ndarray) -> float:
-    """The well depth (eV) that scales a panel: the reference's, at least MINIMUM_DEPTH_EV."""
-    return max(abs(np.nanmin(reference)), MINIMUM_DEPTH_EV)
+    """The well depth (eV) that scales a panel: the reference's (of the curves given where
+    there is no reference), at least MINIMUM_DEPTH_EV."""
+    finite = np.asarray(reference, float)
+    finite = finite[np.isfinite(finite)]
+    return max(abs(finite.min()), MINIMUM_DEPTH_EV) if finite.size else MINIMUM_DEPTH_EV
 
 
 def full_curve_limits(depth: float) -> tuple[float, float]:
@@ -160,8 +163,12 @@ def system_curves_figure(system: Diatomic, records: list[dict]) -> Figure:
     fig = Figure(figsize=(15, 4.4))
     axes = fig.subplots(1, 3)
 
+    has_reference = bool(np.isfinite(reference).any())
+
     def draw(ax):
-        ax.plot(r, reference, "k-", lw=2.5, label=f"reference ({records[0]['reference_method']})")
+        if has_reference:
+            ax.plot(r, reference, "k-", lw=2.5,
+                    label=f"reference ({records[0]['reference_method']})")
         for method, energy in level_of_theory.items():
             label = method_label(method)
             ax.plot(r, energy, "k--", lw=1.2, alpha=0.7,
@@ -187,8 +194,11 @@ def system_curves_figure(system: Diatomic, records: list[dict]) -> Figure:
         ax.set_title(f"{system.name}: full range (log-log)")
     else:
         draw(axes[0])
-        axes[0].set_ylim(*full_curve_limits(plot_depth_ev(reference)))
-        axes[0].set_title(f"{system.name}: full curve")
+        # without a reference (a whole-table suite), the models' deepest well sets the scale
+        scale = reference if has_reference else np.concatenate([e for _, e in models])
+        axes[0].set_ylim(*full_curve_limits(plot_depth_ev(scale)))
+        axes[0].set_title(f"{system.name}: full curve"
+                          + ("" if has_reference else " (no reference)"))
     lo, hi = (f * system.r_nominal for f in EQUILIBRIUM_WINDOW)
     draw(axes[1])
     axes[1].set_xlim(lo, hi)

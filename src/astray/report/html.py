@@ -150,11 +150,13 @@ def curve_gaps(records: list[dict]) -> list[str]:
     sentences = []
     for label, energies in curves:
         missing = [x for x, e in zip(r, energies) if e is None]
-        if missing:
+        if missing and len(missing) < len(energies):  # none at all: no curve (tier none)
             where = ", ".join(f"{x:.3f}" if isinstance(x, numbers.Real) else str(x)
                               for x in missing)
-            sentences.append(f"{label}: no energy at r = {where} Å (the method did not "
-                             "converge there; the gap in its curve is that point)")
+            why = ("outside the published potential's validity range: unreferenced, left out "
+                   "of the errors" if "published/" in label else
+                   "the method did not converge there; the gap in its curve is that point")
+            sentences.append(f"{label}: no energy at r = {where} Å ({why})")
     return sentences
 
 
@@ -202,8 +204,10 @@ def _provenance_html(result: dict) -> str:
                       for r in result["references"]))
 
 
-def write_html(result: dict, figures: dict[str, Path], path: Path) -> Path:
-    """Write the report of a ``curves.json`` result, with one PNG per system from ``figures``."""
+def write_html(result: dict, figures: dict[str, Path], path: Path,
+               periodic_table: Path | None = None) -> Path:
+    """Write the report of a ``curves.json`` result, with one PNG per system from ``figures``
+    and, first, the periodic table of the X2 curves (``periodic_table``, a PNG), if given."""
     potentials = "".join(
         f"<tr><td class='l'>{escape(p['name'])}</td>"
         f"<td class='l'>{escape(p['version'])}</td>"
@@ -216,6 +220,9 @@ def write_html(result: dict, figures: dict[str, Path], path: Path) -> Path:
         f"<td class='l'><code>{escape(r['method'])}</code></td>"
         f"<td class='l'>{escape(r['description'])}</td></tr>" for r in result["references"])
     sections = []
+    if periodic_table is not None:
+        sections.append("<h2>Periodic table</h2><img alt='periodic table of the X2 curves' "
+                        f"src='{png_data_uri(periodic_table.read_bytes())}'>")
     for system, figure in figures.items():
         records = [c for c in result["curves"] if c["system"] == system]
         gaps = "".join(f"<p class='l'>{escape(gap)}</p>" for gap in curve_gaps(records))

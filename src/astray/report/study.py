@@ -181,22 +181,35 @@ names the law that survived. N: training structures, P: parameters.</p>{laws_tab
 def write_report(sweep_dir: str | Path) -> Path:
     """Rebuild ``DIR/scaling.json``, ``DIR/figures/*.png`` and ``DIR/report.html`` from the
     sweep folder; returns the path of the page. A SweepError if the folder has no runs or a
-    malformed result.json."""
+    malformed result.json; an OutputPathError before any work if the folder cannot be written
+    (a read-only copy: copy it somewhere writable); a SweepError naming the file if a write
+    fails on the way (a full disk: the files written are whole, the others unchanged)."""
+    from astray.paths import writable_folder
     from astray.scaling.summary import summarise, write_scaling_json
 
     sweep_dir = Path(sweep_dir)
     # the page shows exactly what scaling.json says: one summary, computed once
     summary = summarise(sweep_dir)
-    write_scaling_json(sweep_dir, summary)
+    writable_folder(sweep_dir, option="astray report", create=False)  # before any figure
     probe_html, probe_figures = probe_section(sweep_dir)
     figures = study_figures(summary)
     figure_dir = sweep_dir / "figures"
     if figure_dir.is_symlink():
         raise SweepError(f"{figure_dir} is a symbolic link: astray writes only into the sweep's "
                          "own folders; replace it with a folder")
-    figure_dir.mkdir(exist_ok=True)
-    for figure in figures + probe_figures:
-        write_bytes_atomic(figure_dir / f"{figure.slug}.png", figure.png)
     page = render_page(summary, figures, probe_html, sweep_dir)
-    # atomically (a reader sees the old page or the new one), replacing a planted link
-    return write_text_atomic(sweep_dir / "report.html", page)
+    path = sweep_dir / "scaling.json"
+    try:
+        write_scaling_json(sweep_dir, summary)
+        path = figure_dir
+        figure_dir.mkdir(exist_ok=True)
+        for figure in figures + probe_figures:
+            path = figure_dir / f"{figure.slug}.png"
+            write_bytes_atomic(path, figure.png)
+        path = sweep_dir / "report.html"
+        # atomically (a reader sees the old page or the new one), replacing a planted link
+        return write_text_atomic(path, page)
+    except OSError as error:
+        raise SweepError(f"cannot write {path} ({error.strerror or error}): free some space or "
+                         "copy the sweep folder somewhere writable, then rerun astray report; "
+                         "the files already there are whole") from None

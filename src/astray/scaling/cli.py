@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import json
+import logging
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
 from rich.console import Console
+
+#: Seconds between two heartbeat lines off a terminal: the README promises a line at least
+#: every 30 s, whatever the work is doing.
+HEARTBEAT_S = 20.0
 
 
 def scale_command(
@@ -14,7 +22,9 @@ def scale_command(
                                       "(repeat for several)."),
     subset: list[str] = typer.Option(["stable"], "--subset", help="Training subset (repeat): "
                                      "stable, all (stable + compressed/stretched), distorted ..."),
-    n_train: str = typer.Option("100,200,400,800", "--n-train", help="Training sizes, "
+    # five sizes: the exponent's 95% t interval gets 3 degrees of freedom (t = 3.18; with four
+    # sizes 2, t = 4.30); no interval at all from fewer than four
+    n_train: str = typer.Option("50,100,200,400,800", "--n-train", help="Training sizes, "
                                 "comma-separated (the fits need 4 distinct sizes or more)."),
     hidden: str = typer.Option("64", "--hidden", help="Widths (channels), comma-separated."),
     interactions: str = typer.Option("3", "--interactions", help="Depths, comma-separated."),
@@ -134,13 +144,15 @@ def sweep_and_report(grid, out: Path, *, report: bool = True, **execution) -> di
     for name in [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "distributed"]:
         logging.getLogger(name).setLevel(logging.ERROR)
     stderr = Console(stderr=True)
-    with Store() as store, _StatusDisplay(stderr) as display:
+    with Store() as store, _StatusDisplay(stderr, out) as display:
         try:
             outcome = run_sweep(grid, out, store=store, command=grid.command(out),
                                 on_status=display.update, **execution)
         except KeyboardInterrupt:
+            _quiet_interrupted_workers()
+            display.close()
             stderr.print("interrupted: every finished run is in its folder; rerun the same "
-                          "command to finish the sweep")
+                          "command to finish the sweep", highlight=False, soft_wrap=True)
             raise typer.Exit(130) from None
     summary = {"folder": str(out), "runs": len(outcome.skipped) + len(outcome.reused)
                + len(outcome.trained) + len(outcome.failed),
@@ -148,23 +160,101 @@ def sweep_and_report(grid, out: Path, *, report: bool = True, **execution) -> di
                "reused": len(outcome.reused), "failed": outcome.failed,
                "wall_seconds": round(outcome.seconds, 1)}
     if report:
+        from astray.report.cli import print_notes
         from astray.report.study import write_report
 
         summary["report"] = str(write_report(out))
-        stderr.print(f"report: {summary['report']}")
+        print_notes(json.loads((out / "scaling.json").read_text()))
+        stderr.print(f"report: {summary['report']}", highlight=False, soft_wrap=True)
     return summary
 
 
-class _StatusDisplay:
-    """A live bar (done, running, failed, ETA) on a terminal; one plain line per finished run
-    otherwise (logs, CI, batch jobs)."""
+def _quiet_interrupted_workers() -> None:
+    """After Ctrl-C the local workers (same process group) got SIGINT too and die while the
+    cluster closes: their KeyboardInterrupt tracebacks and Dask's closing chatter go nowhere."""
+    for name in [n for n in logging.root.manager.loggerDict
+                 if n.split(".")[0] in ("distributed", "tornado", "asyncio")]:
+        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+    logging.getLogger("distributed").setLevel(logging.CRITICAL + 1)
 
-    def __init__(self, console: Console):
-        self.console = console
-        self.progress = None
-        self.task = None
+
+class Heartbeat:
+    """Off a terminal, a line on the ``astray.progress`` logger every ``every`` seconds saying
+    what is being done (``describe()``) and for how long, so that a log or a batch job never
+    goes 30 s without a sign of life; nothing on a terminal (the live bar says it)."""
+
+    def __init__(self, describe: Callable[[], str], *, every: float | None = None,
+                 enabled: bool = True):
+        self.describe = describe
+        self.every = HEARTBEAT_S if every is None else every
+        self.enabled = enabled
+        self.start = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = None
 
     def __enter__(self):
+        self.start = time.monotonic()
+        if self.enabled:
+            self._thread = threading.Thread(target=self._beat, name="astray-heartbeat",
+                                             daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join()
+
+    def _beat(self) -> None:
+        log = logging.getLogger("astray.progress")
+        while not self._stop.wait(self.every):
+            try:
+                what = self.describe()
+            except Exception as error:  # a heartbeat never stops the work it reports on
+                what = f"working ({type(error).__name__})"
+            log.info("%s (%s elapsed)", what, elapsed_text(time.monotonic() - self.start))
+
+
+def elapsed_text(seconds: float) -> str:
+    """``75`` -> ``1 min 15 s``; ``3725`` -> ``1 h 2 min``."""
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+
+
+class _StatusDisplay:
+    """A live bar (done, running, failed, ETA) on a terminal; otherwise (logs, CI, batch jobs)
+    one plain line per finished run and a heartbeat line (runs done, running, failed, elapsed)
+    at least every :data:`HEARTBEAT_S` seconds."""
+
+    def __init__(self, console: Console, out: Path | None = None):
+        self.console = console
+        self.out = out
+        self.progress = None
+        self.task = None
+        self.status = None
+        self.heartbeat = Heartbeat(self._describe, enabled=not console.is_terminal)
+
+    def _describe(self) -> str:
+        where = f"sweep {self.out}" if self.out is not None else "sweep"
+        status = self.status
+        if status is None:
+            return f"{where}: preparing (checking the grid, computing the probe references)"
+        return (f"{where}: {status.done} of {status.total} runs done, {status.running} running, "
+                f"{status.failed} failed")
+
+    def close(self) -> None:
+        """Stop the heartbeat (and the bar) now, e.g. before the ``interrupted`` line."""
+        self.heartbeat.close()
+
+    def __enter__(self):
+        self.heartbeat.__enter__()
         if self.console.is_terminal:
             from rich.progress import (
                 BarColumn,
@@ -183,10 +273,12 @@ class _StatusDisplay:
         return self
 
     def __exit__(self, *exc):
+        self.heartbeat.close()
         if self.progress is not None:
             self.progress.__exit__(*exc)
 
     def update(self, status) -> None:
+        self.status = status
         finished = status.done + status.failed
         if self.progress is None:
             if status.message:

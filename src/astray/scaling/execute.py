@@ -116,6 +116,8 @@ def run_sweep(grid: SweepGrid, out: str | Path, *, store: Store, workers: int | 
         raise SweepError(f"--device must be cpu or cuda, got {device!r}")
     if runs_per_gpu < 1:
         raise SweepError("--runs-per-gpu must be at least 1")
+    if slurm is not None:
+        slurm.check()  # SLURM asked before any work: a job it refuses is one line, not a hang
     out = Path(out)
     writable_folder(out, option="--out")
     with folder_lock(out, f"astray scale ({command or 'a sweep'})"):
@@ -163,6 +165,9 @@ def _execute(client, pending: list[RunSpec], out: Path, references, device: str,
                                device=device, command=command, key=f"run-{spec.key[:16]}",
                                pure=False, retries=1, priority=spec.cost)
         futures[future] = spec
+    status.running = min(len(futures), sum(client.nthreads().values()) or len(futures))
+    status.message = ""
+    notify(status)
     for future in as_completed(futures):
         spec = futures.pop(future)
         run_dir = out / "runs" / spec.run_id
@@ -290,12 +295,19 @@ def _claim_folder(out: Path, grid: SweepGrid, command: str) -> None:
     described = grid.describe()
     commands = []
     if path.exists():
+        from astray.scaling.summary import sweep_json_problem
+
         try:
             previous = json.loads(path.read_text())
-            before = previous["grid"]["training"]
-            commands = list(previous.get("commands", []))
-        except (ValueError, KeyError, TypeError):
-            raise SweepError(f"{path} is not a sweep.json of astray (move it aside)") from None
+        except (OSError, ValueError):
+            previous = None
+        problem = "not valid JSON" if previous is None else sweep_json_problem(previous)
+        if problem is None and not isinstance(previous.get("grid"), dict):
+            problem = "no grid"
+        if problem is not None:
+            raise SweepError(f"{path} is not a sweep.json of astray ({problem}); move it aside")
+        before = previous["grid"]["training"]
+        commands = list(previous.get("commands", []))
         now = described["training"]
         changed = sorted(k for k in set(before) | set(now)
                          if k not in CHANGEABLE_OPTIONS and before.get(k) != now.get(k))

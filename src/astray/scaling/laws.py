@@ -27,7 +27,7 @@ from astray.errors import SweepError
 from astray.scaling.fits import MIN_N_LEVELS, Fit, fit_form
 from astray.scaling.law_tests import FLOOR_FORM, PURE_FORM, LawAssessment, compare_forms
 from astray.scaling.records import RunResult
-from astray.scaling.targets import run_target
+from astray.scaling.targets import run_target, target_info
 
 __all__ = ["GROUP_KEYS", "Law", "fit_laws"]
 
@@ -77,7 +77,9 @@ class Law:
                 "reason": self.reason if self.assessment is None else self.assessment.reason}
 
     def to_dict(self) -> dict[str, Any]:
-        return {"target": self.target, "group": self.group, "runs": self.runs,
+        info = target_info(self.target)
+        return {"target": self.target, "unit": info.unit, "convention": info.convention,
+                "group": self.group, "runs": self.runs,
                 "unconverged": self.unconverged, "fitted_unconverged": self.fitted_unconverged,
                 "missing": self.missing, "fits": [f.to_dict() for f in self.fits],
                 "assessment": None if self.assessment is None else self.assessment.to_dict(),

@@ -23,7 +23,8 @@ from astray.scaling.fits import Fit
 from astray.scaling.laws import Law, fit_laws
 from astray.scaling.records import Finding, RunResult
 
-__all__ = ["SCALING_SCHEMA", "SweepSummary", "load_runs", "summarise", "write_scaling_json"]
+__all__ = ["SCALING_SCHEMA", "SweepSummary", "load_runs", "summarise", "sweep_json_problem",
+           "write_scaling_json"]
 
 SCALING_SCHEMA = "astray-scaling/2"
 
@@ -95,20 +96,73 @@ def load_runs(sweep_dir: str | os.PathLike) -> list[RunResult]:
                   key=lambda run: run.run_id)
 
 
+#: What sweep.json must hold where it holds it: field -> (type, what it should be).
+_SWEEP_FIELDS = {"command": (str, "a string"), "commands": (list, "a list of command lines"),
+                 "grid": (dict, "an object"), "astray_version": (str, "a string"),
+                 "created": (str, "a string")}
+#: The grid's axes in sweep.json (lists) and its training options (an object).
+_GRID_AXES = ("datasets", "subsets", "n_train", "models", "hidden", "interactions", "priors",
+              "seeds", "data_seeds")
+
+
+def sweep_json_problem(record: Any) -> str | None:
+    """What is wrong with a ``sweep.json`` as read (``record``), in a few words, or None.
+
+    Every field is checked for its type, so that ``"commands": "hello"`` is malformed rather
+    than five one-letter commands and ``"training": null`` is malformed rather than a
+    traceback. Shared by :func:`summarise` and ``astray scale`` (which appends to it)."""
+    if not isinstance(record, dict):
+        return "not a JSON object"
+    for name, (kind, what) in _SWEEP_FIELDS.items():
+        if name in record and not isinstance(record[name], kind):
+            return f"{name} is {_json_type(record[name])}, not {what}"
+    if not all(isinstance(command, str) for command in record.get("commands", [])):
+        return "commands holds something other than command lines"
+    grid = record.get("grid", {})
+    if "training" in grid and not isinstance(grid["training"], dict):
+        return f"grid.training is {_json_type(grid['training'])}, not an object"
+    for axis in _GRID_AXES:
+        if axis in grid and not isinstance(grid[axis], list):
+            return f"grid.{axis} is {_json_type(grid[axis])}, not a list"
+    return None
+
+
+def _json_type(value: Any) -> str:
+    names = {type(None): "null", bool: "true/false", int: "a number", float: "a number",
+             str: "a string", list: "a list", dict: "an object"}
+    return names.get(type(value), type(value).__name__)
+
+
 def _sweep_record(sweep_dir: Path) -> dict[str, Any]:
+    """``DIR/sweep.json`` checked (:func:`sweep_json_problem`); {} where there is none, and
+    ``{"error": why}`` where it cannot be used (the report then shows no sweep command and
+    says so in its notes, and the runs are still summarised)."""
     path = sweep_dir / "sweep.json"
     try:
         record = json.loads(path.read_text())
     except FileNotFoundError:
         return {}
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return {"error": f"unreadable sweep.json: {exc}"}
-    return record if isinstance(record, dict) else {"error": "sweep.json is not a JSON object"}
+        return {"error": f"unreadable sweep.json: {' '.join(str(exc).split())[:120]}"}
+    problem = sweep_json_problem(record)
+    if problem is not None:
+        return {"error": f"malformed sweep.json ({problem})"}
+    return record
 
 
-def _notes(runs: list[RunResult]) -> tuple[str, ...]:
-    """What the figures will have to leave out: probes written without their curve arrays."""
+def _notes(runs: list[RunResult], sweep: dict[str, Any] | None = None,
+           sweep_dir: Path | None = None) -> tuple[str, ...]:
+    """What the report must say it cannot show: a sweep.json that is unreadable or malformed,
+    runs the grid of sweep.json lists that have no result.json (deleted, or never finished),
+    and probes written without their curve arrays."""
     notes = []
+    sweep = sweep or {}
+    if "error" in sweep:
+        notes.append(f"{sweep['error']}: the sweep's commands and grid are not shown; the runs "
+                     "below are read from their own result.json files")
+    elif sweep_dir is not None and all(axis in sweep.get("grid", {})
+                                       for axis in ("datasets", "subsets", "n_train")):
+        notes.extend(_missing_runs_note(runs, sweep["grid"], sweep_dir))
     for system in sorted({name for run in runs if run.done for name in run.probe}):
         without = [run.run_id for run in runs if run.done and run.probe_of(system) is not None
                    and not run.probe[system].has_curve]
@@ -116,6 +170,33 @@ def _notes(runs: list[RunResult]) -> tuple[str, ...]:
             notes.append(f"{len(without)} runs have no {system} curve arrays (fitted and judged "
                          f"from their metrics; not drawn in the {system} figures)")
     return tuple(notes)
+
+
+def _missing_runs_note(runs: list[RunResult], grid: dict[str, Any],
+                       sweep_dir: Path) -> list[str]:
+    """"12 runs in the grid: 9 finished, 2 failed, 1 without a result (id, ...)" where runs of
+    the grid have no result.json; nothing where every run has one."""
+    from astray.errors import AstrayError
+    from astray.scaling.grid import SweepGrid
+
+    try:
+        axes = {axis: tuple(grid[axis]) for axis in _GRID_AXES if axis in grid}
+        expected = [spec.run_id for spec in
+                    SweepGrid(**axes, training=dict(grid.get("training") or {})).runs()]
+    except (AstrayError, TypeError, ValueError, KeyError) as error:
+        return [f"the grid of {sweep_dir / 'sweep.json'} cannot be read back "
+                f"({' '.join(str(error).split())[:120]}): runs without a result are not counted"]
+    present = {run.run_id for run in runs}
+    missing = [run_id for run_id in expected if run_id not in present]
+    if not missing:
+        return []
+    listed = set(expected)
+    done = sum(1 for run in runs if run.done and run.run_id in listed)
+    failed = sum(1 for run in runs if not run.done and run.run_id in listed)
+    shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+    return [f"{len(expected)} runs in the grid: {done} finished, {failed} failed, "
+            f"{len(missing)} without a result ({shown}): rerun the sweep's command to train "
+            "them"]
 
 
 def summarise(sweep_dir: str | os.PathLike) -> SweepSummary:
@@ -130,9 +211,10 @@ def summarise(sweep_dir: str | os.PathLike) -> SweepSummary:
         raise SweepError(f"{sweep_dir} has no runs/*/result.json: not a sweep folder, or no run "
                          "has finished yet")
     laws, joint = fit_laws(runs)
+    sweep = _sweep_record(sweep_dir)
     return SweepSummary(runs=tuple(runs), laws=tuple(laws), joint_fits=tuple(joint),
                         findings=tuple(compute_findings(runs, laws)),
-                        sweep=_sweep_record(sweep_dir), notes=_notes(runs))
+                        sweep=sweep, notes=_notes(runs, sweep, sweep_dir))
 
 
 def write_scaling_json(sweep_dir: str | os.PathLike,

@@ -202,15 +202,43 @@ def check_weights_trusted(package: str, weights: str | Path) -> None:
 
     import torch
 
+    if not _looks_like_torch_file(weights):
+        raise UntrustedWeightsError(
+            f"{weights} is not a torch file (neither a torch.save zip archive nor a pickle): "
+            "give the model's weights file")
     try:
         torch.load(weights, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as error:
-        reason = str(error).splitlines()
-        needed = next((line.strip() for line in reason if "GLOBAL" in line), reason[0][:120]
-                      if reason else type(error).__name__)
+        reason = [line.strip() for line in str(error).splitlines() if line.strip()]
+        if any("PytorchStreamReader" in line or "invalid load key" in line for line in reason) \
+                or isinstance(error, EOFError):
+            raise UntrustedWeightsError(
+                f"{weights} is not a torch file that can be read ({_words(reason, error)}): "
+                "give the model's weights file") from None
+        needed = next((line for line in reason if "GLOBAL" in line), None)
         raise UntrustedWeightsError(
-            f"refusing to load {weights}: it is not a plain tensor file and loading it could run "
-            f"code ({needed}); if you trust it, pass it as --weights trust:{weights}") from None
+            f"refusing to load {weights}: it holds Python objects, and loading it could run "
+            f"code ({needed or _words(reason, error)}); if you trust it, pass it as "
+            f"--weights trust:{weights}") from None
+
+
+def _looks_like_torch_file(path: str | Path) -> bool:
+    """Whether ``path`` starts as a torch.save file does: a zip archive (torch >= 1.6) or a
+    pickle (protocol 2 or later, the legacy format)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4)
+    except OSError:
+        return True  # let torch.load say what is wrong with it
+    return head.startswith(b"PK\x03\x04") or head[:1] == b"\x80"
+
+
+def _words(reason: list[str], error: Exception, limit: int = 120) -> str:
+    """The first line of an error, cut at a word (never mid-word) to about ``limit`` chars."""
+    text = reason[0] if reason else type(error).__name__
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(" ,;:.") + " ..."
 
 
 def provenance(package: str, weights: str | Path | None) -> dict:
