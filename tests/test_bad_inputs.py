@@ -18,16 +18,11 @@ import pytest
 from astray.cli import main
 from astray.paths import OutputPathError, folder_lock
 from astray.store import Store
+from console import run_main
 
 A_FILE = "a-regular-file"
 
 
-def run_main(capsys, monkeypatch, *args):
-    """Run the console script in this process; (exit code, captured stdout/stderr)."""
-    monkeypatch.setattr("sys.argv", ["astray", *args])
-    with pytest.raises(SystemExit) as exited:
-        main()
-    return exited.value.code, capsys.readouterr()
 
 
 def assert_one_line_error(capsys, monkeypatch, args, *words):

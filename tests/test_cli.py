@@ -5,7 +5,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from astray.cli import app, main
+from astray.cli import app
+from console import run_main
 
 runner = CliRunner()
 
@@ -14,12 +15,6 @@ def run(*args):
     return runner.invoke(app, list(args), catch_exceptions=False)
 
 
-def run_main(capsys, monkeypatch, *args):
-    """Run through ``main()`` (the console script), which maps user errors to exit code 2."""
-    monkeypatch.setattr("sys.argv", ["astray", *args])
-    with pytest.raises(SystemExit) as exited:
-        main()
-    return exited.value.code, capsys.readouterr()
 
 
 def test_reference_json_for_two_protons_is_coulomb():

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from astray.cli import app, main
+from astray.cli import app
 from astray.data.dataset import open_dataset
 from astray.units import KCAL_MOL_EV
+from console import run_main
 from test_dataset import assert_identical
 from test_readers import write_ani1x, write_paper_folder
 from toy_dataset import ATOM_ENERGIES_EV, write_toy_extxyz
@@ -20,12 +21,6 @@ def run(*args):
     return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
 
 
-def run_main(capsys, monkeypatch, *args):
-    """Through ``main()``, which turns user errors into one line and exit code 2."""
-    monkeypatch.setattr("sys.argv", ["astray", *map(str, args)])
-    with pytest.raises(SystemExit) as exited:
-        main()
-    return exited.value.code, capsys.readouterr()
 
 
 def test_import_export_import_gives_identical_arrays(tmp_path, isolated_home):

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from astray.cli import app, main
+import console
+from astray.cli import app
 from astray.curve import Curve
 from astray.potentials.base import Potential, Prediction
 from astray.probes.curves import probe_curve
@@ -25,11 +26,8 @@ TRIPLET_H2 = "H-H,charge=0,mult=3"
 
 def run_main(capsys, monkeypatch, *args):
     """``astray ARGS`` through ``main()``: (exit code, stdout, stderr)."""
-    monkeypatch.setattr("sys.argv", ["astray", *args])
-    with pytest.raises(SystemExit) as exited:
-        main()
-    captured = capsys.readouterr()
-    return exited.value.code or 0, captured.out, captured.err
+    code, captured = console.run_main(capsys, monkeypatch, *args)
+    return code or 0, captured.out, captured.err
 
 
 def assert_refused(capsys, monkeypatch, *args, words: str) -> str:

@@ -11,7 +11,6 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from ase.calculators.calculator import Calculator, all_changes
 from ase.calculators.morse import MorsePotential
 
 import astray
@@ -22,6 +21,7 @@ from astray.probes.metrics import asymptote_reached_r, early_asymptote_depth
 from astray.probes.results import Failure, Grade
 from astray.probes.verdict import verdict
 from astray.units import EV_KCAL_MOL
+from fake_calculators import AbsurdAtShortRange
 
 # H2 (exact): D_e 4.7474 eV, r_e 0.74144 A, omega_e 4401.2 cm-1 -> Morse a = 1.9444 1/A
 DE, RE, A = 4.7474, 0.74144, 1.94436
@@ -134,20 +134,6 @@ def test_early_asymptote_threshold(r_cut, fails):
     cut = np.where(R < r_cut, morse(R), 0.0)
     failures = verdict(metrics_of(cut), bare_nuclei=False).failures
     assert (Failure.EARLY_ASYMPTOTE in failures) is fails
-
-
-class AbsurdAtShortRange(Calculator):
-    """Morse H2, but -2.8e17 eV at 0.2 A (as a PaiNN returned for H2 there)."""
-
-    implemented_properties = ["energy"]
-
-    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
-        super().calculate(atoms, properties, system_changes)
-        if len(self.atoms) == 1:
-            self.results["energy"] = 0.0
-            return
-        r = self.atoms.get_distance(0, 1)
-        self.results["energy"] = -2.8e17 if r < 0.21 else float(morse(np.array(r)))
 
 
 def test_a_nonphysical_energy_is_named_and_kept_out_of_the_numbers():

@@ -14,9 +14,9 @@ import time
 
 import pytest
 
-from astray.cli import main
 from astray.errors import SweepError
 from astray.paths import LOCK_FILE, OutputPathError, folder_lock, writable_folder
+from console import run_main
 
 TINY_SWEEP = ["--dataset", "tiny", "--n-train", "10", "--hidden", "8", "--interactions", "1",
               "--n-val", "10", "--n-test", "20", "--max-epochs", "3", "--workers", "1",
@@ -24,11 +24,6 @@ TINY_SWEEP = ["--dataset", "tiny", "--n-train", "10", "--hidden", "8", "--intera
 LONG_NAME = "a" * 300
 
 
-def run_main(capsys, monkeypatch, *args):
-    monkeypatch.setattr("sys.argv", ["astray", *map(str, args)])
-    with pytest.raises(SystemExit) as exited:
-        main()
-    return exited.value.code, capsys.readouterr()
 
 
 def one_line_error(capsys, monkeypatch, *args) -> str:

@@ -11,10 +11,10 @@ from html.parser import HTMLParser
 
 import pytest
 
-from astray.cli import main
 from astray.errors import SweepError
 from astray.paths import LOCK_FILE, OutputPathError, folder_lock
 from astray.store import Store
+from console import run_main
 
 #: The smallest grid of the shipped tiny set, as ``astray scale`` builds it from these options.
 TRAINING = {"n_val": 10, "n_test": 20, "split_seed": 21, "max_epochs": 3, "budget_minutes": None,
@@ -25,12 +25,6 @@ CLI_GRID = ["--dataset", "tiny", "--n-train", "10", "--hidden", "8", "--interact
 INJECTION = "<img src=x onerror=alert(1)>"
 
 
-def run_main(capsys, monkeypatch, *args):
-    """The console script in this process: (exit code, captured stdout and stderr)."""
-    monkeypatch.setattr("sys.argv", ["astray", *args])
-    with pytest.raises(SystemExit) as exited:
-        main()
-    return exited.value.code, capsys.readouterr()
 
 
 def one_line_error(capsys, monkeypatch, *args) -> str:

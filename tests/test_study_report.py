@@ -329,3 +329,17 @@ print(matplotlib.get_backend())
     plain = subprocess.run([sys.executable, "-c", "import matplotlib; "
                             "print(matplotlib.get_backend())"], capture_output=True, text=True)
     assert with_astray.stdout == plain.stdout
+
+
+def test_a_copied_sweep_folder_names_the_folder_it_is_in(tmp_path):
+    from astray.report.study_tables import provenance_html
+    from astray.scaling.summary import summarise
+
+    directory = write_synthetic_sweep(tmp_path / "copy", seeds=(0,), n_train=(100, 300, 1000, 3000),
+                                      hidden=(16,), subsets=("stable",), priors=(False,))
+    record = json.loads((directory / "sweep.json").read_text())
+    record["commands"] = ["astray scale --dataset default --out /home/someone/sweeps/original"]
+    (directory / "sweep.json").write_text(json.dumps(record))
+    text = html.unescape(provenance_html(summarise(directory), directory))
+    assert f"astray scale --dataset default --out {directory}" in text
+    assert "recorded in /home/someone/sweeps/original" in text

@@ -8,10 +8,11 @@ import shlex
 import pytest
 from typer.testing import CliRunner
 
-from astray.cli import app, main
+from astray.cli import app
 from astray.errors import SweepError
 from astray.scaling import cli as scale_cli
 from astray.scaling.grid import SweepGrid, parse_data_seeds, validate
+from console import run_main
 
 TINY = dict(datasets=("tiny",), subsets=("stable",), n_train=(10, 20), hidden=(8,),
             interactions=(1,), training={"n_val": 10, "n_test": 20, "max_epochs": 2})
@@ -30,11 +31,6 @@ def captured(monkeypatch):
     return grids
 
 
-def run_main(capsys, monkeypatch, *args):
-    monkeypatch.setattr("sys.argv", ["astray", *map(str, args)])
-    with pytest.raises(SystemExit) as exited:
-        main()
-    return exited.value.code, capsys.readouterr()
 
 
 def test_the_defaults_give_five_sizes_that_fit_the_default_data_set(captured, tmp_path):

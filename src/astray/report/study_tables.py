@@ -279,6 +279,21 @@ def failed_runs_html(runs: tuple[RunResult, ...], sweep_dir: Path) -> str:
     return f"<table><tr><th>run</th><th>error</th><th>retry alone</th></tr>{rows}</table>"
 
 
+def _in_this_folder(command: str, sweep_dir: Path) -> str:
+    """A recorded sweep command with its ``--out`` pointing at the folder the sweep is in now (a
+    copied or downloaded sweep), saying where it was recorded when that differs."""
+    try:
+        words = shlex.split(command)
+    except ValueError:  # not a command line astray wrote: shown as recorded
+        return command
+    for index, word in enumerate(words[:-1]):
+        if word in ("--out", "-o") and Path(words[index + 1]).resolve() != sweep_dir.resolve():
+            recorded = words[index + 1]
+            words[index + 1] = str(sweep_dir)
+            return f"{shlex.join(words)}  # recorded in {recorded}"
+    return command
+
+
 def provenance_html(summary: SweepSummary, sweep_dir: Path) -> str:
     """Data sets and levels of theory, astray versions, dates, reference methods, commands."""
     runs = summary.runs
@@ -289,7 +304,8 @@ def provenance_html(summary: SweepSummary, sweep_dir: Path) -> str:
                          for r in summary.done_runs for system, p in r.probe.items()})
     versions = sorted({str(r.astray_version) for r in runs})
     created = sorted(str(r.created) for r in runs if r.created) or ["–"]
-    commands = sweep.get("commands") or [sweep.get("command", "")]
+    commands = [_in_this_folder(c, sweep_dir) for c in
+                sweep.get("commands") or [sweep.get("command", "")] if c]
     rows = "".join(f"<tr><td class='l'>{escape(d)}</td><td class='l'>{escape(lot)}</td>"
                    f"<td class='l'>{escape(convention)}</td></tr>"
                    for d, lot, convention in datasets)
