@@ -6,10 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from astray.errors import PotentialError, SystemSpecError
 from astray.potentials import Potential, load_potential
 from astray.probes.probe_result import ProbeResult
 from astray.probes.suite import Progress, probe_suite, suite_systems
+from astray.progress import progress_log
 from astray.store import Store
 from astray.systems import DEFAULT_SUITE, SUITES, get_system
 
@@ -71,6 +74,7 @@ def probe(potentials: Any, systems: Sequence[str] | str | None = None, *,
         >>> round(metrics.omega_e_cm1 / metrics.reference_omega_e_cm1)
         4
     """
+    progress_log()  # a notebook hears of long computations (astray.progress)
     wanted = potentials if isinstance(potentials, (list, tuple)) else [potentials]
     calculators = [p for p in wanted if not isinstance(p, (str, Potential))]
     if (name is not None or charge_aware or spin_aware) and len(calculators) != 1:
@@ -80,6 +84,14 @@ def probe(potentials: Any, systems: Sequence[str] | str | None = None, *,
     declared = {"charge_aware": charge_aware, "spin_aware": spin_aware,
                 **({"name": name} if name is not None else {})}
     loaded = [_load(p, declared) for p in wanted]
+    names = [p.name for p in loaded]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise PotentialError(f"two potentials are named {twice[0]!r}: results are looked up by "
+                             "name, so give each its own (load_potential(calc, name=...))")
+    if charge_aware and calculators and not _reads_charge(loaded[wanted.index(calculators[0])]):
+        raise PotentialError("charge_aware=True, but the calculator gives H2 and H2+ the same "
+                             "energy at 0.74 A: it does not read atoms.info['charge']")
     whole_table = isinstance(systems, str) and systems in SUITES and systems != "default"
     if isinstance(systems, str) and systems in SUITES:
         diatomics = suite_systems(systems, loaded, elements)
@@ -88,6 +100,9 @@ def probe(potentials: Any, systems: Sequence[str] | str | None = None, *,
                               "(systems='homonuclear' or 'heteronuclear')")
     else:
         names = [systems] if isinstance(systems, str) else systems
+        if names is not None and len(names) == 0:
+            raise SystemSpecError("systems is empty: name at least one system, or a suite "
+                                  "('default', 'homonuclear', 'heteronuclear')")
         diatomics = [get_system(s) for s in (names or DEFAULT_SUITE)]
     own_store = store is None
     store = store or Store()
@@ -100,6 +115,14 @@ def probe(potentials: Any, systems: Sequence[str] | str | None = None, *,
     finally:
         if own_store:
             store.close()
+
+
+def _reads_charge(potential: Potential) -> bool:
+    """Whether the energy changes with the total charge: H2 against H2+ at 0.74 A (two single
+    points), the cheapest check that a calculator declared charge-aware reads it."""
+    neutral, cation = get_system("H2").atoms(0.74), get_system("H2+").atoms(0.74)
+    energies = np.asarray(potential.evaluate([neutral, cation]).energy, dtype=float)
+    return not (np.all(np.isfinite(energies)) and abs(energies[0] - energies[1]) < 1e-9)
 
 
 def _load(potential: Any, declared: dict) -> Potential:

@@ -62,11 +62,28 @@ def curve_from_prediction(potential: Potential, system: Diatomic, r_angstrom, en
     energies = np.asarray(energies, dtype=float)
     total, fragments = energies[: len(r)], (float(energies[-2]), float(energies[-1]))
     force_r = None
+    if forces is not None and any(np.shape(f) != (2, 3) for f in list(forces)[: len(r)]):
+        # forces of the wrong shape are the adapter's fault: the energies stand, the forces
+        # are left out (no force checks), and the curve says why
+        shapes = sorted({str(np.shape(f)) for f in list(forces)[: len(r)]})
+        note = f"forces ignored: shape {', '.join(shapes)} where a pair of atoms has (2, 3)"
+        error, forces = (note if error is None else f"{error}; {note}"), None
     if forces is not None:
         molecules = [system.atoms(x) for x in r]
         force_r = np.array([bond_force(atoms, f) for atoms, f in zip(molecules, forces)])
     return Curve(system.name, potential.name, "", r, total - sum(fragments), total, fragments,
                  {"potential": potential.describe()}, force_r, error)
+
+
+def reissue_warnings(caught) -> None:
+    """Issue the warnings recorded while a potential ran again, so the caller's filters apply;
+    the RuntimeWarnings of failed structures as one (a NaN curve gave 41 before)."""
+    runtime = [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    for record in [w for w in caught if not issubclass(w.category, RuntimeWarning)] + runtime[:1]:
+        message = record.message
+        if record in runtime[:1] and len(runtime) > 1:
+            message = RuntimeWarning(f"{message} (and {len(runtime) - 1} more such warnings)")
+        warnings.warn_explicit(message, record.category, record.filename, record.lineno)
 
 
 def evaluate_curve(potential: Potential, system: Diatomic, r_angstrom) -> Curve:
@@ -85,8 +102,7 @@ def evaluate_curve(potential: Potential, system: Diatomic, r_angstrom) -> Curve:
         except Exception as exc:  # a broken model is a finding, not a crash of the whole probe
             energies, forces = np.full(len(structures), np.nan), None
             error = f"{type(exc).__name__}: {exc}".splitlines()[0]
-    for record in caught:
-        warnings.warn_explicit(record.message, record.category, record.filename, record.lineno)
+    reissue_warnings(caught)
     n_failed = int(np.count_nonzero(~np.isfinite(energies)))
     if error is None and n_failed:
         reasons = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]

@@ -45,6 +45,7 @@ from astray.probes.curves import (
     curve_structures,
     evaluate_curve,
     judge_curve,
+    reissue_warnings,
 )
 from astray.probes.probe_result import ProbeResult
 from astray.probes.results import CurveResult
@@ -59,9 +60,12 @@ from astray.systems import suite as system_suite
 Progress = Callable[[int, int, str], None]
 #: ``on_curve(result_so_far, curve)``: called after each curve is added to the result.
 CurveDone = Callable[[ProbeResult, CurveResult], None]
-#: Molecules per ``potential.evaluate`` call: 16 x 42 structures (40 grid points and two
-#: fragments each) is one CHGNet batch of 672 small graphs, well within memory on a CPU.
-SYSTEMS_PER_CHUNK = 16
+#: Molecules per ``potential.evaluate`` call (x 42 structures: 40 grid points, two fragments).
+#: On this 2-core CPU batching gains nothing for CHGNet (benchmarks/suite_batching.py, 89
+#: molecules, against one call per molecule measured in the same run: 0.65 at 16 a call, 1.15
+#: at 8, 1.03 at 4; noisy, the machine was loaded): each molecule's call already batches 42
+#: structures. 8 keeps one call per chunk for GPU models without the slower large batches.
+SYSTEMS_PER_CHUNK = 8
 #: How a coverage gap's ``curve.error`` begins.
 COVERAGE_GAP = "coverage gap"
 #: The method (and ``provenance["tier"]``) of a reference curve that does not exist.
@@ -285,8 +289,9 @@ def _evaluate_batch(potential: Potential, systems: Sequence[Diatomic],
                 raise ValueError(f"{len(energies)} energies for {len(structures)} structures")
         except Exception:  # each system again on its own: its curve keeps the error
             return [None] * len(systems)
-    for record in caught:  # issued again outside, so the caller's filters apply
-        warnings.warn_explicit(record.message, record.category, record.filename, record.lineno)
+    # issued again outside, so the caller's filters apply; the RuntimeWarnings of failed
+    # structures belong to the molecules evaluated again on their own, which issue them there
+    reissue_warnings([w for w in caught if not issubclass(w.category, RuntimeWarning)])
     slices, start = [], 0
     for part in parts:
         stop = start + len(part)

@@ -8,7 +8,6 @@ each stored as soon as it is done, so an interrupted computation loses at most o
 from __future__ import annotations
 
 import json
-import logging
 import time
 from collections.abc import Callable, Iterable
 from functools import lru_cache
@@ -18,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from astray.curve import Curve
+from astray.progress import progress_log
 from astray.reference.methods import (
     BEST,
     compute_reference,
@@ -33,7 +33,6 @@ CHUNK_POINTS = 8
 #: Seconds between two progress lines of one computation.
 PROGRESS_EVERY_S = 10.0
 #: What a long computation is doing, for people (the ``astray`` command prints it on stderr).
-progress_log = logging.getLogger("astray.progress")
 _SHIPPED_PACKAGE = "astray.reference.shipped"
 SHIPPED_DIR = Path(__file__).parent / "shipped"
 
@@ -108,7 +107,7 @@ def reference_curve(system: Diatomic, r_angstrom: Iterable[float] | None = None,
         provenance = (shipped or {}).get("provenance") or store.reference_provenance(
             system.spec, method_key)
         if missing:
-            progress_log.info("computing the %s curve of %s at %d bond lengths (kept in %s)",
+            progress_log().info("computing the %s curve of %s at %d bond lengths (kept in %s)",
                               method_key, system.name, len(missing), store.path)
         started = said = time.perf_counter()
         for start in range(0, len(missing), CHUNK_POINTS):
@@ -116,7 +115,7 @@ def reference_curve(system: Diatomic, r_angstrom: Iterable[float] | None = None,
                 on_progress(start, len(missing))
             if start and time.perf_counter() - said > PROGRESS_EVERY_S:
                 said = time.perf_counter()
-                progress_log.info("%s of %s: %d of %d points in %.0f s", method_key,
+                progress_log().info("%s of %s: %d of %d points in %.0f s", method_key,
                                   system.name, start, len(missing), said - started)
             computed = compute_reference(system, missing[start:start + CHUNK_POINTS], method_key)
             provenance = {**computed.provenance, "method": computed.method,
