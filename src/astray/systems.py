@@ -38,7 +38,19 @@ from astray.ground_states import (
     atom_multiplicity,
     ground_state,
 )
-from astray.probes.thresholds import COMPRESSED_BELOW, STRETCHED_ABOVE
+
+# Regions of a curve, as fractions of the reference length r_ref (the reference r_e when the
+# reference curve has a minimum, else a nominal bond length). They live here, below the probes,
+# because the grids are built on them; the metrics read them through astray.probes.thresholds.
+
+#: compressed region: r < COMPRESSED_BELOW * r_ref. 0.85 r_e is where a typical covalent bond
+#: has climbed roughly half of D_e up the repulsive wall: beyond this the curve is governed by
+#: core repulsion, which is exactly what training sets near equilibrium do not sample.
+COMPRESSED_BELOW: float = 0.85
+#: stretched region: r > STRETCHED_ABOVE * r_ref. Past ~1.6 r_e a covalent bond has lost most of
+#: its binding and the curve is in the bond-breaking / dissociation regime (static correlation).
+#: The bonding region is COMPRESSED_BELOW * r_ref <= r <= STRETCHED_ABOVE * r_ref (inclusive).
+STRETCHED_ABOVE: float = 1.6
 
 #: Points in each region of a default grid: compressed, bonding, stretched.
 GRID_POINTS = (10, 16, 14)
@@ -129,7 +141,7 @@ class Diatomic:
         return f"{self.symbols[0]}-{self.symbols[1]},charge={self.charge},mult={self.multiplicity}"
 
     def default_grid(self) -> np.ndarray:
-        """Bond lengths in angstrom in the metrics' regions (:mod:`astray.probes.thresholds`):
+        """Bond lengths in angstrom in the metrics' regions (COMPRESSED_BELOW, STRETCHED_ABOVE):
         compressed (r_min to COMPRESSED_BELOW = 0.85 r_nominal), bonding (to STRETCHED_ABOVE =
         1.6 r_nominal, densest) and stretched (geometric spacing to r_max)."""
         n_compressed, n_bonding, n_stretched = GRID_POINTS

@@ -3,7 +3,8 @@
 The numbers that live here:
 
 * *regions of a curve* (compressed, bonding, stretched), shared by the grids
-  (:mod:`astray.systems`), the metrics and the plot windows (:mod:`astray.report.figures`);
+  (:mod:`astray.systems`, where they are defined, a layer below), the metrics and the plot
+  windows (:mod:`astray.report.figures`);
 * *measurement tolerances*, used by :mod:`astray.probes.metrics` to decide what counts as a
   minimum, a sign flip or a rise (they keep float noise from being read as physics);
 * *verdict thresholds*, used by :mod:`astray.probes.verdict` to turn metrics into named failures;
@@ -15,17 +16,14 @@ Units are in the names: ``_EV`` eV, ``_ANGSTROM`` angstrom, ``_EV_ANGSTROM`` eV/
 
 # --------------------------------------------------------------------------------------------
 # Regions of the curve, as fractions of the reference length r_ref (the reference r_e when the
-# reference curve has a minimum, else a nominal bond length given by the caller).
+# reference curve has a minimum, else a nominal bond length given by the caller). Defined in
+# astray.systems, a layer below the probes, because the grids are built on them (their reasons
+# are written there); named here too so that every threshold of the probes is read from here.
 # --------------------------------------------------------------------------------------------
 
-#: compressed region: r < COMPRESSED_BELOW * r_ref. 0.85 r_e is where a typical covalent bond
-#: has climbed roughly half of D_e up the repulsive wall: beyond this the curve is governed by
-#: core repulsion, which is exactly what training sets near equilibrium do not sample.
-COMPRESSED_BELOW: float = 0.85
-#: stretched region: r > STRETCHED_ABOVE * r_ref. Past ~1.6 r_e a covalent bond has lost most of
-#: its binding and the curve is in the bond-breaking / dissociation regime (static correlation).
-#: The bonding region is COMPRESSED_BELOW * r_ref <= r <= STRETCHED_ABOVE * r_ref (inclusive).
-STRETCHED_ABOVE: float = 1.6
+#: compressed region: r < COMPRESSED_BELOW * r_ref (0.85); stretched region: r >
+#: STRETCHED_ABOVE * r_ref (1.6); the bonding region between them, inclusive.
+from astray.systems import COMPRESSED_BELOW, STRETCHED_ABOVE  # noqa: F401 (re-exported)
 
 #: Smallest well depth (eV, 11.5 kcal/mol) that scales a full-curve plot panel (figures only; no
 #: metric uses it). A reference without a chemical well (He2: 0.9 meV; repulsive curves: none)

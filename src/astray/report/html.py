@@ -4,8 +4,8 @@ against its own training level of theory, a glossary of the failure names with t
 and the provenance (versions, weights hashes, reference methods); it opens offline.
 
 Energies in the tables are in kcal/mol with eV beside them (eV is the unit of the figures and of
-``curves.json``). The glossary is read from the verdict's own documentation and thresholds, so it
-cannot drift from what the verdict does.
+``curves.json``). The glossary is written from the failure rules the verdict loops over
+(:mod:`astray.probes.rules`) and their thresholds, so it cannot drift from what the verdict does.
 
 Every value that comes from a result (a file, in ``astray report``) is written through
 :func:`escape`, numbers included (:func:`_cell` writes a string where a number belongs as
@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import base64
 import html
-import importlib
 import json
 import numbers
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from astray.jsonio import write_text_atomic
-from astray.probes.results import Failure
+from astray.probes import thresholds
+from astray.probes.rules import RULES, FailureRule
 from astray.report.columns import METRIC_COLUMNS
 from astray.units import EV_KCAL_MOL
 
@@ -160,27 +161,24 @@ def curve_gaps(records: list[dict]) -> list[str]:
     return sentences
 
 
-def failure_glossary() -> dict[str, str]:
-    """Each failure name with its definition, read from :mod:`astray.probes.verdict`, every
-    threshold constant of :mod:`astray.probes.thresholds` followed by its value."""
-    verdict = importlib.import_module("astray.probes.verdict")
-    thresholds = importlib.import_module("astray.probes.thresholds")
-    entries = {match[1]: " ".join(match[2].split()).replace("``", "")
-               for match in re.finditer(r"^``([a-z-]+)``\n((?:    .*\n?)+)", verdict.__doc__,
-                                        re.MULTILINE)}
+def failure_glossary(rules: Sequence[FailureRule] = RULES) -> dict[str, str]:
+    """Each failure name with its definition, written from its rule's description
+    (:mod:`astray.probes.rules`), every threshold constant of :mod:`astray.probes.thresholds`
+    followed by its value; in the rules' order."""
 
     def value(match: re.Match) -> str:
         name = match[0]
         number = getattr(thresholds, name, None)
-        if not isinstance(number, (int, float)):
+        if isinstance(number, bool) or not isinstance(number, (int, float)):
             return name
         if name.endswith("_EV"):
             return f"{name} ({number:g} eV, {number * EV_KCAL_MOL:.3g} kcal/mol)"
         unit = " Å" if name.endswith("_ANGSTROM") else ""
         return f"{name} ({number:g}{unit})"
 
-    return {failure.value: re.sub(r"\b[A-Z][A-Z0-9_]{3,}\b", value, entries.get(failure.value, ""))
-            for failure in Failure}
+    return {rule.failure.value: re.sub(r"\b[A-Z][A-Z0-9_]{3,}\b", value,
+                                       " ".join(rule.description.split()).replace("``", ""))
+            for rule in rules}
 
 
 def _glossary_html() -> str:

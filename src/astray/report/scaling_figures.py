@@ -87,14 +87,17 @@ class SizeStyle:
     linestyle: str | tuple
 
 
-def variant_key(run: RunResult) -> tuple[str, bool]:
-    """(training subset, prior) of a run: the data variant and physics prior it was trained with."""
-    return run.subset, bool(run.prior)
+def variant_key(run: RunResult) -> tuple[str, bool, str]:
+    """(training subset, prior, baseline) of a run: the data variant, physics prior and
+    physical baseline it was trained with ("" for no baseline, so variants sort)."""
+    return run.subset, bool(run.prior), run.baseline or ""
 
 
-def variant_label(variant: tuple[str, bool]) -> str:
-    subset, prior = variant
-    return f"trained on {subset}, prior {'on' if prior else 'off'}"
+def variant_label(variant: tuple) -> str:
+    subset, prior, *rest = variant
+    baseline = rest[0] if rest else ""
+    return (f"trained on {subset}, prior {'on' if prior else 'off'}"
+            + (f", baseline {baseline}" if baseline else ""))
 
 
 def size_key(run: RunResult) -> tuple[str, int, int]:
@@ -173,14 +176,15 @@ def in_distribution(train_subset: str, test_subset: str) -> bool:
     return test_subset == train_subset or test_subset in SUBSET_PARTS.get(train_subset, ())
 
 
-def _law_of(summary: SweepSummary, target: str, variant: tuple[str, bool],
+def _law_of(summary: SweepSummary, target: str, variant: tuple,
             size: tuple) -> Law | None:
-    subset, prior = variant
+    subset, prior, baseline = variant
     model, hidden, interactions = size
     return next((law for law in summary.laws if law.target == target
-                 and (law.group["subset"], bool(law.group["prior"]), law.group["model"],
+                 and (law.group["subset"], bool(law.group["prior"]),
+                      law.group.get("baseline") or "", law.group["model"],
                       law.group["hidden"], law.group["interactions"])
-                 == (subset, prior, model, hidden, interactions)), None)
+                 == (subset, prior, baseline, model, hidden, interactions)), None)
 
 
 def law_label(law: Law) -> str | None:
@@ -200,7 +204,7 @@ def law_label(law: Law) -> str | None:
 
 
 def _learning_panel(ax: Axes, summary: SweepSummary, runs: list[RunResult], target: str,
-                    variant: tuple[str, bool], styles: dict) -> None:
+                    variant: tuple, styles: dict) -> None:
     missing = 0
     for size, style in styles.items():
         members = [run for run in runs if size_key(run) == size]

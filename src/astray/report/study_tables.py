@@ -49,8 +49,10 @@ TRAIN_OPTIONS = {"dataset": "--dataset", "subset": "--subset", "model": "--model
                  "plateau_patience": "--plateau-patience",
                  "convergence_tolerance": "--convergence-tolerance",
                  "max_epochs": "--max-epochs", "budget_minutes": "--budget-minutes",
-                 "force_weight": "--force-weight", "test_subsets": "--test-subset"}
-PLACEMENT_FIELDS = ("device", "threads")
+                 "force_weight": "--force-weight", "test_subsets": "--test-subset",
+                 "baseline": "--baseline"}
+#: Options of astray train that place the work without changing its numbers.
+PLACEMENT_FIELDS = ("device", "threads", "baseline_workers")
 
 
 def run_configuration(run: RunResult) -> dict:
@@ -143,7 +145,8 @@ def _size_text(group: dict) -> str:
 
 
 def _variant_text(group: dict) -> str:
-    return f"trained on {group.get('subset')}, prior {'on' if group.get('prior') else 'off'}"
+    return (f"trained on {group.get('subset')}, prior {'on' if group.get('prior') else 'off'}"
+            + (f", baseline {group['baseline']}" if group.get("baseline") else ""))
 
 
 def laws_table(summary: SweepSummary) -> str:

@@ -36,6 +36,12 @@ def scale_command(
                                              "nested split from --split-seed)."),
     model: list[str] = typer.Option(["schnet"], "--model", help="schnet or painn (repeat)."),
     prior: str = typer.Option("off", "--prior", help="off, on, or off,on (the physics prior)."),
+    baseline: str | None = typer.Option(None, "--baseline", help="Physical baselines to learn "
+                                           "the difference to (Delta-learning), comma-separated "
+                                           "potential specs, none for no baseline: none,xtb. "
+                                           "Runs with --prior on and a baseline are left out "
+                                           "(the prior would count the baseline's nuclear "
+                                           "repulsion and atomic limit twice)."),
     # 500, not the study's 1,000: with 1,000 + 1,000 the shipped default set's 2,055 stable
     # structures leave 55 for training; with 500 + 500 they leave 1,055 (all: 2,203), so the
     # default --n-train up to 800 runs on the default data set
@@ -85,11 +91,17 @@ def scale_command(
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Train SchNet/PaiNN over a grid of data variants, training sizes, widths, depths, priors,
-    seeds and data seeds (the study's recipe), score each on in- and out-of-distribution test
+    baselines, seeds and data seeds (the study's recipe), score each on in- and out-of-distribution test
     sets, probe each on H2, H2+ and H2++, and fit scaling laws. Resumable: rerun to finish."""
     from astray.cluster import SlurmOptions
     from astray.errors import SweepError
-    from astray.scaling.grid import SweepGrid, parse_data_seeds, parse_ints, parse_priors
+    from astray.scaling.grid import (
+        SweepGrid,
+        parse_baselines,
+        parse_data_seeds,
+        parse_ints,
+        parse_priors,
+    )
     from astray.train.trainer import TrainConfig
 
     for option, value in (("--workers", workers), ("--runs-per-gpu", runs_per_gpu),
@@ -110,7 +122,8 @@ def scale_command(
                      hidden=parse_ints(hidden, "--hidden"),
                      interactions=parse_ints(interactions, "--interactions"),
                      priors=parse_priors(prior), seeds=parse_ints(seeds, "--seeds"),
-                     data_seeds=parse_data_seeds(data_seeds), training=training)
+                     data_seeds=parse_data_seeds(data_seeds), training=training,
+                     baselines=parse_baselines(baseline))
     cluster = SlurmOptions(partition=slurm_partition, processes=runs_per_gpu if slurm_gpus else 1,
                            memory=slurm_memory, gpus=slurm_gpus, walltime=slurm_walltime,
                            max_jobs=max_jobs, account=slurm_account) if slurm else None
@@ -146,6 +159,8 @@ def sweep_and_report(grid, out: Path, *, report: bool = True, **execution) -> di
     stderr = Console(stderr=True)
     with Store() as store, _StatusDisplay(stderr, out) as display:
         try:
+            prepare_baselines(grid, workers=execution.get("workers"),
+                              scheduler=execution.get("scheduler"))
             outcome = run_sweep(grid, out, store=store, command=grid.command(out),
                                 on_status=display.update, **execution)
         except KeyboardInterrupt:
@@ -167,6 +182,25 @@ def sweep_and_report(grid, out: Path, *, report: bool = True, **execution) -> di
         print_notes(json.loads((out / "scaling.json").read_text()))
         stderr.print(f"report: {summary['report']}", highlight=False, soft_wrap=True)
     return summary
+
+
+def prepare_baselines(grid, *, workers: int | None = None, scheduler: str | None = None) -> None:
+    """The baseline energies of every (data set, baseline) of the grid, computed once on Dask
+    before any run starts (kept under $ASTRAY_HOME; a rerun reads them), after the grid is
+    checked (bad input is one line before any work)."""
+    from astray.data.baselines import baseline_energies
+    from astray.data.dataset import open_dataset
+    from astray.scaling.grid import validate
+
+    if all(b is None for b in grid.baselines):
+        return
+    validate(grid)
+    force_weight = grid.training.get("force_weight") or 0
+    for name in grid.datasets:
+        dataset = open_dataset(name)
+        for spec in (b for b in grid.baselines if b is not None):
+            baseline_energies(dataset, spec, workers=workers or 2, scheduler=scheduler,
+                              forces=force_weight > 0 and dataset.forces is not None)
 
 
 def _quiet_interrupted_workers() -> None:

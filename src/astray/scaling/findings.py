@@ -32,6 +32,10 @@ decides, None where it does not. Rules a referee would check:
 ``h2-dissociation-limit``
     Every run's two isolated H atoms sum to the exact value of its energy convention (0 for
     atomization energies) within the wrong-asymptote tolerance.
+``remedy-baseline``
+    With a physical baseline (Delta-learning), H2 passes at every N and size; per baseline: the
+    pass rate by N and size, the bonding-region MAE against the exact curve and the baseline's
+    own, H2++ against Coulomb's law, and what the laws say of the in-distribution and H2 errors.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from scipy import stats
 from astray.probes.thresholds import ASYMPTOTE_TOLERANCE_EV, COMPRESSED_BELOW, STRETCHED_ABOVE
 from astray.scaling.laws import Law
 from astray.scaling.records import Finding, RunResult
+from astray.scaling.remedy import remedy_finding
 from astray.scaling.targets import CONVENTIONS, H2_TARGETS, run_target, target_info
 from astray.systems import get_system
 
@@ -53,8 +58,8 @@ __all__ = ["STABLE_SUBSET", "compute_findings"]
 #: The data variant without distorted structures; every other subset has some.
 STABLE_SUBSET = "stable"
 #: Keys that make two runs a matched pair for finding b (everything but the training subset).
-PAIR_KEYS = ("dataset", "model", "hidden", "interactions", "prior", "n_train", "seed",
-             "data_seed")
+PAIR_KEYS = ("dataset", "model", "hidden", "interactions", "prior", "baseline", "n_train",
+             "seed", "data_seed")
 _VERDICT = {True: "holds", False: "does not hold", None: "is not resolved"}
 
 
@@ -102,7 +107,8 @@ def _sign(low: float | None, high: float | None) -> int | None:
 def _law_clause(law: Law) -> str:
     """What one size's law says: direction, form and the numbers."""
     name = f"{law.group.get('hidden')}×{law.group.get('interactions')}" + (
-        " prior" if law.group.get("prior") else "")
+        " prior" if law.group.get("prior") else "") + (
+        f" baseline {law.group['baseline']}" if law.group.get("baseline") else "")
     assessment = law.assessment
     if assessment is None or assessment.alpha is None:
         return f"{name}: not fitted ({law.reason or assessment.reason})"
@@ -408,10 +414,16 @@ def compute_findings(runs: Iterable[RunResult], laws: Sequence[Law]) -> list[Fin
             if members:
                 trends[target, subset] = _trend_finding(members, target, subset, done)
                 findings.append(trends[target, subset])
-    findings.append(_study_a(done, trends.get(("h2_mae_bonding", STABLE_SUBSET))))
-    findings.append(_study_b(done))
-    findings.append(_prior_h2pp(done))
+    # the study's findings are about models trained on the data alone (Delta-learning on a
+    # baseline is the remedy finding's)
+    plain = [run for run in done if not run.baseline]
+    findings.append(_study_a(plain, trends.get(("h2_mae_bonding", STABLE_SUBSET))))
+    findings.append(_study_b(plain))
+    findings.append(_prior_h2pp(plain))
     limit = _dissociation_limit(done)
     if limit is not None:
         findings.append(limit)
+    remedy = remedy_finding(done, laws)
+    if remedy is not None:
+        findings.append(remedy)
     return findings

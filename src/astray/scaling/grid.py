@@ -1,5 +1,11 @@
 """The grid of a scaling sweep: data set x subset x training size x architecture x width x depth
-x prior x seed x data seed, each point one training run with the study's recipe.
+x prior x baseline x seed x data seed, each point one training run with the study's recipe.
+
+The baseline axis (``--baseline none,xtb``, Delta-learning: :mod:`astray.data.baselines`)
+combines with every other axis except the physics prior: a run with the prior and a baseline
+would count the nuclear repulsion and the atomic limit twice
+(:data:`astray.train.config.PRIOR_WITH_BASELINE`), so those cells are left out, and the grid
+says so (``left_out`` in sweep.json); a grid of nothing but such cells is an error.
 
 The whole grid is checked before any work starts: every data set opens, every subset is big
 enough for its largest training size once its test and validation sets and the other subsets'
@@ -16,6 +22,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 from astray.errors import AstrayError, SweepError
 from astray.models import ARCHITECTURES
+from astray.train.config import PRIOR_WITH_BASELINE
 from astray.train.trainer import TrainConfig, recipe_deviations
 
 #: Probed by every run: H2 (the study's extrapolation test), H2+ and two bare protons.
@@ -45,10 +52,12 @@ class RunSpec:
         """A readable, file-name-safe name, unique within a sweep."""
         c = self.config
         dataset = re.sub(r"[^A-Za-z0-9_.-]+", "_", c.dataset.rstrip("/").split("/")[-1])
-        # "-d<K>" only with a data seed: the ids of runs on the nested split stay as they were
+        # "-d<K>" only with a data seed, "-b<name>" only with a baseline: the ids of runs
+        # without them stay as they were
         return (f"{dataset}-{c.subset}-{c.model}-h{c.hidden}-i{c.interactions}"
                 f"-prior{int(c.prior)}-n{c.n_train}-s{c.seed}"
-                + ("" if c.data_seed is None else f"-d{c.data_seed}"))
+                + ("" if c.data_seed is None else f"-d{c.data_seed}")
+                + ("" if c.baseline is None else f"-b{baseline_label(c.baseline)}"))
 
     @property
     def cost(self) -> int:
@@ -67,9 +76,16 @@ class RunSpec:
         from astray.store import config_key
 
         c = self.config
-        return config_key({"training": c.identity(), "max_epochs": c.max_epochs,
-                           "budget_minutes": c.budget_minutes, "probe": self.probe_systems,
-                           "astray": __version__})
+        identity = {"training": c.identity(), "max_epochs": c.max_epochs,
+                    "budget_minutes": c.budget_minutes, "probe": self.probe_systems,
+                    "astray": __version__}
+        if c.baseline is not None:  # a new version of the baseline gives new numbers
+            from astray.data.baselines import check_baseline
+            from astray.data.dataset import open_dataset
+
+            identity["baseline_version"] = check_baseline(c.baseline,
+                                                          open_dataset(c.dataset)).version
+        return config_key(identity)
 
 
 @dataclass(frozen=True)
@@ -89,10 +105,12 @@ class SweepGrid:
     #: None: every run on the nested split of ``split_seed``; integers: one training and
     #: validation draw per data seed and N (TrainConfig.data_seed), the test set fixed.
     data_seeds: tuple[int | None, ...] = (None,)
+    #: None: no baseline; a potential spec: Delta-learning on it (TrainConfig.baseline).
+    baselines: tuple[str | None, ...] = (None,)
 
     def __post_init__(self):
         for axis in ("datasets", "subsets", "n_train", "models", "hidden", "interactions",
-                     "priors", "seeds", "data_seeds"):
+                     "priors", "seeds", "data_seeds", "baselines"):
             values = getattr(self, axis)
             if not values:
                 raise SweepError(f"the sweep grid is empty: no value for {axis.replace('_', '-')}")
@@ -111,7 +129,15 @@ class SweepGrid:
         extra = set(self.training) - set(PASS_THROUGH)
         if extra:
             raise SweepError(f"not a training option of a sweep: {sorted(extra)[0]}")
+        if all(self.priors) and not any(b is None for b in self.baselines):
+            raise SweepError(PRIOR_WITH_BASELINE)
         self._check_training()
+
+    def left_out(self) -> str | None:
+        """Why the grid's cells with the prior and a baseline are left out (None if none)."""
+        if any(self.priors) and any(b is not None for b in self.baselines):
+            return f"runs with the prior and a baseline are left out: {PRIOR_WITH_BASELINE}"
+        return None
 
     def _check_training(self) -> None:
         """One line for a pass-through value no run can use, before any work."""
@@ -134,14 +160,18 @@ class SweepGrid:
         """Every run of the grid, cheapest first (the sweep starts the costliest first),
         without checks against the data (see :func:`validate`)."""
         specs = []
-        for dataset, subset, model, hidden, interactions, prior, n_train, seed, data_seed in (
-                itertools.product(self.datasets, self.subsets, self.models, self.hidden,
-                                  self.interactions, self.priors, self.n_train, self.seeds,
-                                  self.data_seeds)):
+        for (dataset, subset, model, hidden, interactions, prior, baseline, n_train, seed,
+             data_seed) in itertools.product(self.datasets, self.subsets, self.models,
+                                             self.hidden, self.interactions, self.priors,
+                                             self.baselines, self.n_train, self.seeds,
+                                             self.data_seeds):
+            if prior and baseline is not None:
+                continue  # left_out() says why
             try:
                 config = TrainConfig(dataset=dataset, subset=subset, model=model, hidden=hidden,
                                      interactions=interactions, prior=prior, n_train=n_train,
-                                     seed=seed, data_seed=data_seed, **self.training)
+                                     seed=seed, data_seed=data_seed, baseline=baseline,
+                                     **self.training)
             except AstrayError as error:
                 raise SweepError(str(error)) from None
             specs.append(RunSpec(config))
@@ -161,6 +191,8 @@ class SweepGrid:
                                ("--interactions", self.interactions), ("--seeds", self.seeds)):
             words += [option, ",".join(str(v) for v in values)]
         words += ["--prior", ",".join("on" if p else "off" for p in self.priors)]
+        if self.baselines != (None,):
+            words += ["--baseline", ",".join("none" if b is None else b for b in self.baselines)]
         if self.data_seeds != (None,):
             words += ["--data-seeds", ",".join("none" if d is None else str(d)
                                                for d in self.data_seeds)]
@@ -175,8 +207,13 @@ class SweepGrid:
 
     def describe(self) -> dict:
         """The grid as JSON (``sweep.json``)."""
-        return {**asdict(self), "test_subsets": list(self.test_subsets()),
-                "recipe_deviations": self.recipe_deviations()}
+        described = {**asdict(self), "test_subsets": list(self.test_subsets()),
+                     "recipe_deviations": self.recipe_deviations()}
+        if self.baselines == (None,):  # the sweep.json of a grid without them, as before
+            del described["baselines"]
+        if self.left_out():
+            described["left_out"] = self.left_out()
+        return described
 
 
 def validate(grid: SweepGrid) -> list[RunSpec]:
@@ -233,6 +270,38 @@ def parse_data_seeds(text: str | None) -> tuple[int | None, ...]:
     except ValueError:
         raise SweepError(f"--data-seeds must be comma-separated whole numbers (or none), got "
                          f"{text!r}") from None
+
+
+def baseline_label(spec: str) -> str:
+    """A baseline's name in run ids and labels: ``xtb``; ``pyscf_hf_sto-3g``; a checkpoint by
+    its file's parent folder and a digest of the whole spec."""
+    import hashlib
+
+    if spec.startswith("checkpoint:"):
+        stem = spec.split(":", 1)[1].rstrip("/").split("/")
+        name = stem[-2] if len(stem) > 1 and stem[-1].endswith(".pt") else stem[-1]
+        spec = f"ckpt_{name}_{hashlib.sha256(spec.encode()).hexdigest()[:8]}"
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", spec).strip("_")[:48]
+
+
+def parse_baselines(text: str | None) -> tuple[str | None, ...]:
+    """``"none,xtb"`` as (None, "xtb"); commas inside braces or brackets (an ``ase:`` spec's
+    keyword arguments) do not split."""
+    if text is None:
+        return (None,)
+    words, depth, word = [], 0, ""
+    for char in text:
+        depth += {"{": 1, "[": 1, "}": -1, "]": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            words.append(word)
+            word = ""
+        else:
+            word += char
+    words.append(word)
+    values = tuple(None if w.strip().lower() in ("none", "off") else w.strip() for w in words)
+    if any(v == "" for v in values):
+        raise SweepError(f"--baseline has an empty entry: {text!r} (write none for no baseline)")
+    return values
 
 
 def parse_priors(text: str) -> tuple[bool, ...]:

@@ -9,11 +9,11 @@ Which runs are fitted, and why:
   :data:`astray.scaling.fits.MIN_N_LEVELS` training sizes; otherwise every run is fitted and
   :attr:`Law.fitted_unconverged` says so (the exponent then measures the training budget: a
   40-epoch sweep gave alpha 0.73 where the same grid at convergence gives 0.65);
-* a group is one dataset, training subset, architecture, width, depth and prior; its seeds and
-  data seeds are the replicates at each N.
+* a group is one dataset, training subset, architecture, width, depth, prior and baseline
+  (None: no baseline); its seeds and data seeds are the replicates at each N.
 
 The joint form L_inf + A N^-alpha + B P^-beta spans the sizes of one (dataset, subset, model,
-prior) and is fitted over the same runs as the per-size laws.
+prior, baseline) and is fitted over the same runs as the per-size laws.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from astray.scaling.targets import run_target, target_info
 __all__ = ["GROUP_KEYS", "Law", "fit_laws"]
 
 #: What makes a group of runs one learning curve (everything but N and the seeds).
-GROUP_KEYS = ("dataset", "subset", "model", "hidden", "interactions", "prior")
+GROUP_KEYS = ("dataset", "subset", "model", "hidden", "interactions", "prior", "baseline")
 #: Data and model size together (Hoffmann et al. 2022), over the sizes of one data variant.
 JOINT_FORM = "L_inf+A*N^-alpha+B*P^-beta"
 SHARED_DRAW_NOTE = (" The lack-of-fit test is not used: the seeds share one draw of the "

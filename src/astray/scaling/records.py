@@ -10,6 +10,9 @@ small) still enters the fits and findings; the report says which figures it had 
 Schemas: ``astray-run/2`` adds convergence (``converged``, ``convergence``), the data seed, the
 training set's pair-distance ranges and the energies in the model's own convention;
 ``astray-run/1`` files are read with those fields absent (None), never half-understood.
+``baseline`` (the spec of a Delta-model's physical baseline) and ``baseline_probe`` (the
+baseline's own probe, on the run's grid and references) were added to ``astray-run/2`` later:
+files without them read as no baseline (None, {}).
 """
 
 from __future__ import annotations
@@ -205,6 +208,8 @@ class RunResult:
     n_train: int
     seed: int
     data_seed: int | None = None
+    #: The physical baseline of a Delta-model (a potential spec), None without one.
+    baseline: str | None = None
     key: str | None = None
     schema: str = RUN_SCHEMA
     dataset: str | None = None
@@ -221,6 +226,8 @@ class RunResult:
     val_mae_kcal_mol: float | None = None
     test_mae_kcal_mol: dict[str, float | None] = field(default_factory=dict)
     probe: dict[str, RunProbe] = field(default_factory=dict)
+    #: The baseline alone, probed like the run (its own curve against the same references).
+    baseline_probe: dict[str, RunProbe] = field(default_factory=dict)
     pair_distances_angstrom: dict[str, tuple[float, float]] | None = None
     training: dict[str, Any] = field(default_factory=dict)
     checkpoint: str | None = None
@@ -241,9 +248,12 @@ class RunResult:
     def to_dict(self) -> dict[str, Any]:
         """The ``result.json`` object (strict JSON)."""
         record = {f.name: getattr(self, f.name) for f in fields(self)
-                  if f.name not in ("probe", "pair_distances_angstrom")}
+                  if f.name not in ("probe", "baseline_probe", "pair_distances_angstrom")}
         record["recipe_deviations"] = list(self.recipe_deviations)
         record["probe"] = {name: p.to_dict() for name, p in self.probe.items()}
+        if self.baseline is not None:  # "baseline" is always written (null: none)
+            record["baseline_probe"] = {name: p.to_dict()
+                                        for name, p in self.baseline_probe.items()}
         record["pair_distances_angstrom"] = (
             None if self.pair_distances_angstrom is None
             else {pair: list(span) for pair, span in self.pair_distances_angstrom.items()})
@@ -270,17 +280,20 @@ class RunResult:
         texts = {name: reader.get(name, "str") for name in (
             "key", "dataset", "level_of_theory", "stopped_by", "convergence",
             "energy_convention", "checkpoint", "device", "command", "astray_version", "created",
-            "error", "reused_from")}
+            "error", "reused_from", "baseline")}
         maes = reader.sub("test_mae_kcal_mol")
         test_mae = {} if maes is None else {name: maes.get(name, "number")
                                             for name in maes.record}
         probes = reader.get("probe", "dict", default={})
+        baseline_probes = reader.get("baseline_probe", "dict", default={})
         return cls(
             **identity, status=status, schema=schema, **numbers, **texts,
             converged=reader.get("converged", "bool"), test_mae_kcal_mol=test_mae,
             recipe_deviations=tuple(reader.get("recipe_deviations", "list", default=[])),
             probe={name: RunProbe.from_dict(value, where, f"probe.{name}.")
                    for name, value in probes.items()},
+            baseline_probe={name: RunProbe.from_dict(value, where, f"baseline_probe.{name}.")
+                            for name, value in baseline_probes.items()},
             pair_distances_angstrom=_pair_ranges(reader),
             training=reader.get("training", "dict", default={}))
 

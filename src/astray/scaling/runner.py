@@ -7,6 +7,12 @@ references and the data set's own level of theory. The references are computed o
 process that plans the sweep and handed to every run, so workers never compute or store a
 reference (they may run on machines that do not share ``$ASTRAY_HOME``).
 
+A Delta-model (a run with a baseline) is probed as baseline + correction (what
+``checkpoint:PATH`` evaluates), and the baseline alone is probed on the same grid and references
+(``baseline_probe``), so the findings can say whether the correction helped or hurt. Its
+baseline energies are read from ``$ASTRAY_HOME`` (``astray scale`` computes them on Dask before
+the runs start); a worker that finds none computes them itself, in its own process.
+
 ``result.json`` is written atomically, last: a run folder holds a result or does not, never
 half of one.
 """
@@ -51,13 +57,19 @@ def execute_run(spec: RunSpec, run_dir: str | Path, references: ProbeReferences,
     config = replace(spec.config, device=_worker_device(device))
     outcome = train(config, run_dir)
     potential = CheckpointPotential(str(run_dir / "best.pt"))
-    probes = {}
+    probes, baseline_probes = {}, {}
     for name in spec.probe_systems:
         record = probe_curve(potential, get_system(name), references.reference[name],
                              references.level_of_theory.get(name)).to_json()
         # the record of curves.json read back as the run's typed probe: one contract for both
         probes[name] = RunProbe.from_dict(record, str(run_dir / "result.json"),
                                           f"probe.{name}.")
+        if potential.baseline is not None:
+            record = probe_curve(potential.baseline, get_system(name),
+                                 references.reference[name],
+                                 references.level_of_theory.get(name)).to_json()
+            baseline_probes[name] = RunProbe.from_dict(record, str(run_dir / "result.json"),
+                                                       f"baseline_probe.{name}.")
     c = spec.config
     summary = outcome.summary()
     result = RunResult(
@@ -66,7 +78,8 @@ def execute_run(spec: RunSpec, run_dir: str | Path, references: ProbeReferences,
         level_of_theory=potential.metadata.get("level_of_theory"),
         subset=c.subset, model=c.model, hidden=c.hidden, interactions=c.interactions,
         prior=c.prior, n_train=outcome.n_train, n_params=outcome.n_params, seed=c.seed,
-        data_seed=c.data_seed, epochs=outcome.epochs, stopped_by=outcome.stopped_by,
+        data_seed=c.data_seed, baseline=c.baseline, baseline_probe=baseline_probes,
+        epochs=outcome.epochs, stopped_by=outcome.stopped_by,
         converged=outcome.converged, convergence=outcome.convergence,
         recipe_deviations=tuple(outcome.recipe_deviations),
         energy_convention=potential.energy_convention,
@@ -89,7 +102,7 @@ def failed_result(spec: RunSpec, error: str, *, command: str = "") -> dict:
         run_id=spec.run_id, status="failed", key=spec.key, error=error, dataset=c.dataset,
         subset=c.subset, model=c.model, hidden=c.hidden, interactions=c.interactions,
         prior=c.prior, n_train=c.n_train, seed=c.seed, data_seed=c.data_seed,
-        training={**asdict(c), "test_subsets": list(c.test_subsets)}, command=command,
+        baseline=c.baseline, training={**asdict(c), "test_subsets": list(c.test_subsets)}, command=command,
         astray_version=_version(), created=_now()).to_dict()
 
 

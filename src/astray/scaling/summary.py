@@ -102,7 +102,7 @@ _SWEEP_FIELDS = {"command": (str, "a string"), "commands": (list, "a list of com
                  "created": (str, "a string")}
 #: The grid's axes in sweep.json (lists) and its training options (an object).
 _GRID_AXES = ("datasets", "subsets", "n_train", "models", "hidden", "interactions", "priors",
-              "seeds", "data_seeds")
+              "seeds", "data_seeds", "baselines")
 
 
 def sweep_json_problem(record: Any) -> str | None:

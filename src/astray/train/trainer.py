@@ -10,6 +10,15 @@ Everything needed to continue is written to ``OUT/last.pt`` after every epoch (m
 scheduler, shuffling generator, history), so a killed run resumed with the same command gives
 the same model as an uninterrupted one. ``OUT/best.pt`` is the checkpoint of the best epoch.
 
+With a baseline (``baseline``, Delta-learning; :mod:`astray.data.baselines`) the model learns
+A_data - A_baseline, each side an atomization energy against its own isolated atoms
+(A_baseline(M) = E_baseline(M) - sum_a E_baseline(isolated neutral atom a in its ground state)),
+and forces F_data - F_baseline where it trains on forces. Structures where the baseline failed
+are left out of every part of the split (counted: ``baseline_excluded``). Every reported error
+is of baseline + model against the data's own atomization energies, not of the model against
+the residual. The checkpoint records the baseline (spec, version, isolated atoms), and
+``checkpoint:PATH`` evaluates baseline + model.
+
 Every run says whether it converged (:func:`judge_convergence`), from the validation losses of
 the history kept in ``last.pt``: a resumed run is judged on all its epochs.
 """
@@ -18,7 +27,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,9 +36,8 @@ from torch import nn
 
 from astray.data.coverage import pair_distance_ranges
 from astray.data.dataset import Dataset, open_dataset
-from astray.errors import CheckpointError, DatasetError, ModelError
+from astray.errors import CheckpointError, ModelError
 from astray.jsonio import atomic_file
-from astray.models import ARCHITECTURES
 from astray.train.batching import PackedGraphs, concatenated_ranges
 from astray.train.checkpoint import (
     count_parameters,
@@ -37,160 +45,19 @@ from astray.train.checkpoint import (
     read_checkpoint,
     save_checkpoint,
 )
+from astray.train.config import (  # noqa: F401  (astray.train.trainer API)
+    DEFAULT_CONVERGENCE_TOLERANCE,
+    LATER_FIELDS,
+    RESUMABLE_CHANGES,
+    SINGLE_THREAD_MAX_CHANNELS,
+    STUDY_RECIPE,
+    TrainConfig,
+    model_config,
+    recipe_deviations,
+)
 from astray.train.splits import plan_split, test_sets  # noqa: F401  (astray.train.trainer API)
 from astray.train.step import PaddedForward, training_step
-from astray.units import EV_KCAL_MOL, KCAL_MOL_EV
-
-#: Settings that may change when a run is resumed (they do not change what an epoch computes).
-RESUMABLE_CHANGES = ("max_epochs", "budget_minutes", "device", "threads")
-#: Up to this width one CPU thread trains faster than two: the operations are too small to
-#: share (benchmarks/train_throughput.py on the default set, 2-core machine: SchNet 64x3 trains
-#: at 6,685 molecules/s on 1 thread against 2,412 on 2; at 500x3, 2 threads win, 555 vs 398).
-SINGLE_THREAD_MAX_CHANNELS = 128
-#: The study's training recipe (PAPER.md) by TrainConfig field, with the option that changes it:
-#: a run that departs from it lists the departures (TrainConfig.recipe_deviations).
-STUDY_RECIPE = {
-    "learning_rate": ("--lr", 5e-4), "batch_size": ("--batch-size", 50),
-    "warmup_epochs": ("warm-up epochs", 10), "plateau_factor": ("plateau factor", 0.5),
-    "plateau_patience": ("--plateau-patience", 20), "early_stopping": ("--patience", 50),
-    "max_epochs": ("--max-epochs", 1000), "gradient_clip": ("gradient clip", 1000.0),
-    "target_unit_kcal_mol": ("target unit kcal/mol", 25.0), "force_weight": ("--force-weight", 0)}
-#: A run cut short (max-epochs, budget) counts as converged when its best validation loss fell by
-#: less than this fraction over its last ``plateau_patience`` epochs. Why 1%: what such a run
-#: could still gain is below the seed-to-seed scatter. Measured (``default``, stable, N = 200,
-#: 200 validation, SchNet 32x3, 600 epochs, seeds 0-2; none early-stopped): test MAE 12.6, 13.9,
-#: 11.7 kcal/mol (SD 9%); from the first epoch the 1% rule held (380, 463, 378) to epoch 600 the
-#: best validation MAE fell 5.5, 5.4, 6.6% more. A 2% rule left 10-16% (more than the scatter),
-#: a 0.5% rule 0.4-3.6% but held 40-140 epochs later.
-DEFAULT_CONVERGENCE_TOLERANCE = 0.01
-#: Fields added after runs were first saved, with their defaults: identity() leaves them out
-#: at these values, so the keys of earlier runs and their last.pt files stay valid.
-LATER_FIELDS = {"data_seed": None, "convergence_tolerance": DEFAULT_CONVERGENCE_TOLERANCE}
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """A training run: data, model, split and recipe (defaults: the study's)."""
-
-    dataset: str = "default"
-    subset: str = "stable"
-    model: str = "schnet"
-    hidden: int = 128
-    interactions: int = 3
-    cutoff: float = 5.0
-    prior: bool = False
-    n_train: int = 1000
-    n_val: int = 1000
-    n_test: int = 1000
-    split_seed: int = 21
-    seed: int = 0
-    #: None: the nested split of ``split_seed`` (``seed`` varies weights and shuffling only); an
-    #: integer: training and validation sets drawn per N with it, as the study did (splits.py).
-    data_seed: int | None = None
-    batch_size: int = 50
-    learning_rate: float = 5e-4
-    warmup_epochs: int = 10
-    plateau_factor: float = 0.5
-    plateau_patience: int = 20
-    early_stopping: int = 50
-    #: Converged if cut short while the best validation loss fell less than this (relative)
-    #: over the last ``plateau_patience`` epochs; why 1%: DEFAULT_CONVERGENCE_TOLERANCE.
-    convergence_tolerance: float = DEFAULT_CONVERGENCE_TOLERANCE
-    max_epochs: int = 1000
-    gradient_clip: float = 1000.0
-    target_unit_kcal_mol: float = 25.0
-    force_weight: float = 0.0
-    budget_minutes: float | None = None
-    device: str = "cpu"
-    threads: int | None = None
-    #: Other subsets whose fixed test sets (same seed and size as this run's) are held out of
-    #: the training and validation sets and scored at the end: out-of-distribution error.
-    test_subsets: tuple[str, ...] = ()
-
-    def __post_init__(self):
-        if self.model not in ARCHITECTURES:
-            raise ModelError(f"unknown model {self.model!r}; choose {' or '.join(ARCHITECTURES)}")
-        if min(self.hidden, self.interactions, self.batch_size, self.n_train,
-               1 if self.threads is None else self.threads) < 1:
-            raise ModelError("--hidden, --interactions, --batch-size, --n-train and --threads "
-                             "must be >= 1")
-        if not self.learning_rate > 0 or not math.isfinite(self.learning_rate):
-            raise ModelError(f"--lr must be a positive number, got {self.learning_rate}")
-        if not self.cutoff > 0 or not math.isfinite(self.cutoff):
-            raise ModelError(f"--cutoff must be a positive number of angstrom, got {self.cutoff}")
-        if not self.force_weight >= 0 or not math.isfinite(self.force_weight):
-            raise ModelError(f"--force-weight must be 0 or more, got {self.force_weight}")
-        self._check_recipe()
-        # an error, not a note: the user asked for a force term, and a model trained without
-        # it is another model (checked here, before any folder is locked or epoch run)
-        if self.force_weight > 0 and open_dataset(self.dataset).forces is None:
-            raise DatasetError(f"--force-weight {self.force_weight}: data set {self.dataset!r} "
-                               "has no forces; use --force-weight 0 or a data set with forces")
-        if self.device.startswith("cuda") and not torch.cuda.is_available():
-            raise ModelError("--device cuda: no CUDA device is available to torch here")
-
-    def _check_recipe(self) -> None:
-        """One-line errors, before any work, for limits and seeds no run can use."""
-        # --n-val >= 1: the validation set chooses the best model
-        for option, value, least in (
-                ("--n-val", self.n_val, 1), ("--max-epochs", self.max_epochs, 1),
-                ("--patience", self.early_stopping, 1),
-                ("--plateau-patience", self.plateau_patience, 1), ("--n-test", self.n_test, 0),
-                ("warm-up epochs", self.warmup_epochs, 0), ("--split-seed", self.split_seed, 0),
-                ("--seed", self.seed, 0), ("--data-seed", self.data_seed, 0)):
-            if value is not None and value < least:
-                raise ModelError(f"{option} must be >= {least}, got {value}")
-        if self.budget_minutes is not None and not 0 < self.budget_minutes < math.inf:
-            raise ModelError(f"--budget-minutes must be a positive number, got "
-                             f"{self.budget_minutes}")
-        if not 0 <= self.convergence_tolerance < math.inf:
-            raise ModelError(f"--convergence-tolerance must be 0 or more, got "
-                             f"{self.convergence_tolerance}")
-
-    def recipe_deviations(self) -> list[str]:
-        """Where this run departs from the study's training recipe (:func:`recipe_deviations`)."""
-        return recipe_deviations(asdict(self))
-
-    def cpu_threads(self) -> int:
-        """Intra-op CPU threads: ``threads`` if given, else 1 for narrow models and every
-        available core for wide ones (see SINGLE_THREAD_MAX_CHANNELS)."""
-        if self.threads is not None:
-            return self.threads
-        return 1 if self.hidden <= SINGLE_THREAD_MAX_CHANNELS else torch.get_num_threads()
-
-    @property
-    def energy_unit_ev(self) -> float:
-        """eV per model output unit (the study's 25 kcal/mol)."""
-        return self.target_unit_kcal_mol * KCAL_MOL_EV
-
-    def identity(self) -> dict:
-        """What determines the run's numbers (the key of a sweep's run; what must match for a
-        run to be resumed, less ``convergence_tolerance``, which judges epochs, not computes
-        them). LATER_FIELDS at their defaults are left out, so identities of earlier runs hold."""
-        return {k: v for k, v in asdict(self).items() if k not in RESUMABLE_CHANGES
-                and not (k in LATER_FIELDS and v == LATER_FIELDS[k])}
-
-
-def recipe_deviations(settings: dict) -> list[str]:
-    """Where ``settings`` (TrainConfig fields; those left out are the recipe's) depart from the
-    study's training recipe, one phrase each: ``["--patience 30 (the study: 50)"]``."""
-    return [f"{option} {settings[name]:g} (the study: {value:g})"
-            for name, (option, value) in STUDY_RECIPE.items()
-            if settings.get(name, value) != value]
-
-
-def model_config(config: TrainConfig) -> dict:
-    """The ``model.config`` of the architecture a training configuration asks for."""
-    if config.model == "schnet":
-        base = {"architecture": "schnet", "hidden_channels": config.hidden,
-                "num_filters": config.hidden, "num_interactions": config.interactions,
-                "num_gaussians": 50, "cutoff": config.cutoff, "readout": "add",
-                "energy_unit_ev": config.energy_unit_ev}
-    else:
-        base = {"architecture": "painn", "hidden_channels": config.hidden,
-                "num_interactions": config.interactions, "num_rbf": 20, "cutoff": config.cutoff,
-                "energy_unit_ev": config.energy_unit_ev}
-    return {"architecture": "prior", "base": base} if config.prior else base
+from astray.units import EV_KCAL_MOL
 
 
 @dataclass
@@ -217,6 +84,10 @@ class TrainResult:
     pair_distances_angstrom: dict[str, tuple[float, float]] = field(default_factory=dict)
     #: Departures from the study's training recipe (TrainConfig.recipe_deviations).
     recipe_deviations: list[str] = field(default_factory=list)
+    #: The baseline (spec, version, isolated atoms, failures) of a Delta-model; None without.
+    baseline: dict | None = None
+    #: Structures of the split left out because the baseline failed on them.
+    baseline_excluded: int = 0
 
     def summary(self) -> dict:
         """The JSON that ``astray train --json`` prints."""
@@ -230,25 +101,38 @@ class TrainResult:
                 "converged": self.converged, "convergence": self.convergence,
                 "pair_distances_angstrom": {pair: [float(low), float(high)] for pair, (low, high)
                                             in self.pair_distances_angstrom.items()},
-                "recipe_deviations": list(self.recipe_deviations)}
+                "recipe_deviations": list(self.recipe_deviations),
+                "baseline": None if self.baseline is None else {
+                    "spec": self.baseline["spec"], "version": self.baseline["version"],
+                    "excluded_structures": self.baseline_excluded}}
 
 
 class _Part:
-    """One part of the split, packed, with its targets in model units (and forces, optional)."""
+    """One part of the split, packed, with its targets in model units (and forces, optional):
+    the data's atomization energies, less the baseline's where there is one."""
 
     def __init__(self, dataset: Dataset, indices: np.ndarray, config: TrainConfig,
-                 with_forces: bool):
+                 with_forces: bool, baseline=None):
         self.graphs = PackedGraphs.from_arrays(dataset.numbers, dataset.positions,
                                                dataset.offsets, indices, config.cutoff,
                                                charges=dataset.charge).to(config.device)
         order = np.argsort(indices)
         self._sorted_index = torch.as_tensor(np.asarray(indices)[order], device=config.device)
-        targets = np.asarray(dataset.atomization_energy[np.asarray(indices)[order]]) / (
-            config.energy_unit_ev)
-        self._sorted_target = torch.as_tensor(targets, dtype=torch.float32, device=config.device)
+        sorted_indices = np.asarray(indices)[order]
+        data = np.asarray(dataset.atomization_energy[sorted_indices]) / config.energy_unit_ev
+        base = (np.zeros_like(data) if baseline is None else
+                baseline.atomization_energy[sorted_indices] / config.energy_unit_ev)
+        # float64 for the errors against the data; float32 residuals for the training steps
+        self._sorted_data = torch.as_tensor(data, dtype=torch.float64, device=config.device)
+        self._sorted_base = torch.as_tensor(base, dtype=torch.float64, device=config.device)
+        self._sorted_target = torch.as_tensor(data - base, dtype=torch.float32,
+                                              device=config.device)
         self._offsets = torch.as_tensor(np.array(dataset.offsets), device=config.device)
         self._forces = dataset.forces if with_forces else None
+        if with_forces and baseline is not None:
+            self._forces = np.asarray(dataset.forces) - baseline.forces
         self._force_scale = 1.0 / config.energy_unit_ev
+        self._has_baseline = baseline is not None
 
     def __len__(self) -> int:
         return len(self.graphs)
@@ -257,9 +141,20 @@ class _Part:
     def has_forces(self) -> bool:
         return self._forces is not None
 
+    @property
+    def has_baseline(self) -> bool:
+        return self._has_baseline
+
     def targets(self, index: torch.Tensor) -> torch.Tensor:
-        """Atomization energies (model units) of the data-set structures ``index``."""
+        """What the model learns (model units) for the data-set structures ``index``: their
+        atomization energies, less the baseline's where there is one."""
         return self._sorted_target[torch.searchsorted(self._sorted_index, index)]
+
+    def data_and_baseline(self, index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(the data's atomization energies, the baseline's; 0 without one), float64, model
+        units, of the structures ``index``."""
+        where = torch.searchsorted(self._sorted_index, index)
+        return self._sorted_data[where], self._sorted_base[where]
 
     def forces(self, index: torch.Tensor) -> torch.Tensor:
         """Forces (model units per angstrom) of the atoms of structures ``index``, in batch order."""
@@ -271,8 +166,10 @@ class _Part:
 
 def evaluate(model: nn.Module, part: _Part, batch_size: int = 500,
              forward: PaddedForward | None = None) -> tuple[float, float]:
-    """(MSE in model units squared, MAE in kcal/mol) of the energies of a part; ``forward``:
-    the model's evaluation on padded batches (the trainer's CUDA graphs), kept between calls."""
+    """(MSE in model units squared, MAE in kcal/mol) of the energies of a part: the prediction
+    baseline + model against the data's atomization energies (float64), not the model against
+    the residual; ``forward``: the model's evaluation on padded batches (the trainer's CUDA
+    graphs, which take the residual as target: the same error, in float32)."""
     model.eval()
     # Summed in float64 on the part's device and read once: a read per batch waits for the GPU.
     sums = torch.zeros(2, dtype=torch.float64, device=part.graphs.z.device)
@@ -280,8 +177,12 @@ def evaluate(model: nn.Module, part: _Part, batch_size: int = 500,
         for batch in part.graphs.batches(batch_size):
             targets = part.targets(batch.index)
             if forward is None:
-                error = model(batch.z, batch.pos, batch.batch, batch.charge,
-                              batch.edge_index) - targets
+                output = model(batch.z, batch.pos, batch.batch, batch.charge, batch.edge_index)
+                if part.has_baseline:
+                    data, base = part.data_and_baseline(batch.index)
+                    error = (base + output.double()) - data
+                else:  # as before baselines existed: the same numbers, bit for bit
+                    error = output - targets
                 sums += torch.stack([(error ** 2).sum(), error.abs().sum()]).double()
             else:
                 sums += forward(batch, targets, batch_size).double()
@@ -320,13 +221,15 @@ def judge_convergence(val_losses, stopped_by: str, config: TrainConfig) -> tuple
                    f"{fall:.1%} over the last {window} epochs ({tolerance})")
 
 
-def train(config: TrainConfig, out: str | Path, *, on_epoch=None) -> TrainResult:
+def train(config: TrainConfig, out: str | Path, *, on_epoch=None,
+          baseline_workers: int = 0) -> TrainResult:
     """Train (or resume) a model; writes ``out/last.pt`` every epoch and ``out/best.pt``.
 
     ``on_epoch(record)`` is called after each epoch with that epoch's history record. Before
     any work: a --device torch cannot use, --n-val 0 (the plateau, early stopping and the best
     model are all chosen on the validation set), an ``out`` that cannot be written and one that
     another run holds (a lock the kernel drops when that process ends) are one-line errors.
+    ``baseline_workers``: Dask workers for a baseline pass not yet kept (0: in this process).
     """
     from astray.paths import folder_lock, writable_folder
 
@@ -337,18 +240,31 @@ def train(config: TrainConfig, out: str | Path, *, on_epoch=None) -> TrainResult
     if device_type not in ("cpu", "cuda"):
         raise ModelError(f"--device {config.device!r}: use cpu, cuda or cuda:N")
     with folder_lock(writable_folder(out), "astray train"):
-        return _train_in(config, Path(out), on_epoch)
+        return _train_in(config, Path(out), on_epoch, baseline_workers)
 
 
-def _train_in(config: TrainConfig, out: Path, on_epoch) -> TrainResult:
+def _train_in(config: TrainConfig, out: Path, on_epoch, baseline_workers: int = 0
+              ) -> TrainResult:
     from astray.models import build_model
 
     dataset = open_dataset(config.dataset)
     split, tests = plan_split(dataset, config)
     with_forces = config.force_weight > 0 and dataset.forces is not None
-    parts = {name: _Part(dataset, getattr(split, name), config, with_forces)
+    baseline, excluded = None, 0
+    if config.baseline is not None:
+        from astray.data.baselines import baseline_energies
+
+        baseline = baseline_energies(dataset, config.baseline, forces=with_forces,
+                                     workers=baseline_workers)
+        # the same split as without a baseline, less the structures the baseline failed on
+        kept = {name: _computed(getattr(split, name), baseline)
+                for name in ("train", "val", "test")}
+        excluded = sum(len(getattr(split, name)) - len(kept[name]) for name in kept)
+        split = replace(split, **kept)
+        tests = {subset: _computed(indices, baseline) for subset, indices in tests.items()}
+    parts = {name: _Part(dataset, getattr(split, name), config, with_forces, baseline)
              for name in ("train", "val", "test")}
-    parts.update({f"test:{subset}": _Part(dataset, indices, config, False)
+    parts.update({f"test:{subset}": _Part(dataset, indices, config, False, baseline)
                   for subset, indices in tests.items() if subset != config.subset})
 
     torch.set_num_threads(config.cpu_threads())
@@ -374,6 +290,10 @@ def _train_in(config: TrainConfig, out: Path, on_epoch) -> TrainResult:
                 "split_seed": config.split_seed, "data_seed": config.data_seed,
                 "n_train": len(parts["train"]), "training": asdict(config),
                 "code_version": _version()}
+    if baseline is not None:  # checkpoint:PATH then evaluates baseline + model
+        metadata["baseline"] = {**baseline.record(), "excluded_structures": excluded}
+        metadata["model_target"] = ("atomization_energy - baseline atomization_energy "
+                                    "(each against its own isolated atoms)")
     coverage = pair_distance_ranges(dataset, split.train)
 
     started = time.perf_counter() - state["seconds"]
@@ -454,9 +374,18 @@ def _finish(out: Path, parts: dict, metadata: dict, state: dict, stopped_by: str
                          history=history, test_mae_by_subset=by_subset,
                          train_seconds=state["seconds"], converged=converged,
                          convergence=convergence, pair_distances_angstrom=coverage,
-                         recipe_deviations=config.recipe_deviations())
+                         recipe_deviations=config.recipe_deviations(),
+                         baseline=metadata.get("baseline"),
+                         baseline_excluded=(metadata.get("baseline") or {}).get(
+                             "excluded_structures", 0))
     save_checkpoint(out / "best.pt", best, **metadata, metrics=result.summary())
     return result
+
+
+def _computed(indices: np.ndarray, baseline) -> np.ndarray:
+    """``indices`` less the structures the baseline failed on."""
+    indices = np.asarray(indices)
+    return indices[~baseline.failed[indices]]
 
 
 def _save_state(path: Path, config, model, optimizer, plateau, shuffle, state) -> None:
