@@ -115,3 +115,44 @@ def test_report_renders_without_console_messages_and_shows_every_figure(chromium
     pixels = imread(shot)
     assert pixels.shape[:2] == (1800, 1440)
     assert np.mean(pixels[..., :3] < 0.5) > 0.01  # text and plotted lines, not a blank page
+
+
+#: Markup that runs code if a writer forgets to escape it: marks the page's <body>.
+PAYLOAD = ("<img src=x onerror=\"document.body.setAttribute('data-pwned','1')\">"
+           "<script>document.body.setAttribute('data-pwned','1')</script>")
+#: Fields whose value astray checks on reading (an injected one is refused, not drawn).
+CHECKED_FIELDS = {"schema", "status", "verdict", "failures", "spec", "energy_convention"}
+
+
+def _inject(value, key=None):
+    """Every string of a JSON value, at any depth, with PAYLOAD appended (checked fields and
+    dictionary keys as they are)."""
+    if isinstance(value, dict):
+        return {k: v if k in CHECKED_FIELDS else _inject(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_inject(v, key) for v in value]
+    return value + PAYLOAD if isinstance(value, str) else value
+
+
+def test_markup_in_every_field_of_every_file_is_text_in_the_browser(chromium, tmp_path):
+    """Every string of every result.json, sweep.json and probe/curves.json carries markup that
+    would mark the page if it ran; Chromium loads the report and nothing ran (issue 19)."""
+    from typer.testing import CliRunner
+
+    from astray.cli import app
+    from astray.report.study import write_report
+
+    sweep = write_synthetic_sweep(tmp_path / "sweep", seeds=(0,), n_train=(100, 300, 1000, 3000),
+                                  hidden=(16,), priors=(False,))
+    probe = CliRunner().invoke(app, ["curves", "-p", "exact", "-s", "H2", "-s", "H2++",
+                                     "--out", str(sweep / "probe")])
+    assert probe.exit_code == 0, probe.output
+    files = [*sweep.glob("runs/*/result.json"), sweep / "sweep.json", sweep / "probe" / "curves.json"]
+    for path in files:
+        path.write_text(json.dumps(_inject(json.loads(path.read_text()))))
+    page = write_report(sweep)
+    text = page.read_text(encoding="utf-8")
+    assert PAYLOAD not in text and html.escape(PAYLOAD, quote=True) in text
+    dom, console = _run_chromium(chromium, page, tmp_path / "profile", "--dump-dom")
+    assert not re.search(r"<body[^>]*data-pwned", dom)
+    assert console == []
