@@ -430,3 +430,12 @@ def test_a_killed_holder_s_lock_file_is_taken_over(tmp_path):
     with folder_lock(tmp_path, "the rerun"):
         pass
     assert not (tmp_path / LOCK_FILE).exists()
+
+
+def test_a_system_or_potential_asked_for_twice_is_one_row(capsys, monkeypatch):
+    """`-s H2 -s H2` (or H2 by name and by spec) and `-p exact -p exact` gave four rows."""
+    code, captured = run_main(capsys, monkeypatch, "curves", "-p", "exact", "-p", "exact",
+                              "-s", "H2", "-s", "H-H,charge=0,mult=1", "--json")
+    assert code in (0, None)
+    curves = json.loads(captured.out)["curves"]
+    assert [(c["potential"], c["system"]) for c in curves] == [("exact", "H2")]

@@ -277,11 +277,19 @@ def curves(
     out = writable_folder(out) if out is not None else None  # before any potential is loaded
     _quiet_libraries()
     if suite is None:
-        systems = [get_system(name) for name in (system or DEFAULT_SUITE)]
+        # a system asked for twice (by name or by spec) is probed once: one row each
+        systems = list({s.spec: s for s in (get_system(name) for name in
+                                             (system or DEFAULT_SUITE))}.values())
     elif not whole_table:
         systems = suite_systems(suite, [])
-    loaded = [load_potential(name, **options)
-              for name, options in potential_requests(potential, python, weights)]
+    requests = list({repr(request): request for request in
+                     potential_requests(potential, python, weights)}.values())
+    loaded = [load_potential(name, **options) for name, options in requests]
+    names = [p.name for p in loaded]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise AstrayError(f"two potentials are named {twice[0]!r}: results are looked up by "
+                          "name, so give each its own")
     if whole_table:
         systems = suite_systems(suite, loaded, elements)
     with _progress() as progress, Store() as store:
