@@ -80,3 +80,17 @@ def test_long_computations_are_heard_from_python_unless_configured(setup, handle
     assert done.returncode == 0, done.stderr
     assert int(done.stdout) == handlers
     assert ("astray: computing something slow" in done.stderr) is heard
+
+
+def test_a_probe_says_what_it_does_at_its_first_and_last_step_and_between(monkeypatch):
+    from astray import progress
+
+    lines, clock = [], [0.0]
+    monkeypatch.setattr(progress.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(progress, "progress_log",
+                        lambda: type("Log", (), {"info": lambda self, *a: lines.append(a)})())
+    report = progress.probe_progress(every_s=20.0)
+    for step, seconds in enumerate((0, 5, 10, 25, 30, 60)):
+        clock[0] = seconds
+        report(step, 5, f"step {step}")
+    assert [line[1] for line in lines] == [0, 3, 5]  # first, 20 s later, last

@@ -12,7 +12,7 @@ from astray.errors import PotentialError, SystemSpecError
 from astray.potentials import Potential, load_potential
 from astray.probes.probe_result import ProbeResult
 from astray.probes.suite import Progress, probe_suite, suite_systems
-from astray.progress import progress_log
+from astray.progress import probe_progress, progress_log
 from astray.store import Store
 from astray.systems import DEFAULT_SUITE, SUITES, get_system
 
@@ -75,6 +75,7 @@ def probe(potentials: Any, systems: Sequence[str] | str | None = None, *,
         4
     """
     progress_log()  # a notebook hears of long computations (astray.progress)
+    on_progress = on_progress or probe_progress()
     wanted = potentials if isinstance(potentials, (list, tuple)) else [potentials]
     calculators = [p for p in wanted if not isinstance(p, (str, Potential))]
     if (name is not None or charge_aware or spin_aware) and len(calculators) != 1:

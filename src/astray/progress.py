@@ -12,8 +12,13 @@ user's own takes precedence. Silence it with
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 
 LOGGER_NAME = "astray.progress"
+#: Seconds between two progress lines of a probe: a line at least this often while steps end,
+#: and never a line per curve of an 89-molecule suite.
+PROBE_LINE_EVERY_S = 20.0
 
 
 def progress_log() -> logging.Logger:
@@ -28,3 +33,18 @@ def progress_log() -> logging.Logger:
     log.setLevel(logging.INFO)
     log.propagate = False  # a root handler added later would print every line twice
     return log
+
+
+def probe_progress(every_s: float = PROBE_LINE_EVERY_S) -> Callable[[int, int, str], None]:
+    """An ``on_progress(done, total, what)`` for :func:`astray.probe` that says what it is
+    doing on :func:`progress_log` when a step starts and ``every_s`` seconds have passed since
+    the last line (the first step and the last always)."""
+    last = [-float("inf")]
+
+    def report(done: int, total: int, what: str) -> None:
+        now = time.monotonic()
+        if done in (0, total) or now - last[0] >= every_s:
+            last[0] = now
+            progress_log().info("probe: %d of %d steps done; now %s", done, total, what)
+
+    return report
