@@ -347,11 +347,11 @@ def h2_plus_result(tmp_path_factory):
 def test_the_terminal_table_fits_80_columns_with_every_failure_name_whole(h2_plus_result):
     from rich.console import Console
 
-    from astray.cli import _summary_table
     from astray.probes.results import Failure
+    from astray.report.terminal import curves_summary
 
     console = Console(width=80, record=True)
-    console.print(_summary_table(h2_plus_result))
+    console.print(curves_summary(h2_plus_result))
     lines = console.export_text().splitlines()
     assert max(len(line) for line in lines) <= 80
     words = {word for line in lines for word in line.split()}
