@@ -94,3 +94,25 @@ def test_a_probe_says_what_it_does_at_its_first_and_last_step_and_between(monkey
         clock[0] = seconds
         report(step, 5, f"step {step}")
     assert [line[1] for line in lines] == [0, 3, 5]  # first, 20 s later, last
+
+
+def test_a_slow_calculator_says_where_it_is(monkeypatch, caplog):
+    """A calculator of 10 s a structure (7 min a curve) was silent for minutes: the loop over
+    structures says how far it is at least every PROBE_LINE_EVERY_S (the clock is faked)."""
+    import logging
+
+    from astray.potentials import base
+
+    clock = [0.0]
+
+    def slow_morse(r):
+        clock[0] += 10.0  # ten seconds a structure
+        return morse_h2(r)
+
+    monkeypatch.setattr(base.time, "monotonic", lambda: clock[0])
+    calculator = NaNBelowHalfAngstrom()
+    monkeypatch.setattr(calculator, "energy", slow_morse)
+    with caplog.at_level(logging.INFO, logger="astray.progress"):
+        astray.probe(calculator, systems=["H2"], name="slow")
+    lines = [r.getMessage() for r in caplog.records if "structures evaluated" in r.getMessage()]
+    assert len(lines) >= 15 and lines[0].startswith("slow: 2 of 42 structures evaluated")
