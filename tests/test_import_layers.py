@@ -57,9 +57,6 @@ LAYERS: tuple[frozenset[str], ...] = tuple(frozenset(layer) for layer in (
 #: Today's upward imports, (importer, imported module): each one is a debt with its issue.
 #: Issue 21 item 1 ("one direction of imports") owns all of them unless said otherwise.
 KNOWN_UPWARD: dict[tuple[str, str], str] = {
-    # ---- paths (bottom) -> data: the shipped-data folder is defined by the data package; its
-    # ---- root should move down into paths (data <-> store <-> paths circle, issue 21)
-    ("astray.paths", "astray.data.dataset"): "shipped_root lives in data/dataset (issue 21)",
     # ---- level_of_theory -> reference: the table of known functionals and basis-name check
     # ---- live in reference/scf and pyscf_tools; they move down into level_of_theory (issue 21)
     ("astray.level_of_theory", "astray.reference.scf"):

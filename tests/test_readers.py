@@ -10,11 +10,10 @@ from ase import Atoms
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.db import connect
 
-from astray.data.dataset import KINDS
+from astray.data.dataset import KINDS, check_dataset_name
 from astray.data.readers import guess_format, import_dataset, read
 from astray.data.readers.common import SkippedStructuresWarning, concatenate, parse_atom_energies
 from astray.errors import DatasetError
-from astray.paths import check_dataset_name
 from astray.units import HARTREE_EV, KCAL_MOL_EV
 from toy_dataset import ATOM_ENERGIES_EV, bond_energy_and_forces, toy_atoms, write_toy_extxyz
 

@@ -16,17 +16,15 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
-import re
 import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from astray.errors import AstrayError, DatasetError
+from astray.errors import AstrayError
 
 #: A data-set name: one folder name, no path separators, no leading dot (so no ``..``).
-DATASET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 #: The lock file inside a folder held by :func:`folder_lock`.
 LOCK_FILE = ".astray.lock"
 #: The longest name of one file or folder (bytes) on Linux's file systems (ext4, xfs, btrfs,
@@ -109,19 +107,6 @@ def _prepare(folder: Path, option: str, wanted: Path, create: bool) -> None:
     except OSError as error:
         raise OutputPathError(f"{option} {_shown(wanted)}: cannot write in {_shown(existing)} "
                               f"({error.strerror or error})") from None
-
-
-def check_dataset_name(name: str) -> str:
-    """``name`` if it can name a data set: letters, digits, '.', '_' and '-', not starting with
-    a dot (so it stays one folder under ``$ASTRAY_HOME``), and not a shipped data set's name."""
-    from astray.data.dataset import shipped_root
-
-    if not DATASET_NAME.fullmatch(name):
-        raise DatasetError(f"data set name {name!r}: use letters, digits, '.', '_' and '-', "
-                           "starting with a letter or digit")
-    if (shipped_root() / name).exists():
-        raise DatasetError(f"{name!r} is a data set shipped with astray; choose another name")
-    return name
 
 
 @contextmanager

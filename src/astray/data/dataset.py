@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from importlib import resources
@@ -308,6 +309,21 @@ def validate(block: Structures) -> None:
     if len(bad):
         raise DatasetError(f"{len(bad)} structures have NaN or infinite energies "
                            f"(first: structure {bad[0]}, origin {block.origin[bad[0]]!r})")
+
+
+#: What a data set's name may be: one folder name under ``$ASTRAY_HOME/datasets``.
+DATASET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def check_dataset_name(name: str) -> str:
+    """``name`` if it can name a data set: letters, digits, '.', '_' and '-', not starting with
+    a dot (so it stays one folder under ``$ASTRAY_HOME``), and not a shipped data set's name."""
+    if not DATASET_NAME.fullmatch(name):
+        raise DatasetError(f"data set name {name!r}: use letters, digits, '.', '_' and '-', "
+                           "starting with a letter or digit")
+    if (shipped_root() / name).exists():
+        raise DatasetError(f"{name!r} is a data set shipped with astray; choose another name")
+    return name
 
 
 def shipped_root() -> Path:

@@ -177,9 +177,10 @@ def build_dataset(config: BuildConfig, *, name: str, out: Path | None = None, wo
     Every input is checked before any work: the name (one folder, as ``data import`` wants),
     the method, the workers, that ``out`` can be written, the elements (by enumerating).
     """
+    from astray.data.dataset import check_dataset_name
     from astray.data.enumerate import candidate_molecules
     from astray.data.single_points import data_level_of_theory, isolated_atom_energies
-    from astray.paths import check_dataset_name, writable_folder
+    from astray.paths import writable_folder
 
     check_dataset_name(name)
     level = data_level_of_theory(config.method)

@@ -21,14 +21,13 @@ import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from astray.data.dataset import Dataset, DatasetWriter, Structures, home_root
+from astray.data.dataset import Dataset, DatasetWriter, Structures, check_dataset_name, home_root
 from astray.data.readers.ani_hdf5 import read_ani_hdf5
 from astray.data.readers.ase_db import URL_SCHEMES, read_ase_db
 from astray.data.readers.common import parse_atom_energies
 from astray.data.readers.extxyz import read_extxyz
 from astray.data.readers.paper_npy import read_paper_npy
 from astray.errors import DatasetError
-from astray.paths import check_dataset_name
 
 READERS = {"paper-npy": read_paper_npy, "extxyz": read_extxyz, "ase-db": read_ase_db,
            "ani-hdf5": read_ani_hdf5}
