@@ -57,12 +57,6 @@ LAYERS: tuple[frozenset[str], ...] = tuple(frozenset(layer) for layer in (
 #: Today's upward imports, (importer, imported module): each one is a debt with its issue.
 #: Issue 21 item 1 ("one direction of imports") owns all of them unless said otherwise.
 KNOWN_UPWARD: dict[tuple[str, str], str] = {
-    # ---- level_of_theory -> reference: the table of known functionals and basis-name check
-    # ---- live in reference/scf and pyscf_tools; they move down into level_of_theory (issue 21)
-    ("astray.level_of_theory", "astray.reference.scf"):
-        "check_functional: the functional table belongs with level_of_theory (issue 21)",
-    ("astray.level_of_theory", "astray.reference.pyscf_tools"):
-        "check_basis_name: the basis check belongs with level_of_theory (issue 21)",
     # ---- potentials -> train: the checkpoint potential reads a checkpoint with the trainer's
     # ---- reader; train/checkpoint imports only the bottom layer and models (pure torch), so
     # ---- the reader moves down (models/ or potentials/checkpoint) (issue 21)

@@ -24,6 +24,7 @@ Examples:
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 
 from astray.errors import ReferenceUnavailableError
@@ -192,15 +193,11 @@ def _cbs(family: str, pair: str, text: str) -> LevelOfTheory:
 
 
 def _dft(functional: str, basis: str, text: str) -> LevelOfTheory:
-    from astray.reference.scf import check_functional
-
     return LevelOfTheory("dft", basis=_known_basis(basis, text),
                          functional=check_functional(functional))
 
 
 def _is_functional(name: str) -> bool:
-    from astray.reference.scf import check_functional
-
     try:
         check_functional(name)
     except ReferenceUnavailableError:
@@ -209,9 +206,47 @@ def _is_functional(name: str) -> bool:
 
 
 def _known_basis(basis: str, text: str) -> str:
-    from astray.reference.pyscf_tools import check_basis_name
-
     return check_basis_name(basis, text)
 
 
-__all__ = ["LevelOfTheory", "NAMED_FAMILIES", "ONE_BASIS_FAMILIES", "SEMI_EMPIRICAL"]
+def check_functional(xc: str) -> str:
+    """The functional name as PySCF takes it; raises :class:`ReferenceUnavailableError` when
+    PySCF's libxc does not know it."""
+    from pyscf.dft import libxc
+
+    name = xc.strip().lower()
+    try:
+        libxc.parse_xc(name)
+    except (KeyError, ValueError, NotImplementedError):
+        alternative = name.replace("-", "_")
+        try:
+            libxc.parse_xc(alternative)
+        except (KeyError, ValueError, NotImplementedError):
+            raise ReferenceUnavailableError(
+                f"unknown density functional {xc!r} (PySCF/libxc names, e.g. pbe, b3lyp, "
+                "wb97m-v)") from None
+        name = alternative
+    return name
+
+
+def check_basis_name(basis: str, method: str) -> str:
+    """``basis`` when PySCF knows it (checked on H, C and Li: one of them has every basis);
+    raises :class:`ReferenceUnavailableError` naming ``method`` otherwise."""
+    from pyscf import gto
+    from pyscf.lib.exceptions import BasisNotFoundError
+
+    if not basis:
+        raise ReferenceUnavailableError(f"method {method!r} names no basis set")
+    for element in ("H", "C", "Li"):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                if gto.basis.load(basis, element):
+                    return basis
+        except (BasisNotFoundError, KeyError, RuntimeError, OSError):
+            continue
+    raise ReferenceUnavailableError(f"unknown basis set {basis!r} in method {method!r}")
+
+
+__all__ = ["LevelOfTheory", "NAMED_FAMILIES", "ONE_BASIS_FAMILIES", "SEMI_EMPIRICAL",
+           "check_basis_name", "check_functional"]

@@ -49,25 +49,6 @@ def n_electrons(symbols: Sequence[str], charge: int) -> int:
     return sum(atomic_numbers[s] for s in symbols) - int(charge)
 
 
-def check_basis_name(basis: str, method: str) -> str:
-    """``basis`` when PySCF knows it (checked on H, C and Li: one of them has every basis);
-    raises :class:`ReferenceUnavailableError` naming ``method`` otherwise."""
-    from pyscf import gto
-    from pyscf.lib.exceptions import BasisNotFoundError
-
-    if not basis:
-        raise ReferenceUnavailableError(f"method {method!r} names no basis set")
-    for element in ("H", "C", "Li"):
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                if gto.basis.load(basis, element):
-                    return basis
-        except (BasisNotFoundError, KeyError, RuntimeError, OSError):
-            continue
-    raise ReferenceUnavailableError(f"unknown basis set {basis!r} in method {method!r}")
-
-
 def molecule(symbols: Sequence[str], positions_bohr, charge: int, multiplicity: int,
              basis, *, symmetry: bool = False):
     """A PySCF ``Mole`` (positions in bohr); raises :class:`ReferenceUnavailableError` when the
@@ -176,6 +157,6 @@ def walk_along_bond(r_bohr: np.ndarray, solve: Callable[[float, Solution | None]
     return solutions
 
 
-__all__ = ["CONVERGENCE", "atom", "cbs_correlation", "check_basis_name", "diatomic",
+__all__ = ["CONVERGENCE", "atom", "cbs_correlation", "diatomic",
            "molecule", "n_electrons", "one_electron_hf", "pyscf_version",
            "small_matrix_threads", "walk_along_bond"]

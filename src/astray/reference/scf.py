@@ -23,7 +23,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from astray.errors import ReferenceUnavailableError
 from astray.level_of_theory import LevelOfTheory
 from astray.reference.family import ReferenceFamily
 from astray.reference.pyscf_tools import (
@@ -33,26 +32,6 @@ from astray.reference.pyscf_tools import (
     small_matrix_threads,
     walk_along_bond,
 )
-
-
-def check_functional(xc: str) -> str:
-    """The functional name as PySCF takes it; raises :class:`ReferenceUnavailableError` when
-    PySCF's libxc does not know it."""
-    from pyscf.dft import libxc
-
-    name = xc.strip().lower()
-    try:
-        libxc.parse_xc(name)
-    except (KeyError, ValueError, NotImplementedError):
-        alternative = name.replace("-", "_")
-        try:
-            libxc.parse_xc(alternative)
-        except (KeyError, ValueError, NotImplementedError):
-            raise ReferenceUnavailableError(
-                f"unknown density functional {xc!r} (PySCF/libxc names, e.g. pbe, b3lyp, "
-                "wb97m-v)") from None
-        name = alternative
-    return name
 
 
 def _scf_object(mol, xc: str | None, restricted: bool):
@@ -251,5 +230,5 @@ DFT = ReferenceFamily(
                             "reference"))
 
 
-__all__ = ["DFT", "HF", "broken_symmetry_guess", "check_functional", "scf_atom", "scf_curve",
+__all__ = ["DFT", "HF", "broken_symmetry_guess", "scf_atom", "scf_curve",
            "scf_gradient", "scf_solution"]
