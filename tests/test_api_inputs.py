@@ -101,7 +101,7 @@ def test_a_slow_calculator_says_where_it_is(monkeypatch, caplog):
     structures says how far it is at least every PROBE_LINE_EVERY_S (the clock is faked)."""
     import logging
 
-    from astray.potentials import base
+    from astray import progress
 
     clock = [0.0]
 
@@ -109,7 +109,7 @@ def test_a_slow_calculator_says_where_it_is(monkeypatch, caplog):
         clock[0] += 10.0  # ten seconds a structure
         return morse_h2(r)
 
-    monkeypatch.setattr(base.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(progress.time, "monotonic", lambda: clock[0])
     calculator = NaNBelowHalfAngstrom()
     monkeypatch.setattr(calculator, "energy", slow_morse)
     with caplog.at_level(logging.INFO, logger="astray.progress"):

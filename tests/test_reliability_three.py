@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -291,10 +290,18 @@ def test_a_deleted_result_of_a_run_the_grid_lists_is_reported(tmp_path, capsys, 
 
 @pytest.fixture
 def progress_lines(monkeypatch):
-    """The astray.progress lines, as the console script prints them."""
+    """The scale CLI module, its heartbeat giving one more line as it stops (the line its
+    thread gives every HEARTBEAT_S): the tests read the lines without waiting for a clock."""
     from astray.scaling import cli as scale_cli
 
-    monkeypatch.setattr(scale_cli, "HEARTBEAT_S", 0.05)
+    close = scale_cli.Heartbeat.close
+
+    def beat_then_close(self):
+        if self.enabled and not self._stop.is_set():
+            self.beat()
+        close(self)
+
+    monkeypatch.setattr(scale_cli.Heartbeat, "close", beat_then_close)
     return scale_cli
 
 
@@ -309,12 +316,13 @@ def test_scale_says_what_it_does_at_least_every_heartbeat(progress_lines, capsys
     log = logging.getLogger("astray.progress")
     log.addHandler(handler)
     log.setLevel(logging.INFO)
-    try:
+    try:  # each beat called as the heartbeat's thread calls it, without waiting for a clock
         with progress_lines._StatusDisplay(Console(stderr=True, force_terminal=False),
                                            "S") as display:
-            time.sleep(0.2)
+            assert display.heartbeat.enabled  # off a terminal the thread beats
+            display.heartbeat.beat()
             display.update(SweepStatus(total=12, done=3, failed=1, running=2))
-            time.sleep(0.2)
+            display.heartbeat.beat()
     finally:
         log.removeHandler(handler)
     lines = [r.getMessage() for r in records]
@@ -330,7 +338,6 @@ def test_reference_says_which_system_and_point_and_is_interruptible(progress_lin
     def slow_reference(system, grid, method, *, store, on_progress):
         calls.append(system.name)
         on_progress(8, 40)
-        time.sleep(0.3)
         raise KeyboardInterrupt
 
     monkeypatch.setattr("astray.reference.reference_curve", slow_reference)

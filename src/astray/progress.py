@@ -35,16 +35,31 @@ def progress_log() -> logging.Logger:
     return log
 
 
+class Throttle:
+    """Says when a progress line is due: at most one every ``every_s`` seconds (monotonic
+    clock), so a long loop speaks regularly and a fast one does not flood the log."""
+
+    def __init__(self, every_s: float = PROBE_LINE_EVERY_S):
+        self.every_s = every_s
+        self.last = -float("inf")
+
+    def due(self, *, always: bool = False) -> bool:
+        """True (and the clock restarts) when ``every_s`` have passed or ``always``."""
+        now = time.monotonic()
+        if always or now - self.last >= self.every_s:
+            self.last = now
+            return True
+        return False
+
+
 def probe_progress(every_s: float = PROBE_LINE_EVERY_S) -> Callable[[int, int, str], None]:
     """An ``on_progress(done, total, what)`` for :func:`astray.probe` that says what it is
     doing on :func:`progress_log` when a step starts and ``every_s`` seconds have passed since
     the last line (the first step and the last always)."""
-    last = [-float("inf")]
+    throttle = Throttle(every_s)
 
     def report(done: int, total: int, what: str) -> None:
-        now = time.monotonic()
-        if done in (0, total) or now - last[0] >= every_s:
-            last[0] = now
+        if throttle.due(always=done in (0, total)):
             progress_log().info("probe: %d of %d steps done; now %s", done, total, what)
 
     return report

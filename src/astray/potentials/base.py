@@ -19,7 +19,6 @@ that structure rather than raising, so a curve keeps every point it could comput
 from __future__ import annotations
 
 import logging
-import time
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -29,7 +28,7 @@ import numpy as np
 from ase import Atoms
 
 from astray.errors import AstrayError
-from astray.progress import LOGGER_NAME, PROBE_LINE_EVERY_S
+from astray.progress import LOGGER_NAME, Throttle
 
 #: The zeros of a potential's energies (:attr:`Potential.energy_convention`).
 ENERGY_CONVENTIONS: tuple[str, ...] = ("total", "atomization")
@@ -164,10 +163,10 @@ class PerStructurePotential(Potential):
         forces = [np.full((len(atoms), 3), np.nan) for atoms in structures]
         # a slow calculator (10 s a structure: 7 min a curve) says where it is at least every
         # PROBE_LINE_EVERY_S on the astray.progress logger, instead of minutes of silence
-        last_line = time.monotonic()
+        throttle = Throttle()
+        throttle.due(always=True)  # the clock starts with the loop; no line before it
         for index, atoms in enumerate(structures):
-            if time.monotonic() - last_line >= PROBE_LINE_EVERY_S:
-                last_line = time.monotonic()
+            if throttle.due():
                 logging.getLogger(LOGGER_NAME).info("%s: %d of %d structures evaluated",
                                                     self.name, index, len(structures))
             try:

@@ -243,13 +243,17 @@ class Heartbeat:
             self._thread.join()
 
     def _beat(self) -> None:
-        log = logging.getLogger("astray.progress")
         while not self._stop.wait(self.every):
-            try:
-                what = self.describe()
-            except Exception as error:  # a heartbeat never stops the work it reports on
-                what = f"working ({type(error).__name__})"
-            log.info("%s (%s elapsed)", what, elapsed_text(time.monotonic() - self.start))
+            self.beat()
+
+    def beat(self) -> None:
+        """One line: what is being done, and for how long."""
+        try:
+            what = self.describe()
+        except Exception as error:  # a heartbeat never stops the work it reports on
+            what = f"working ({type(error).__name__})"
+        logging.getLogger("astray.progress").info(
+            "%s (%s elapsed)", what, elapsed_text(time.monotonic() - self.start))
 
 
 def elapsed_text(seconds: float) -> str:

@@ -48,7 +48,7 @@ from scipy import stats
 
 from astray.probes.thresholds import ASYMPTOTE_TOLERANCE_EV, COMPRESSED_BELOW, STRETCHED_ABOVE
 from astray.scaling.laws import Law
-from astray.scaling.records import Finding, RunResult
+from astray.scaling.records import Finding, RunResult, probed
 from astray.scaling.remedy import remedy_finding
 from astray.scaling.targets import CONVENTIONS, H2_TARGETS, run_target, target_info
 from astray.systems import get_system
@@ -73,10 +73,6 @@ def _span(values: Iterable) -> str:
 
 def _g(value: float) -> str:
     return f"{value:.3g}"
-
-
-def _probed(runs: Iterable[RunResult], system: str) -> list[RunResult]:
-    return [run for run in runs if run.probe_of(system) is not None]
 
 
 def _common_failures(runs: Sequence[RunResult], system: str, top: int = 3) -> str:
@@ -168,9 +164,9 @@ def _trend_finding(laws: Sequence[Law], target: str, subset: str,
         caveats.append("runs without a value (not fitted): " + ", ".join(
             f"{reason} ({count})" for reason, count in missing.most_common()))
     if target.startswith("h2"):
-        probed = [r for r in _probed(runs, "H2") if r.subset == subset]
+        h2 = [r for r in probed(runs, "H2") if r.subset == subset]
         caveats.append(f"a separate question: H2 passes its check in "
-                       f"{sum(r.probe['H2'].passed for r in probed)} of {len(probed)} runs")
+                       f"{sum(r.probe['H2'].passed for r in h2)} of {len(h2)} runs")
     numbers = {"target": target, "unit": info.unit, "convention": info.convention,
                "subset": subset, "sizes": len(laws), "directions": dict(directions),
                "laws": [law.summary() for law in laws]}
@@ -231,8 +227,8 @@ def _coverage_clause(runs: Sequence[RunResult]) -> tuple[str | None, dict]:
 
 
 def _study_a(runs: Sequence[RunResult], trend: Finding | None) -> Finding:
-    stable = [r for r in _probed(runs, "H2") if r.subset == STABLE_SUBSET]
-    others = [r for r in _probed(runs, "H2") if r.subset != STABLE_SUBSET]
+    stable = [r for r in probed(runs, "H2") if r.subset == STABLE_SUBSET]
+    others = [r for r in probed(runs, "H2") if r.subset != STABLE_SUBSET]
     passing = [r for r in stable if r.probe["H2"].passed]
     construction, coverage = _coverage_clause(stable)
     numbers = {"runs": len(stable), "passing": len(passing),
@@ -299,12 +295,12 @@ def _difference_text(name: str, result: dict, unit: str) -> str:
 
 
 def _study_b(runs: Sequence[RunResult]) -> Finding:
-    probed = _probed(runs, "H2")
-    stable = {_pair_key(r): r for r in probed if r.subset == STABLE_SUBSET}
-    subsets = sorted({r.subset for r in probed} - {STABLE_SUBSET})
+    h2 = probed(runs, "H2")
+    stable = {_pair_key(r): r for r in h2 if r.subset == STABLE_SUBSET}
+    subsets = sorted({r.subset for r in h2} - {STABLE_SUBSET})
     comparisons, clauses, signs = {}, [], []
     for subset in subsets:
-        other = {_pair_key(r): r for r in probed if r.subset == subset}
+        other = {_pair_key(r): r for r in h2 if r.subset == subset}
         matched = sorted(set(stable) & set(other), key=repr)
         if not matched:
             continue
@@ -353,9 +349,9 @@ PRIOR_CONSTRUCTION = ("the physics prior gives a structure without electrons exa
 
 
 def _prior_h2pp(runs: Sequence[RunResult]) -> Finding:
-    probed = _probed(runs, "H2++")
-    with_prior = [r for r in probed if r.prior]
-    without = [r for r in probed if not r.prior]
+    h2pp = probed(runs, "H2++")
+    with_prior = [r for r in h2pp if r.prior]
+    without = [r for r in h2pp if not r.prior]
     passing = sum(r.probe["H2++"].passed for r in with_prior)
     passing_without = sum(r.probe["H2++"].passed for r in without)
     numbers = {"runs": len(with_prior), "passing": passing,
@@ -377,7 +373,7 @@ def _prior_h2pp(runs: Sequence[RunResult]) -> Finding:
 
 
 def _dissociation_limit(runs: Sequence[RunResult]) -> Finding | None:
-    errors = [(r, r.probe["H2"].metrics.dissociation_limit_error_ev) for r in _probed(runs, "H2")
+    errors = [(r, r.probe["H2"].metrics.dissociation_limit_error_ev) for r in probed(runs, "H2")
               if r.probe["H2"].metrics is not None
               and r.probe["H2"].metrics.dissociation_limit_error_ev is not None]
     if not errors:

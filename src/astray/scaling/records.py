@@ -18,7 +18,7 @@ files without them read as no baseline (None, {}).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -343,3 +343,8 @@ class Finding:
                    numbers=reader.get("numbers", "dict", default={}),
                    by_construction=reader.get("by_construction", "str"),
                    caveats=tuple(reader.get("caveats", "list", default=[])))
+
+
+def probed(runs: Iterable[RunResult], system: str) -> list[RunResult]:
+    """The runs among ``runs`` with a probe of ``system``."""
+    return [run for run in runs if run.probe_of(system) is not None]

@@ -12,21 +12,16 @@ does the correction help or hurt the baseline's own curve?
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from astray.probes.metrics import region_masks
 from astray.scaling.laws import Law
-from astray.scaling.records import Finding, RunResult
+from astray.scaling.records import Finding, RunResult, probed
 from astray.scaling.targets import run_target
 
 __all__ = ["remedy_finding"]
-
-
-def probed(runs: Iterable[RunResult], system: str) -> list[RunResult]:
-    """The runs with a probe of ``system``."""
-    return [run for run in runs if run.probe_of(system) is not None]
 
 
 def _g(value: float) -> str:
