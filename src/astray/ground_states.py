@@ -13,7 +13,8 @@ Three tables:
   Lombardi & Davis 2002 (Chem. Rev. 102, 2431) for transition-metal dimers, later papers named
   in the entry.
 * :data:`HETERONUCLEAR`: the common heteronuclear ground states (hydrides, oxides, halides of
-  the first rows), Huber & Herzberg 1979.
+  the first rows, and the other pairs with measured constants in
+  ``reference/constants.csv``), Huber & Herzberg 1979.
 
 A pair in no table gets :data:`RULE`: the lowest multiplicity the ground-state fragments can
 couple to, 2|S_A - S_B| + 1 (for X2 always a singlet), and the entry says ``status="rule"`` so a
@@ -21,8 +22,8 @@ report can say that the spin was not measured. The rule is right for most closed
 singly-bonded pairs and wrong for some (SO and S2 are triplets: they are in the tables).
 
 A few dimers have a ground state that does not correlate with two ground-state atoms (Sc2 and
-Y2 5Sigma_u- come from s1d2 + s2d1 atoms, Pd2 3Sigma_u+ from 4d10 + 4d9 5s, MgO 1Sigma+ from
-Mg 1S + O 1D): their entries give
+Y2 5Sigma_u- come from s1d2 + s2d1 atoms, Pd2 3Sigma_u+ from 4d10 + 4d9 5s, MgO and BeO 1Sigma+
+from M 1S + O 1D): their entries give
 the fragment multiplicities the state dissociates to (:attr:`DimerState.fragment_multiplicities`),
 so a spin-conserving curve has a spin-conserving limit.
 """
@@ -207,6 +208,17 @@ HETERONUCLEAR: dict[frozenset[str], DimerState] = {frozenset(state.symbols): sta
     _hetero("MgO", "Mg", "O", 1, "1Sigma+", (1, 1),
             "dissociates to Mg (1S) + O (1D): no singlet from ground-state O (3P)"),
     _hetero("AlF", "Al", "F", 1, "1Sigma+"),
+    _hetero("BeO", "Be", "O", 1, "1Sigma+", (1, 1),
+            "dissociates to Be (1S) + O (1D), as MgO: no singlet from ground-state O (3P)"),
+    # pairs whose measured constants astray has (reference/constants.csv), WebBook pages
+    _hetero("AlCl", "Al", "Cl", 1, "1Sigma+"), _hetero("AlBr", "Al", "Br", 1, "1Sigma+"),
+    _hetero("GaCl", "Ga", "Cl", 1, "1Sigma+"), _hetero("CsH", "Cs", "H", 1, "1Sigma+"),
+    _hetero("NaK", "Na", "K", 1, "1Sigma+"), _hetero("KBr", "K", "Br", 1, "1Sigma+"),
+    _hetero("KI", "K", "I", 1, "1Sigma+"), _hetero("RbBr", "Rb", "Br", 1, "1Sigma+"),
+    _hetero("CsI", "Cs", "I", 1, "1Sigma+"),
+    _hetero("BiI", "Bi", "I", 3, "0+ (3Sigma- parent)",
+            note="Hund's case (c): X 0+ is the Omega = 0 component of a 3Sigma- (as BiF); "
+                 "the Omega = 1 component lies about 6190 cm-1 above (Huber & Herzberg)"),
 )}
 
 

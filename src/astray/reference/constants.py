@@ -3,23 +3,27 @@ curve, but r_e, omega_e and D_e to compare a model's curve with, each with its s
 
 Data
 ----
-Huber & Herzberg, *Constants of Diatomic Molecules* (1979), as printed in the NIST Chemistry
-WebBook ("Constants of diatomic molecules", https://webbook.nist.gov, Mask=1000 pages):
-r_e (angstrom), omega_e and omega_e x_e (cm-1) of the ground state; D_0 (eV) from the same
-compilation's D_0^0 where given. Where a row was read from a stored WebBook page in writing
-this table, ``checked_at`` names the page; the other rows are Huber & Herzberg's values as
-transcribed (``checked_at`` None): check them against the WebBook before relying on their
-last digit. None is "not in the table", never a guess.
+The table is ``constants.csv`` beside this module (its header says what each column holds):
+r_e (angstrom), omega_e and omega_e x_e (cm-1) and D_0 (eV) of the measured ground state, mostly
+from Huber & Herzberg, *Constants of Diatomic Molecules* (1979), as printed in the NIST
+Chemistry WebBook ("Constants of diatomic molecules", Mask=1000 pages); transition-metal dimers
+from the later measurements named in the row (Morse's review, Chem. Rev. 86, 1049 (1986), the
+predissociation thresholds of V2 and Ni2, photoionization thresholds of Cr2 and Mo2). Where a
+row was read from a stored page in writing the table,
+``checked_at`` names the page and ``checked_fields`` what it shows; the other rows are the
+source's values as transcribed: check them before relying on their last digit. An empty cell
+is "not in the source", never a guess. The multiplicity of each entry is its ground state's in
+:data:`astray.ground_states.HETERONUCLEAR` / :data:`~astray.ground_states.HOMONUCLEAR`.
 
 Derived D_e
 -----------
-Huber & Herzberg give D_0 (from the lowest level). D_e = D_0 + G(0), with the zero-point
-energy of the Dunham-type term values G(v) = omega_e (v + 1/2) - omega_e x_e (v + 1/2)^2:
+D_e = D_0 + G(0), with the zero-point energy of the Dunham-type term values
+G(v) = omega_e (v + 1/2) - omega_e x_e (v + 1/2)^2:
 
     G(0) = omega_e / 2 - omega_e x_e / 4          (cm-1; Y_00 and omega_e y_e neglected)
 
-converted with :data:`astray.units.EV_INVERSE_CM`. ``d_e_derived`` says so on each entry;
-the neglected terms are below 1 cm-1 (1e-4 eV) for every molecule here.
+converted with :data:`astray.units.EV_INVERSE_CM`; only where D_0, omega_e and omega_e x_e are
+all measured (``d_e_derived``). The neglected terms are below 1 cm-1 (1e-4 eV) here.
 
 Examples:
     >>> c = measured_constants("N2")
@@ -31,13 +35,19 @@ Examples:
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
+from importlib.resources import files
 
 from astray.errors import SystemSpecError
+from astray.ground_states import ground_state
 from astray.units import EV_INVERSE_CM
 
 HUBER_HERZBERG = ("K. P. Huber and G. Herzberg, Constants of Diatomic Molecules (1979), "
                   "via the NIST Chemistry WebBook")
+#: What a row's ``checked_fields`` may name: the columns a stored page can confirm.
+CHECKABLE = ("r_e", "omega_e", "omega_e_x_e", "d_0")
+_DATA_FILE = "constants.csv"
 
 
 @dataclass(frozen=True)
@@ -48,7 +58,7 @@ class MeasuredConstants:
         system: the formula (``N2``, ``HCl``), elements in the catalogue's order.
         symbols: the two elements.
         charge: the molecule's charge (0 for every entry here).
-        multiplicity: 2S+1 of the state (from its term symbol).
+        multiplicity: 2S+1 of the state (its ground state in :mod:`astray.ground_states`).
         state: the term symbol (``X 1Sigma_g+``).
         r_e_angstrom: equilibrium bond length (angstrom).
         omega_e_cm1: harmonic wavenumber (cm-1).
@@ -56,8 +66,9 @@ class MeasuredConstants:
         d_0_ev: dissociation energy from the lowest level (eV).
         d_e_ev: well depth (eV): D_0 + G(0) where ``d_e_derived``.
         d_e_derived: whether D_e was derived here from D_0 (module docstring).
-        source: where the numbers come from.
+        source: where the numbers come from, and whether a stored page was read.
         checked_at: the stored page the row was read from, or None.
+        checked_fields: the columns (:data:`CHECKABLE`) that page shows.
     """
 
     system: str
@@ -73,6 +84,7 @@ class MeasuredConstants:
     d_e_derived: bool
     source: str
     checked_at: str | None = None
+    checked_fields: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         """The JSON record of ``astray constants --json``."""
@@ -86,50 +98,52 @@ def zero_point_energy_ev(omega_e_cm1: float, omega_e_x_e_cm1: float) -> float:
     return (omega_e_cm1 / 2.0 - omega_e_x_e_cm1 / 4.0) / EV_INVERSE_CM
 
 
-_WEBBOOK = "https://webbook.nist.gov/cgi/cbook.cgi?"
-# system, (A, B), multiplicity, state, r_e (A), omega_e, omega_e x_e (cm-1), D_0 (eV),
-# page the row was read from (None: transcribed from Huber & Herzberg, see the docstring)
-_TABLE = (
-    ("H2", ("H", "H"), 1, "X 1Sigma_g+", 0.74144, 4401.21, 121.33, 4.4781, None),
-    ("Li2", ("Li", "Li"), 1, "X 1Sigma_g+", 2.6729, 351.43, 2.610, 1.046, None),
-    ("N2", ("N", "N"), 1, "X 1Sigma_g+", 1.09768, 2358.57, 14.324, 9.759, None),
-    ("O2", ("O", "O"), 3, "X 3Sigma_g-", 1.20752, 1580.19, 11.98, 5.1156, None),
-    ("F2", ("F", "F"), 1, "X 1Sigma_g+", 1.41193, 916.64, 11.236, 1.602, None),
-    ("Na2", ("Na", "Na"), 1, "X 1Sigma_g+", None, 159.1245, 0.72547, None,
-     "https://webbook.nist.gov/cgi/inchi?ID=C25681792&Mask=1000"),
-    ("Cl2", ("Cl", "Cl"), 1, "X 1Sigma_g+", 1.9879, 559.72, 2.675, 2.4794, None),
-    ("LiH", ("Li", "H"), 1, "X 1Sigma+", 1.5949, 1405.65, 23.20, 2.429, None),
-    ("HF", ("H", "F"), 1, "X 1Sigma+", 0.916808, 4138.32, 89.88, 5.869, None),
-    ("HCl", ("H", "Cl"), 1, "X 1Sigma+", 1.27455, 2990.946, 52.8186, 4.4336, None),
-    ("OH", ("O", "H"), 2, "X 2Pi_i", 0.96966, 3737.76, 84.881, 4.392, None),
-    ("CO", ("C", "O"), 1, "X 1Sigma+", 1.128323, 2169.81358, 13.28831, 11.092, None),
-    ("NO", ("N", "O"), 2, "X 2Pi_r", 1.15077, 1904.20, 14.075, 6.4968, None),
-    ("PN", ("P", "N"), 1, "X 1Sigma+", 1.490866, 1337.24, 6.983, None,
-     _WEBBOOK + "ID=C17739478&Units=CAL&Mask=1000"),
-    ("LiCl", ("Li", "Cl"), 1, "X 1Sigma+", 2.020673, 643.31, 4.501, None,
-     _WEBBOOK + "ID=C7447418&Units=SI&Mask=1000"),
-    ("GaCl", ("Ga", "Cl"), 1, "X 1Sigma+", 2.201690, 365.3, 1.2, None,
-     _WEBBOOK + "ID=C17108859&Units=CAL&Mask=1000"),
-    ("CsH", ("Cs", "H"), 1, "X 1Sigma+", 2.4938, 891.0, 12.93, None,
-     _WEBBOOK + "ID=C13772479&Mask=1000"),
-    ("BiI", ("Bi", "I"), 1, "X 0+", 2.800501, 163.88, 0.280, None,
-     _WEBBOOK + "Source=1968SIN445&Units=CAL&Mask=FFFF"),
-)
+def _number(cell: str) -> float | None:
+    return float(cell) if cell.strip() else None
 
 
-def _entry(row) -> MeasuredConstants:
-    name, symbols, multiplicity, state, r_e, omega, omega_x, d_0, page = row
-    derived = d_0 is not None and omega is not None and omega_x is not None
+def _source(row: dict, derived: bool) -> str:
+    """The row's source sentence: the compilation or paper, D_0's own source, the derivation
+    of D_e, and the stored page it was read from (or that none was)."""
+    parts = [HUBER_HERZBERG if row["source"] == "HH" else row["source"]]
+    if row["d_0"].strip() and row["d_0_source"]:
+        parts.append(f"D_0: {row['d_0_source']}")
+    if derived:
+        parts.append("D_e = D_0 + omega_e/2 - omega_e x_e/4")
+    parts.append(f"checked against {row['checked_at']} ({row['checked_fields']})"
+                 if row["checked_at"] else "transcribed, not checked against a stored page")
+    return "; ".join(parts)
+
+
+def _entry(row: dict) -> MeasuredConstants:
+    """One table row as an entry; its multiplicity is the tabulated ground state's."""
+    symbols = (row["a"], row["b"])
+    state = ground_state(*symbols)
+    if state is None or state.status == "rule":
+        raise ValueError(f"{row['system']}: constants for a pair with no tabulated ground state")
+    omega, omega_x, d_0 = (_number(row[k]) for k in ("omega_e", "omega_e_x_e", "d_0"))
+    derived = None not in (d_0, omega, omega_x)
     d_e = round(d_0 + zero_point_energy_ev(omega, omega_x), 5) if derived else None
-    source = HUBER_HERZBERG + ("; D_e = D_0 + omega_e/2 - omega_e x_e/4" if derived else "")
-    return MeasuredConstants(system=name, symbols=symbols, charge=0, multiplicity=multiplicity,
-                             state=state, r_e_angstrom=r_e, omega_e_cm1=omega,
-                             omega_e_x_e_cm1=omega_x, d_0_ev=d_0, d_e_ev=d_e,
-                             d_e_derived=derived, source=source, checked_at=page)
+    fields = tuple(row["checked_fields"].split())
+    if not set(fields) <= set(CHECKABLE) or bool(fields) != bool(row["checked_at"]):
+        raise ValueError(f"{row['system']}: checked_fields {fields} without a page, or unknown")
+    return MeasuredConstants(
+        system=row["system"], symbols=symbols, charge=0, multiplicity=state.multiplicity,
+        state=row["state"], r_e_angstrom=_number(row["r_e"]), omega_e_cm1=omega,
+        omega_e_x_e_cm1=omega_x, d_0_ev=d_0, d_e_ev=d_e, d_e_derived=derived,
+        source=_source(row, derived), checked_at=row["checked_at"] or None,
+        checked_fields=fields)
+
+
+def _read_table() -> dict[str, MeasuredConstants]:
+    """The packaged table (``#`` lines are its documentation), by formula."""
+    text = files("astray.reference").joinpath(_DATA_FILE).read_text(encoding="utf-8")
+    rows = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
+    return {entry.system: entry for entry in map(_entry, rows)}
 
 
 #: Every molecule with measured constants, by formula.
-MEASURED: dict[str, MeasuredConstants] = {row[0]: _entry(row) for row in _TABLE}
+MEASURED: dict[str, MeasuredConstants] = _read_table()
 
 
 def measured_constants(system) -> MeasuredConstants | None:
@@ -176,5 +190,5 @@ def constants_records(systems: list[str] | None = None) -> list[dict]:
     return records
 
 
-__all__ = ["HUBER_HERZBERG", "MEASURED", "MeasuredConstants", "constants_records",
+__all__ = ["CHECKABLE", "HUBER_HERZBERG", "MEASURED", "MeasuredConstants", "constants_records",
            "measured_constants", "zero_point_energy_ev"]

@@ -8,9 +8,11 @@ curve it gives is NaN outside it, so the probe leaves those points out of the er
 metrics drop non-finite reference points) instead of extrapolating.
 
 Shipped: ``przybytek-2010`` (He2 X 1Sigma_g+, ab initio with relativistic, QED and
-retardation corrections). Not shipped (see the module docstrings and the issue): Li2 X (Le Roy
-et al. 2009, MLR) and CO X (Meshkov et al. 2018), whose parameter tables were not obtainable
-here to test against.
+retardation corrections). Not shipped (see the issue): Li2 X (Le Roy et al. 2009, MLR), CO X
+(Meshkov et al. 2018) and the other candidates (N2 X, Ar2, Ne2, Be2, Mg2, the alkali dimers and
+hydrides): the copies of their papers reachable here stop at the abstract and introduction, so
+no parameter table could be transcribed, nor a formula tested against its authors' values.
+Parameter files in third-party programs are leads only, never the source.
 """
 
 from __future__ import annotations
