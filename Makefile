@@ -43,3 +43,12 @@ references: $(STAMP)
 
 clean:
 	rm -rf $(VENV) astray-demo .pytest_cache
+
+# A one-node SLURM on this machine to try `astray scale --slurm` (Debian's slurm-wlm and munge,
+# installed when missing and run as root); then: export SLURM_CONF=/tmp/astray-slurm-$(id -u)/slurm.conf
+.PHONY: slurm-up slurm-down
+slurm-up:
+	scripts/slurm-local.sh start
+
+slurm-down:
+	scripts/slurm-local.sh stop

@@ -21,8 +21,11 @@ refusal is one line naming the option to change.
 
 from __future__ import annotations
 
+import math
+import os
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -45,9 +48,14 @@ class ClusterError(AstrayError):
 SBATCH_OPTIONS = (("memory", "--slurm-memory"), ("partition", "--slurm-partition"),
                   ("account", "--slurm-account"), ("gres", "--slurm-gpus"),
                   ("gpu", "--slurm-gpus"), ("time limit", "--slurm-walltime"),
+                  ("--time", "--slurm-walltime"),
                   ("cpu", "--runs-per-gpu"))
 #: Seconds sbatch --test-only may take (it asks the controller; an unreachable one is said).
 SBATCH_TIMEOUT = 60
+#: What sbatch says when it reaches no controller: none answers (a refused connection: sbatch
+#: retries for 18 s with SLURM's default MessageTimeout of 10 s, measured with slurm-wlm 22.05),
+#: or no slurm.conf says where one is (at once).
+NO_CONTROLLER = ("unable to contact slurm controller", "could not establish a configuration source")
 #: SlurmOptions already accepted by SLURM in this process (asked once, however often opened).
 _CHECKED: set = set()
 
@@ -110,6 +118,12 @@ class SlurmOptions:
         if sbatch is None:
             raise ClusterError("--slurm: sbatch is not on PATH (run astray scale --slurm on a "
                                "SLURM login node)")
+        conf = os.environ.get("SLURM_CONF")
+        if conf and not os.path.isfile(conf):
+            # sbatch would retry reading it for 59 s (measured), e.g. after slurm-local.sh stop
+            raise ClusterError(f"--slurm: SLURM_CONF is {conf}, which is not a file; point it "
+                               "at the cluster's slurm.conf, or unset it")
+        start = time.monotonic()
         try:
             done = subprocess.run([sbatch, "--test-only", *options, "--wrap", "true"],
                                   capture_output=True, text=True, timeout=SBATCH_TIMEOUT,
@@ -121,17 +135,26 @@ class SlurmOptions:
             raise ClusterError(f"--slurm: cannot run {sbatch} ({error.strerror or error})"
                                ) from None
         if done.returncode != 0:
-            raise ClusterError(self._refusal(done.stderr or done.stdout))
+            lines = [line.strip() for line in (done.stderr or done.stdout).splitlines()
+                     if line.strip()]
+            unreached = [line for line in lines if any(w in line.lower() for w in NO_CONTROLLER)]
+            if unreached:
+                raise ClusterError(f"--slurm: no SLURM controller answers (sbatch gave up "
+                                   f"after {time.monotonic() - start:.0f} s: "
+                                   f"{_unprefixed(unreached[0])}); "
+                                   "start slurmctld, or point SLURM_CONF at the cluster's "
+                                   "slurm.conf")
+            raise ClusterError(self._refusal(lines))
         _CHECKED.add(self)
 
-    def _refusal(self, output: str) -> str:
-        """One line from sbatch's refusal: its first error, and the option that changes it."""
-        lines = [line.strip() for line in output.splitlines() if line.strip()]
+    def _refusal(self, lines: list[str]) -> str:
+        """One line from sbatch's refusal (its lines): its first error, and the option that
+        changes it."""
         errors = [line for line in lines if "error" in line.lower()] or lines
-        reason = errors[0] if errors else "no reason given"
-        for prefix in ("sbatch: error: ", "sbatch: "):
-            reason = reason.removeprefix(prefix)
+        reason = _unprefixed(errors[0]) if errors else "no reason given"
         option = next((flag for word, flag in SBATCH_OPTIONS if word in reason.lower()), None)
+        if option is None and "node configuration is not available" in reason.lower():
+            option = self._unfit_option()
         values = {"--slurm-memory": self.memory, "--slurm-partition": self.partition,
                   "--slurm-account": self.account, "--slurm-gpus": self.gpus,
                   "--slurm-walltime": self.walltime, "--runs-per-gpu": self.processes}
@@ -139,6 +162,18 @@ class SlurmOptions:
         advice = (f"; {_largest_node(self.partition)}" if option == "--slurm-memory" else "")
         return (f"{named}: SLURM refuses the worker job ({reason}){advice}; change "
                 f"{option or 'the --slurm-* options'} and rerun")
+
+    def _unfit_option(self) -> str | None:
+        """The option that asks more than the largest node (of the partition) has, where sbatch
+        says only that the requested node configuration is not available (slurm-wlm 22.05 for
+        too much memory or too many CPUs); None where sinfo cannot tell."""
+        from dask.utils import parse_bytes
+
+        memory_mb = _largest(self.partition, "%m")
+        if memory_mb is not None and math.ceil(parse_bytes(self.memory) / 2**20) > memory_mb:
+            return "--slurm-memory"
+        cpus = _largest(self.partition, "%c")
+        return "--runs-per-gpu" if cpus is not None and self.processes > cpus else None
 
     def cluster(self, host: str | None = None):
         """The dask-jobqueue cluster (jobs are submitted once it is scaled)."""
@@ -157,22 +192,36 @@ class SlurmOptions:
                             scheduler_options=scheduler)
 
 
-def _largest_node(partition: str | None) -> str:
-    """What ``sinfo`` says of the memory of the nodes (of ``partition``), as advice."""
+def _unprefixed(line: str) -> str:
+    """A line of sbatch's output without its ``sbatch: error:`` (or ``fatal:``) prefix."""
+    for prefix in ("sbatch: error: ", "sbatch: fatal: ", "sbatch: "):
+        line = line.removeprefix(prefix)
+    return line
+
+
+def _largest(partition: str | None, field: str) -> int | None:
+    """The largest number ``sinfo`` lists in ``field`` (``%m``: a node's memory in MB, ``%c``:
+    its CPUs) over the nodes (of ``partition``); None where sinfo cannot say."""
     sinfo = shutil.which("sinfo")
     if sinfo is None:
-        return "sinfo lists each node's memory"
+        return None
     try:
-        done = subprocess.run([sinfo, "-h", "-o", "%m", *(["-p", partition] if partition else [])],
+        done = subprocess.run([sinfo, "-h", "-o", field,
+                               *(["-p", partition] if partition else [])],
                               capture_output=True, text=True, timeout=SBATCH_TIMEOUT,
                               stdin=subprocess.DEVNULL)
-        sizes = [int(word.rstrip("+")) for word in done.stdout.split()
-                 if word.rstrip("+").isdigit()]
     except (OSError, subprocess.TimeoutExpired):
-        sizes = []
-    if not sizes:
+        return None
+    sizes = [int(word.rstrip("+")) for word in done.stdout.split() if word.rstrip("+").isdigit()]
+    return max(sizes) if sizes else None
+
+
+def _largest_node(partition: str | None) -> str:
+    """What ``sinfo`` says of the memory of the nodes (of ``partition``), as advice."""
+    memory_mb = _largest(partition, "%m")
+    if memory_mb is None:
         return "sinfo lists each node's memory"
-    return f"the largest node offers {max(sizes)} MB (sinfo)"
+    return f"the largest node offers {memory_mb} MB (sinfo)"
 
 
 def ignore_interrupts() -> None:
@@ -210,6 +259,12 @@ def dask_client(*, workers: int = 2, scheduler: str | None = None,
                 "distributed.nanny.pre-spawn-environ": {
                     **dask.config.get("distributed.nanny.pre-spawn-environ", {}),
                     "DASK_LOGGING__DISTRIBUTED": "error"}}
+    if slurm is not None:
+        # a task of unknown length counts as an hour (Dask: 0.5 s), so that the adaptive SLURM
+        # cluster asks for a job per task up to --max-jobs at once: with 0.5 s it started one
+        # job for a 6-run sweep and the second only when the first run ended (9 s later on the
+        # one-node test cluster); the lengths Dask measures replace it
+        settings["distributed.scheduler.unknown-task-duration"] = "1h"
     with dask.config.set(settings):
         cluster = None
         try:
