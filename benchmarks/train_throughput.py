@@ -6,10 +6,11 @@ gradient-norm clip 1000, AdamW lr 5e-4, batch 50):
 * ``study``: ``torch_geometric.nn.SchNet`` fed by a PyG ``DataLoader`` over
   ``torch_geometric.data.Data`` objects, the neighbour graph searched at every step (through
   astray's ``radius_graph``: PyG's own needs pyg-lib or torch-cluster, not installed here).
-* ``study-zero-tails``: the same with astray's Gaussian expansion (far tails zero instead of
-  subnormal floats): the share of the gain that comes from that change alone.
-* ``astray``: ``astray.models.SchNet`` fed by ``astray.train.PackedGraphs`` (neighbour pairs
-  computed once, each pair's filter computed once for both directions), AdamW fused.
+* ``study-zero-tails`` (``--zero-tails``): the same with astray's Gaussian expansion (far tails
+  zero instead of subnormal floats): the share of the gain that comes from that change alone.
+* ``astray``: what ``astray train`` runs on a CPU: ``astray.models.SchNet`` fed by
+  ``astray.train.PackedGraphs`` (neighbour pairs computed once, each pair's filter computed once
+  for both directions), stepped by ``astray.train.step.TrainingStep``, AdamW fused.
 * ``astray-graphs`` (``--device cuda`` only): what ``astray train`` runs on CUDA, the same step
   on batches padded to a few shapes, each shape's whole step (forward, backward, clip, AdamW)
   replayed as one CUDA graph. Every shape the timed steps meet is captured before any timing;
@@ -19,14 +20,24 @@ gradient-norm clip 1000, AdamW lr 5e-4, batch 50):
 18 atoms) out of the shipped set's small ones, two side by side: the size the study trained on
 and issue 13's GPU figures used.
 
-Warm-up steps are not timed; the timed rounds run the rows in alternating order (ABC, CBA, ...)
-so that all see the same noise of a shared machine. Prints molecules/s of each row, its ratio to
-``study`` at each size, and the fraction of the machine's float32 matrix-multiply peak (the best
-of large matmuls on the same threads, timed before and after each size) that each reaches, with
-FLOPs counted by ``torch.utils.flop_counter`` on one training step. The load average is printed:
-on a machine busier than its cores, rates are lower and noisier.
+Warm-up steps are not timed. One pair is not a measurement on a shared machine (one pair at a
+time swung +-50% here), so each size runs ``--rounds`` interleaved rounds (study then astray,
+then astray then study, ...), each followed by a ``torch.mm`` of ``--peak-size`` square float32
+matrices on the same threads for ~0.3 s (the matmul peak as the machine gives it at that moment).
+Printed per size: molecules/s, the ratio to ``study`` as the median and spread (lowest-highest)
+of the per-round ratios, and the fraction of the matmul peak reached, per round against that
+round's peak; and the ratio of molecules per CPU second (this process's threads), which other
+processes' load disturbs less than wall time (but a thread waiting at a barrier for a
+descheduled sibling is not counted). FLOPs: ``torch.utils.flop_counter`` on one whole training
+step (forward, backward, optimizer), which counts 2 m n k for every matrix product (mm, addmm,
+bmm) and nothing else: gathers, scatters, activations, the Gaussian expansion and AdamW are
+memory-bound work left out, so the fraction is the matmul work done per second of training over
+the matmul peak. Each row is charged its own FLOPs: astray's pair filters are computed once
+per pair, the study's twice, so astray's fraction is of a smaller count. The load average is
+printed: on a machine busier than its cores, rates are lower and noisier (2-thread rates most:
+each parallel region waits for both threads to be scheduled).
 
-    .venv/bin/python benchmarks/train_throughput.py [--dataset default] [--threads 2] [--json]
+    .venv/bin/python benchmarks/train_throughput.py [--dataset default] [--threads 2] [--rounds 5]
     python benchmarks/train_throughput.py --device cuda --steps 50 --rounds 6 --warmup 10
 """
 from __future__ import annotations
@@ -58,7 +69,7 @@ from astray.models.neighbors import pyg_interaction_graph
 from astray.models.schnet import GaussianSmearing
 from astray.train import PackedGraphs
 from astray.train.padding import padded_shape
-from astray.train.step import CudaGraphs, PaddedTrainingStep
+from astray.train.step import CudaGraphs, PaddedTrainingStep, TrainingStep
 
 BATCH_SIZE = 50
 
@@ -157,10 +168,11 @@ class AstrayTrainer(Trainer):
         while True:
             yield from self.packed.batches(BATCH_SIZE, shuffle=True, generator=generator)
 
-    def loss(self):
+    def step(self) -> int:
+        """The step ``astray train`` takes on a CPU (the same loss, clip and update)."""
         batch = next(self.batches)
-        energy = self.model(batch.z, batch.pos, batch.batch, edge_index=batch.edge_index)
-        return torch.nn.functional.mse_loss(energy, self.targets[batch.index]), len(batch)
+        TrainingStep(self.model, self.optimizer, 1000.0)(batch, self.targets[batch.index])
+        return len(batch)
 
 
 class AstrayGraphsTrainer(AstrayTrainer):
@@ -225,36 +237,88 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def matmul_peak_flops(device: torch.device, n: int = 4096, repeats: int = 5) -> float:
-    """Best float32 FLOP/s of an n x n x n matmul on the current threads (or GPU)."""
+def matmul_rate(device: torch.device, n: int, seconds: float = 0.3) -> float:
+    """Float32 FLOP/s of ``torch.mm`` on n x n matrices on the current threads (or GPU): the
+    mean over as many products as fit in ``seconds``, so that it sees the same share of a busy
+    machine as a training round beside it (a best-of-few would pick a quiet millisecond)."""
     a = torch.randn(n, n, device=device)
     b = torch.randn(n, n, device=device)
     torch.mm(a, b)
-    best = float("inf")
-    for _ in range(repeats):
-        synchronize(device)
-        start = time.perf_counter()
+    synchronize(device)
+    count, start = 0, time.perf_counter()
+    while count < 3 or time.perf_counter() - start < seconds:
         torch.mm(a, b)
-        synchronize(device)
-        best = min(best, time.perf_counter() - start)
-    return 2 * n**3 / best
+        count += 1
+        if device.type == "cuda" and count % 10 == 0:
+            synchronize(device)
+    synchronize(device)
+    return 2 * n**3 * count / (time.perf_counter() - start)
 
 
-def measure(trainers: dict, steps: int, rounds: int, warmup: int) -> dict:
-    """Molecules/s of each trainer over interleaved rounds (order ABC, CBA, ABC, ...)."""
+def measure(trainers: dict, steps: int, rounds: int, warmup: int, device: torch.device,
+            peak_size: int) -> tuple[dict, dict, list[float]]:
+    """Molecules per second of wall time and per second of this process's CPU time (all
+    threads) of each trainer in each of ``rounds`` interleaved rounds (order AB, BA, ...), and
+    the matmul rate measured right after each round (:func:`matmul_rate`)."""
     for trainer in trainers.values():
         trainer.run(warmup)
-    totals = {name: [0, 0.0] for name in trainers}
     per_round = {name: [] for name in trainers}
+    per_cpu_second = {name: [] for name in trainers}
+    peaks = []
     names = list(trainers)
     for r in range(rounds):
         for name in (names if r % 2 == 0 else names[::-1]):
+            cpu_start = time.process_time()
             n_molecules, seconds = trainers[name].run(steps)
-            totals[name][0] += n_molecules
-            totals[name][1] += seconds
+            per_cpu_second[name].append(n_molecules / (time.process_time() - cpu_start))
             per_round[name].append(n_molecules / seconds)
-    return {name: {"molecules_per_s": n / s, "per_round": per_round[name]}
-            for name, (n, s) in totals.items()}
+        peaks.append(matmul_rate(device, peak_size))
+    return per_round, per_cpu_second, peaks
+
+
+def summary(values: list[float]) -> dict:
+    """Median and spread (lowest, highest) of per-round values."""
+    return {"median": statistics.median(values), "min": min(values), "max": max(values),
+            "per_round": values}
+
+
+#: The rows measured at every size, by name: the study's loop first.
+ROWS = {"study": StudyTrainer, "astray": AstrayTrainer}
+
+
+def measure_size(size: tuple[int, int], rows: dict, dataset, indices, targets, args,
+                 device: torch.device) -> tuple[dict, dict]:
+    """The entry of one model size (hidden channels, interactions): each row's molecules/s,
+    FLOPs, fraction of the matmul peak and ratio to ``study``; and the atoms and pairs per
+    molecule."""
+    trainers = {name: cls(dataset, indices, targets, size, args.cutoff, device, args.seed)
+                for name, cls in rows.items()}
+    flops = {name: trainer.flops_per_molecule() for name, trainer in trainers.items()}
+    packed = trainers["astray"].packed
+    per_molecule = {"atoms": int(packed.atom_offsets[-1]) / len(packed),
+                    "pairs": int(packed.pair_offsets[-1]) / len(packed)}
+    if device.type == "cuda":
+        trainers["astray-graphs"] = AstrayGraphsTrainer(
+            dataset, indices, targets, size, args.cutoff, device, args.seed,
+            planned_steps=args.warmup + args.rounds * args.steps)
+        flops["astray-graphs"] = flops["astray"]
+    speeds, cpu_speeds, peaks = measure(trainers, args.steps, args.rounds, args.warmup, device,
+                                        args.peak_size)
+    entry = {"hidden_channels": size[0], "num_interactions": size[1],
+             "matmul_gflops": summary([p / 1e9 for p in peaks])}
+    for name, speed in speeds.items():
+        entry[name] = {"molecules_per_s": summary(speed),
+                       "molecules_per_cpu_s": summary(cpu_speeds[name]),
+                       "gflops_per_molecule": flops[name] / 1e9,
+                       "peak_fraction": summary([flops[name] * v / p
+                                                 for v, p in zip(speed, peaks)])}
+        if name != "study":
+            entry[name]["speedup"] = summary([a / s for a, s in zip(speed, speeds["study"])])
+            entry[name]["cpu_speedup"] = summary([a / s for a, s in zip(cpu_speeds[name],
+                                                                        cpu_speeds["study"])])
+    if "astray-graphs" in trainers:
+        entry["astray-graphs"]["padding"] = trainers["astray-graphs"].padding
+    return entry, per_molecule
 
 
 def main() -> None:
@@ -266,9 +330,16 @@ def main() -> None:
     parser.add_argument("--cutoff", type=float, default=5.0, help="angstrom (the study's 5.0)")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--steps", type=int, default=10, help="timed steps per round")
-    parser.add_argument("--rounds", type=int, default=4, help="interleaved timed rounds")
+    parser.add_argument("--steps", type=int, default=8, help="timed steps per row and round")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="interleaved timed rounds (pairs of study and astray)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps first")
+    parser.add_argument("--peak-size", type=int, default=None,
+                        help="n of the n x n x n matmuls timing the peak (default 512 on a CPU, "
+                             "the 500-channel layers' width, at which 2 threads reach their "
+                             "large-matrix rate; 4096 on a GPU)")
+    parser.add_argument("--zero-tails", action="store_true",
+                        help="add the study-zero-tails row")
     parser.add_argument("--join", type=int, default=1,
                         help="data-set structures per benchmark molecule (2: QM9-sized)")
     parser.add_argument("--seed", type=int, default=0)
@@ -277,6 +348,8 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
+    if args.peak_size is None:
+        args.peak_size = 4096 if device.type == "cuda" else 512
     dataset = open_dataset(args.dataset)
     rng = np.random.default_rng(args.seed)
     indices = np.sort(rng.choice(len(dataset), size=min(args.molecules * args.join,
@@ -286,46 +359,21 @@ def main() -> None:
         indices = np.arange(len(dataset))
     # Throughput does not depend on the target values; standard-normal targets stand in for TAE/25.
     targets = rng.standard_normal(len(dataset)).astype(np.float32)
+    rows = dict(ROWS)
+    if args.zero_tails:
+        rows = {"study": StudyTrainer, "study-zero-tails": StudyZeroTailsTrainer, **rows}
     load_before = os.getloadavg()[0]
-    peaks = [matmul_peak_flops(device)]
-    entries = []
+    entries, per_molecule = [], {}
     for spec in args.sizes.split(","):
         size = tuple(int(v) for v in spec.lower().split("x"))
-        trainers = {name: cls(dataset, indices, targets, size, args.cutoff, device, args.seed)
-                    for name, cls in (("study", StudyTrainer),
-                                      ("study-zero-tails", StudyZeroTailsTrainer),
-                                      ("astray", AstrayTrainer))}
-        flops = {name: trainer.flops_per_molecule() for name, trainer in trainers.items()}
-        packed = trainers["astray"].packed
-        per_molecule = {"atoms": int(packed.atom_offsets[-1]) / len(packed),
-                        "pairs": int(packed.pair_offsets[-1]) / len(packed)}
-        if device.type == "cuda":
-            trainers["astray-graphs"] = AstrayGraphsTrainer(
-                dataset, indices, targets, size, args.cutoff, device, args.seed,
-                planned_steps=args.warmup + args.rounds * args.steps)
-            flops["astray-graphs"] = flops["astray"]
-        speeds = measure(trainers, args.steps, args.rounds, args.warmup)
-        peaks.append(matmul_peak_flops(device))
-        entry = {"hidden_channels": size[0], "num_interactions": size[1]}
-        for name, speed in speeds.items():
-            entry[name] = {**speed, "gflops_per_molecule": flops[name] / 1e9}
-            if name != "study":
-                entry[name]["speedup"] = speed["molecules_per_s"] / speeds["study"][
-                    "molecules_per_s"]
-                entry[name]["speedup_per_round"] = [
-                    a / s for a, s in zip(speed["per_round"], speeds["study"]["per_round"])]
-        if "astray-graphs" in trainers:
-            entry["astray-graphs"]["padding"] = trainers["astray-graphs"].padding
+        entry, per_molecule = measure_size(size, rows, dataset, indices, targets, args, device)
         entries.append(entry)
-    peak = max(peaks)
-    for entry in entries:
-        for name in rows_of(entry):
-            entry[name]["peak_fraction"] = (entry[name]["gflops_per_molecule"] * 1e9
-                                            * entry[name]["molecules_per_s"] / peak)
     result = {"dataset": args.dataset, "join": args.join, "per_molecule": per_molecule,
               "molecules": len(indices), "device": args.device,
               "threads": args.threads, "omp_wait_policy": os.environ["OMP_WAIT_POLICY"],
-              "batch_size": BATCH_SIZE, "cutoff": args.cutoff, "matmul_peak_gflops": peak / 1e9,
+              "batch_size": BATCH_SIZE, "cutoff": args.cutoff, "peak_size": args.peak_size,
+              "steps": args.steps, "rounds": args.rounds,
+              "matmul_peak_gflops": max(e["matmul_gflops"]["max"] for e in entries),
               "load_average": [load_before, os.getloadavg()[0]], "sizes": entries}
     if args.json:
         print(json.dumps(result, indent=1))
@@ -335,10 +383,10 @@ def main() -> None:
     if max(result["load_average"]) > os.cpu_count():
         print(f"warning: load average above the {os.cpu_count()} CPUs: other processes share "
               "the cores; rates are lower and noisier than on an idle machine")
-    print(f"matmul peak: {peak / 1e9:.0f} GFLOP/s ({args.device}, {args.threads} threads); "
-          f"{len(indices)} molecules of {args.dataset} ({args.join} structures joined: "
-          f"{per_molecule['atoms']:.1f} atoms, {per_molecule['pairs']:.0f} pairs within the "
-          f"cutoff per molecule), batch {BATCH_SIZE}; load average "
+    print(f"{args.rounds} interleaved rounds of {args.steps} steps per row; {args.device}, "
+          f"{args.threads} threads; {len(indices)} molecules of {args.dataset} ({args.join} "
+          f"structures joined: {per_molecule['atoms']:.1f} atoms, {per_molecule['pairs']:.0f} "
+          f"pairs within the cutoff per molecule), batch {BATCH_SIZE}; load average "
           f"{load_before:.1f} before, {result['load_average'][1]:.1f} after")
 
 
@@ -348,23 +396,31 @@ def rows_of(entry: dict) -> list[str]:
             if name in entry]
 
 
+def spread(values: dict, scale: float = 1.0, unit: str = "") -> str:
+    """``median (min-max)`` of a :func:`summary`."""
+    return (f"{scale * values['median']:.2f}{unit} ({scale * values['min']:.2f}-"
+            f"{scale * values['max']:.2f})")
+
+
 def report(entry: dict) -> None:
-    print(f"SchNet {entry['hidden_channels']} channels x {entry['num_interactions']} interactions")
+    peak = entry["matmul_gflops"]
+    print(f"SchNet {entry['hidden_channels']} channels x {entry['num_interactions']} "
+          f"interactions; matmul rate beside the rounds {spread(peak, unit=' GFLOP/s')}")
     names = rows_of(entry)
     for name in names:
         e = entry[name]
-        print(f"  {name:16s} {e['molecules_per_s']:8.1f} molecules/s   "
-              f"{e['gflops_per_molecule']:.3f} GFLOP/molecule   "
-              f"{100 * e['peak_fraction']:.1f}% of matmul peak")
+        print(f"  {name:16s} {e['molecules_per_s']['median']:8.1f} molecules/s   "
+              f"{e['gflops_per_molecule']:.4f} GFLOP/molecule   "
+              f"{spread(e['peak_fraction'], 100, '%')} of matmul peak")
     if "astray-graphs" in entry:
         padding = entry["astray-graphs"]["padding"]
         print(f"  astray-graphs: {padding['captured_shapes']} padded shapes captured; padding "
               f"adds {100 * (padding['atoms'] - 1):.0f}% atoms, "
               f"{100 * (padding['pairs'] - 1):.0f}% pairs")
     for name in names[1:]:
-        rounds = ", ".join(f"{r:.2f}" for r in entry[name]["speedup_per_round"])
-        print(f"  {name} / study: {entry[name]['speedup']:.2f}x  (per round: {rounds}; "
-              f"median {statistics.median(entry[name]['speedup_per_round']):.2f}x)")
+        print(f"  {name} / study: {spread(entry[name]['speedup'], unit='x')}  "
+              f"(median (lowest-highest) of {len(entry[name]['speedup']['per_round'])} rounds); "
+              f"per CPU second: {spread(entry[name]['cpu_speedup'], unit='x')}")
 
 
 if __name__ == "__main__":
