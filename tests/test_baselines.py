@@ -65,7 +65,7 @@ def test_the_data_sets_own_level_of_theory_leaves_no_residual():
 ])
 def test_bad_baselines_are_one_line_before_any_work(spec, words):
     with pytest.raises(PotentialError if spec == "xtbb" else DatasetError) as error:
-        TrainConfig(dataset="tiny", baseline=spec, n_train=10)
+        TrainConfig(dataset="tiny", baseline=spec, n_train=10).check_against(open_dataset("tiny"))
     assert words in str(error.value) and "\n" not in str(error.value)
 
 

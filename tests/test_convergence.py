@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from astray.cli import app
 from astray.errors import ModelError
-from astray.train.checkpoint import load_model
+from astray.models.checkpoint import load_model
 from astray.train.trainer import TrainConfig, judge_convergence, train
 
 SMALL = dict(dataset="tiny", subset="all", hidden=8, interactions=1, n_train=40, n_val=20,

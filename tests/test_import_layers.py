@@ -1,11 +1,17 @@
 """Imports point one way: a module of ``src/astray`` imports only from its own layer or below,
 at module level and inside functions alike (ARCHITECTURE.md, "Layers: imports point one way").
 
-The layers, bottom to top, as drawn in ARCHITECTURE.md::
+The layers, bottom to top, as drawn in ARCHITECTURE.md with ``models`` moved down::
 
     units, errors, atomic_data, jsonio, paths
-      -> systems -> level_of_theory -> reference -> potentials -> probes
-      -> models -> data -> train -> scaling -> report -> api, cli
+      -> systems -> level_of_theory -> reference -> models -> potentials -> probes
+      -> data -> train -> scaling -> report -> api, cli
+
+The drawing put ``models`` above ``probes``; the code shows it belongs below the potentials: the
+models are pure torch modules that import only the bottom layer (``units``, ``errors``,
+``atomic_data``), and the ``checkpoint:PATH`` potential rebuilds one from its file with the
+reader in ``models.checkpoint`` and asks the architecture registry what it reads (the charge).
+So ``models`` sits directly below ``potentials`` (issue 21).
 
 Modules the drawing does not name are placed where their imports show they belong: each of
 ``curve`` (the Curve value: imports nothing of astray), ``ground_states`` (data tables: nothing),
@@ -18,10 +24,10 @@ import __version__`` is a bottom-layer import.
 
 An import is a node ``import astray.x`` / ``from astray.x import y`` (relative ones resolved)
 anywhere in the file -- module level, inside a function, under ``TYPE_CHECKING`` -- or a call
-``import_module("astray.x")`` with a literal name. Today's upward imports are listed in
-:data:`KNOWN_UPWARD`, each with why it exists and the issue it belongs to: the test passes
-now, fails on any new upward import, and fails on an entry that is no longer needed (delete it:
-the list only shrinks).
+``import_module("astray.x")`` with a literal name. No import points up (:data:`KNOWN_UPWARD`,
+the allow-list, is empty), and no two files import each other, directly or round a longer
+circle (:func:`circles`): where two modules need each other, the shared part moves down into
+a module both import.
 """
 
 from __future__ import annotations
@@ -44,9 +50,9 @@ LAYERS: tuple[frozenset[str], ...] = tuple(frozenset(layer) for layer in (
     {"systems"},
     {"level_of_theory"},
     {"reference"},
+    {"models"},  # below the drawing's place: see the module docstring
     {"potentials"},
     {"probes"},
-    {"models"},
     {"data"},
     {"train"},
     {"scaling"},
@@ -54,23 +60,10 @@ LAYERS: tuple[frozenset[str], ...] = tuple(frozenset(layer) for layer in (
     {"api", "cli"},
 ))
 
-#: Today's upward imports, (importer, imported module): each one is a debt with its issue.
-#: Issue 21 item 1 ("one direction of imports") owns all of them unless said otherwise.
-KNOWN_UPWARD: dict[tuple[str, str], str] = {
-    # ---- potentials -> train: the checkpoint potential reads a checkpoint with the trainer's
-    # ---- reader; train/checkpoint imports only the bottom layer and models (pure torch), so
-    # ---- the reader moves down (models/ or potentials/checkpoint) (issue 21)
-    ("astray.potentials.checkpoint", "astray.train.checkpoint"):
-        "load_model of a checkpoint: the reader belongs below the potentials (issue 21)",
-    # ---- probes -> report: ProbeResult.plot / .write draw and write the report (named in
-    # ---- issue 21's "Why"): the drawing moves to the report, ProbeResult only holds results
-    ("astray.probes.probe_result", "astray.report.figures"):
-        "ProbeResult.plot and .write draw with the report (issue 21)",
-    ("astray.probes.probe_result", "astray.report.html"):
-        "ProbeResult.write writes curves.html (issue 21)",
-    ("astray.probes.probe_result", "astray.report.periodic"):
-        "ProbeResult.write draws the periodic table (issue 21)",
-}
+#: Upward imports allowed for now, (importer, imported module) -> why, and the issue that
+#: removes it. Empty since issue 21: the checkpoint reader moved to ``models.checkpoint`` and the
+#: probe's figures to ``report.probe_report``. The list only shrinks: a new entry is a debt.
+KNOWN_UPWARD: dict[tuple[str, str], str] = {}
 
 
 def _module_name(path: Path, root: Path) -> str:
@@ -186,17 +179,22 @@ def test_the_allow_list_names_why_and_the_issue():
     assert all("issue" in why for why in KNOWN_UPWARD.values())
 
 
+def _copy_adding(tmp_path: Path, monkeypatch, name: str, added: str) -> None:
+    """A copy of the package with ``added`` at the end of its file ``name``, made the tree
+    these tests read (:data:`SRC`)."""
+    root = tmp_path / "astray"
+    shutil.copytree(SRC, root, ignore=shutil.ignore_patterns("__pycache__"))
+    (root / name).write_text((root / name).read_text() + added)
+    monkeypatch.setattr(sys.modules[__name__], "SRC", root)
+
+
 @pytest.mark.parametrize("inside_a_function", [False, True])
 def test_an_upward_import_added_to_a_copy_is_caught(tmp_path, monkeypatch, inside_a_function):
     """systems (layer 1) importing the report (layer 10) in a copy of the package: the test
     above fails on the copy, naming the import."""
-    root = tmp_path / "astray"
-    shutil.copytree(SRC, root, ignore=shutil.ignore_patterns("__pycache__"))
-    systems = root / "systems.py"
-    added = ("\n\ndef _figure():\n    from astray.report.html import escape\n    return escape\n"
-             if inside_a_function else "\nfrom astray.report import html  # noqa\n")
-    systems.write_text(systems.read_text() + added)
-    monkeypatch.setattr(sys.modules[__name__], "SRC", root)
+    _copy_adding(tmp_path, monkeypatch, "systems.py", (
+        "\n\ndef _figure():\n    from astray.report.html import escape\n    return escape\n"
+        if inside_a_function else "\nfrom astray.report import html  # noqa\n"))
     new = [item for item in upward_imports() if item[:2] not in KNOWN_UPWARD]
     assert [(a, b, inner) for a, b, _, inner in new] == [
         ("astray.systems", "astray.report.html", inside_a_function)]
@@ -206,11 +204,66 @@ def test_an_upward_import_added_to_a_copy_is_caught(tmp_path, monkeypatch, insid
     test_the_known_upward_imports_are_still_needed()
 
 
+def circles(root: Path | None = None) -> list[list[str]]:
+    """The file-level circles under ``root``: each set of modules that reach one another
+    through imports (a strongly connected component of the import graph with more than one
+    module, Tarjan's algorithm), sorted; imports inside functions count."""
+    graph: dict[str, set[str]] = {}
+    for importer, imported, _, _ in imports(root):
+        if importer != imported:
+            graph.setdefault(importer, set()).add(imported)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for target in sorted(graph.get(node, ())):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while not component or component[-1] != node:
+                component.append(stack.pop())
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return sorted(found)
+
+
+def test_no_file_level_circles():
+    found = circles()
+    assert not found, ("these modules import each other (at any depth, inside functions too): "
+                       "move the part they share down into a module both import:\n"
+                       + "\n".join("  " + " <-> ".join(circle) for circle in found))
+
+
+@pytest.mark.parametrize("inside_a_function", [False, True])
+def test_a_circle_added_to_a_copy_is_caught(tmp_path, monkeypatch, inside_a_function):
+    """paths importing the store (which imports paths) in a copy of the package: one layer, so
+    no upward import, but a circle, and the test above fails on the copy, naming both."""
+    _copy_adding(tmp_path, monkeypatch, "paths.py", (
+        "\n\ndef _store():\n    from astray.store import Store\n    return Store\n"
+        if inside_a_function else "\nfrom astray import store  # noqa\n"))
+    assert circles() == [["astray.paths", "astray.store"]]
+    with pytest.raises(AssertionError, match=r"astray.paths <-> astray.store"):
+        test_no_file_level_circles()
+    test_no_new_upward_import()
+
+
 def test_the_layers_of_the_drawing():
     assert layer_of("astray.units") == layer_of("astray.store") == 0
     assert layer_of("astray.systems") < layer_of("astray.level_of_theory") < layer_of(
-        "astray.reference.scf") < layer_of("astray.potentials.base") < layer_of(
-        "astray.probes.verdict") < layer_of("astray.models.schnet") < layer_of(
+        "astray.reference.scf") < layer_of("astray.models.schnet") < layer_of(
+        "astray.potentials.base") < layer_of("astray.probes.verdict") < layer_of(
         "astray.data.dataset") < layer_of("astray.train.trainer") < layer_of(
         "astray.scaling.runner") < layer_of("astray.report.html") < layer_of("astray.cli")
     assert layer_of("astray.api") == layer_of("astray.cli")

@@ -156,3 +156,18 @@ def test_the_shipped_data_sets_reference_methods():
 
     assert level_of_theory_method(open_dataset("default")) == "dft:b3lyp/6-31g"
     assert level_of_theory_method(open_dataset("xtb")) is None  # evaluated with tblite instead
+
+
+def test_a_method_and_a_basis_name_a_level_that_says_what_it_is():
+    """``METHOD/BASIS`` as the PySCF potential (HF, CCSD(T), functionals) and a data-set build
+    (HF, functionals) spell it; the level, not the string, says whether it is a
+    self-consistent field and how chemists write it."""
+    assert LevelOfTheory.of_method("PBE", "def2-svp").canonical == "dft:pbe/def2-svp"
+    hf = LevelOfTheory.of_method("hf", "sto-3g")
+    assert hf.canonical == "hf/sto-3g" and hf.self_consistent_field and hf.label == "HF/STO-3G"
+    with pytest.raises(ReferenceUnavailableError, match="unknown density functional"):
+        LevelOfTheory.of_method("ccsd(t)", "cc-pvdz")  # a data set computes HF and DFT only
+    ccsd = LevelOfTheory.of_method("ccsd(t)", "cc-pvdz", wavefunction=("hf", "ccsd(t)"))
+    assert not ccsd.self_consistent_field and ccsd.label == "CCSD(T)/cc-pVDZ"
+    cbs = LevelOfTheory.parse("fci/cbs")
+    assert not cbs.self_consistent_field and cbs.label == cbs.canonical

@@ -23,6 +23,7 @@ from astray.report.periodic import (
     periodic_table_figure,
     table_position,
 )
+from astray.report.probe_report import ProbeReport
 from astray.systems import get_system
 from astray.units import EV_KCAL_MOL
 
@@ -180,10 +181,10 @@ def test_write_puts_the_table_in_its_own_png_and_first_in_the_page(tmp_path):
     result.curves = [c for c in result.curves if c.system.symbols[0] in keep]
     result.systems = [s for s in result.systems if s.symbols[0] in keep]
     assert result.homonuclear_elements() == ["H", "N", "Cu", "Au"]
-    page = result.write(tmp_path).read_text()
+    page = ProbeReport.of(result).write(tmp_path).read_text()
     assert (tmp_path / "periodic_table.png").read_bytes().startswith(b"\x89PNG")
     assert page.index("<h2>Periodic table</h2>") < page.index("<h2>H2</h2>")
     alone = ProbeResult("0", "now", "", [describe("good")], [result.systems[0]],
                         curves=[result.curves[0]])
-    alone.write(tmp_path / "h2")
+    ProbeReport.of(alone).write(tmp_path / "h2")
     assert not (tmp_path / "h2" / "periodic_table.png").exists()  # H2 alone is no table

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from astray.errors import ModelError, SystemSpecError
-from astray.models import build_model
+from astray.models import ARCHITECTURES, build_model, config_from_axes, reads_charge
 from astray.models.painn import PaiNN
 from astray.models.prior import PhysicsPrior, electron_levels_ev, zbl_screening
 from astray.models.schnet import SchNet
@@ -244,3 +244,23 @@ def test_energy_unit_must_agree_with_the_base():
     assert config["energy_unit_ev"] == 2.0
     with pytest.raises(ModelError, match="energy_unit_ev"):
         build_model({**config, "energy_unit_ev": 1.0})
+
+
+def test_the_registry_says_what_each_model_reads_and_builds_it_from_the_axes():
+    """Only the prior reads the total charge, around either base, and that is true of the
+    models: H2 and H2+ at 1 A get one energy from a bare base and two from its prior (which
+    adds H's ionisation energy, 13.6 eV). The axes build each architecture; an unknown one is
+    refused."""
+    z, batch = torch.tensor([1, 1, 1, 1]), torch.tensor([0, 0, 1, 1])
+    pos = torch.tensor([[0.0, 0.0, 0.0], [0.0, 0.0, 1.0]] * 2, dtype=torch.float64)
+    charge = torch.tensor([0.0, 1.0], dtype=torch.float64)
+    for name in ARCHITECTURES:
+        base = config_from_axes(name, 16, 2, CUTOFF, 1.0)
+        prior = config_from_axes(name, 16, 2, CUTOFF, 1.0, prior=True)
+        assert base["architecture"] == name and prior == {"architecture": "prior", "base": base}
+        assert not reads_charge(base) and reads_charge(prior)
+        for config in (base, prior):
+            energy = build_model(config).double()(z, pos, batch, charge).detach()
+            assert bool(energy[0] != energy[1]) == reads_charge(config), config
+    with pytest.raises(ModelError, match="unknown model 'transformer'"):
+        config_from_axes("transformer", 16, 2, CUTOFF, 1.0)

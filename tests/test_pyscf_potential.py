@@ -39,6 +39,10 @@ def test_load_and_describe():
     assert potential.level_of_theory_reference == "dft:pbe/def2-svp"
     assert load_potential("pyscf:hf/cc-pvdz").level_of_theory_reference == "hf/cc-pvdz"
     assert load_potential("pyscf:ccsd(t)/cc-pvdz").level_of_theory_reference == "ccsd(t)/cc-pvdz"
+    assert potential.level_of_theory == "PBE/def2-svp (PySCF)"
+    assert load_potential("pyscf:CCSD(T)/cc-pVDZ").level_of_theory == "CCSD(T)/cc-pvdz (PySCF)"
+    # it computes the level of theory it names; a model is not its own level of theory
+    assert potential.is_own_level_of_theory and not load_potential("exact").is_own_level_of_theory
 
 
 @pytest.mark.parametrize("spec, message", [

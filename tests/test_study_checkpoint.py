@@ -9,9 +9,9 @@ import torch
 from ase import Atoms
 
 from astray.errors import CheckpointError
+from astray.models.checkpoint import STUDY_ENERGY_UNIT_EV, load_model
 from astray.models.neighbors import pyg_interaction_graph
 from astray.potentials import load_potential
-from astray.train.checkpoint import STUDY_ENERGY_UNIT_EV, load_model
 
 #: The study's example run uses CUTOFF=5.0 (Sbatch_example.sh); the model is smaller here.
 CUTOFF = 5.0

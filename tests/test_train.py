@@ -13,8 +13,9 @@ from ase import Atoms
 
 from astray.data.dataset import open_dataset
 from astray.errors import CheckpointError, DatasetError, ModelError
+from astray.models.checkpoint import load_model
 from astray.potentials import load_potential
-from astray.train.checkpoint import load_model, save_checkpoint
+from astray.train.checkpoint import save_checkpoint
 from astray.train.trainer import TrainConfig, plan_split, train
 from astray.units import COULOMB_EV_ANGSTROM, KCAL_MOL_EV
 

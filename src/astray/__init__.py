@@ -34,6 +34,7 @@ _EXPORTS = {
     "Grade": "astray.probes.results",
     "Verdict": "astray.probes.results",
     "ProbeResult": "astray.probes.probe_result",
+    "ProbeReport": "astray.report.probe_report",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -1,5 +1,6 @@
 """The Python face of astray: :func:`probe` takes potential names, :class:`Potential` objects or
-any ASE calculator and returns a typed :class:`~astray.probes.probe_result.ProbeResult`."""
+any ASE calculator and returns a typed :class:`~astray.report.probe_report.ProbeReport` (the
+:class:`~astray.probes.probe_result.ProbeResult` with its figures and files)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ import numpy as np
 
 from astray.errors import PotentialError, SystemSpecError
 from astray.potentials import Potential, load_potential
-from astray.probes.probe_result import ProbeResult
 from astray.probes.suite import Progress, probe_suite, suite_systems
 from astray.progress import probe_progress, progress_log
+from astray.report.probe_report import ProbeReport
 from astray.store import Store
-from astray.systems import DEFAULT_SUITE, SUITES, get_system
+from astray.systems import DEFAULT_SUITE, SUITES, Diatomic, get_system
 
 
 def probe(potentials: Any, systems: Sequence[str] | str | None = None, *,
@@ -22,7 +23,7 @@ def probe(potentials: Any, systems: Sequence[str] | str | None = None, *,
           name: str | None = None, charge_aware: bool = False, spin_aware: bool = False,
           reference: str | None = None, level_of_theory: bool | None = None,
           recompute: bool = False, store: Store | None = None,
-          on_progress: Progress | None = None) -> ProbeResult:
+          on_progress: Progress | None = None) -> ProbeReport:
     """Probe potentials on diatomic dissociation curves against exact or high-level references.
 
     Args:
@@ -76,6 +77,27 @@ def probe(potentials: Any, systems: Sequence[str] | str | None = None, *,
     """
     progress_log()  # a notebook hears of long computations (astray.progress)
     on_progress = on_progress or probe_progress()
+    loaded = _load_all(potentials, name, charge_aware, spin_aware)
+    whole_table = isinstance(systems, str) and systems in SUITES and systems != "default"
+    diatomics = _diatomics(systems, elements, loaded)
+    own_store = store is None
+    store = store or Store()
+    try:
+        return ProbeReport.of(probe_suite(
+            loaded, diatomics, store=store, reference_method=reference,
+            compare_level_of_theory=(not whole_table if level_of_theory is None
+                                     else level_of_theory),
+            compute_references=not whole_table or reference is not None,
+            recompute=recompute, on_progress=on_progress))
+    finally:
+        if own_store:
+            store.close()
+
+
+def _load_all(potentials: Any, name: str | None, charge_aware: bool, spin_aware: bool
+              ) -> list[Potential]:
+    """Every potential asked for, loaded; what the user declared goes with the one ASE
+    calculator, and a calculator declared charge-aware must read the charge."""
     wanted = potentials if isinstance(potentials, (list, tuple)) else [potentials]
     calculators = [p for p in wanted if not isinstance(p, (str, Potential))]
     if (name is not None or charge_aware or spin_aware) and len(calculators) != 1:
@@ -93,29 +115,22 @@ def probe(potentials: Any, systems: Sequence[str] | str | None = None, *,
     if charge_aware and calculators and not _reads_charge(loaded[wanted.index(calculators[0])]):
         raise PotentialError("charge_aware=True, but the calculator gives H2 and H2+ the same "
                              "energy at 0.74 A: it does not read atoms.info['charge']")
-    whole_table = isinstance(systems, str) and systems in SUITES and systems != "default"
+    return loaded
+
+
+def _diatomics(systems: Sequence[str] | str | None, elements: Sequence[str] | str | None,
+               loaded: list[Potential]) -> list[Diatomic]:
+    """The systems asked for: a suite's, or named ones (default: DEFAULT_SUITE)."""
     if isinstance(systems, str) and systems in SUITES:
-        diatomics = suite_systems(systems, loaded, elements)
-    elif elements is not None:
+        return suite_systems(systems, loaded, elements)
+    if elements is not None:
         raise SystemSpecError("elements apply to the homonuclear and heteronuclear suites "
                               "(systems='homonuclear' or 'heteronuclear')")
-    else:
-        names = [systems] if isinstance(systems, str) else systems
-        if names is not None and len(names) == 0:
-            raise SystemSpecError("systems is empty: name at least one system, or a suite "
-                                  "('default', 'homonuclear', 'heteronuclear')")
-        diatomics = [get_system(s) for s in (names or DEFAULT_SUITE)]
-    own_store = store is None
-    store = store or Store()
-    try:
-        return probe_suite(loaded, diatomics, store=store, reference_method=reference,
-                           compare_level_of_theory=(not whole_table if level_of_theory is None
-                                                    else level_of_theory),
-                           compute_references=not whole_table or reference is not None,
-                           recompute=recompute, on_progress=on_progress)
-    finally:
-        if own_store:
-            store.close()
+    names = [systems] if isinstance(systems, str) else systems
+    if names is not None and len(names) == 0:
+        raise SystemSpecError("systems is empty: name at least one system, or a suite "
+                              "('default', 'homonuclear', 'heteronuclear')")
+    return [get_system(s) for s in (names or DEFAULT_SUITE)]
 
 
 def _reads_charge(potential: Potential) -> bool:

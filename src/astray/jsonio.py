@@ -94,3 +94,15 @@ def to_json_safe(value):
     if isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating)):
         return json_number(value)
     return value
+
+
+def is_number(value) -> bool:
+    """A JSON number as read back: int or float, not a bool (True is an int in Python)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def are_numbers(value, nullable: bool = False) -> bool:
+    """A JSON list of numbers (with ``nullable``, null allowed: astray writes NaN as null)."""
+    return isinstance(value, (list, tuple)) and all(
+        is_number(v) or (nullable and v is None) for v in value)
+

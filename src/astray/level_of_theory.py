@@ -31,6 +31,8 @@ from astray.errors import ReferenceUnavailableError
 
 #: Families of one basis set, written ``FAMILY:BASIS`` or ``FAMILY/BASIS``.
 ONE_BASIS_FAMILIES = ("hf", "fci", "nevpt2", "ccsd(t)")
+#: The self-consistent-field families (:attr:`LevelOfTheory.self_consistent_field`).
+SCF_FAMILIES = ("hf", "dft")
 #: Families that are their own name: no basis, no functional.
 NAMED_FAMILIES = ("coulomb", "exact-one-electron", "gfn2-xtb")
 #: Semi-empirical levels of theory: no ab initio reference family computes them (astray evaluates
@@ -119,6 +121,20 @@ class LevelOfTheory:
             "FUNCTIONAL/BASIS), ccsd(t):BASIS, published/KEY or gfn2-xtb")
 
     @classmethod
+    def of_method(cls, method: str, basis: str, wavefunction: tuple[str, ...] = ("hf",)
+                  ) -> LevelOfTheory:
+        """The level of theory of ``METHOD/BASIS`` as a calculator that computes the
+        ``wavefunction`` families and any density functional spells it (``pyscf:pbe/def2-svp``,
+        ``astray data build --method hf/6-31g``): a METHOD not among them names a functional.
+
+        Raises:
+            ReferenceUnavailableError: an unknown functional or basis set (one line).
+        """
+        family = method.strip().lower()
+        return cls.parse(f"{family}/{basis}" if family in wavefunction
+                         else f"dft:{family}/{basis}")
+
+    @classmethod
     def from_data_set(cls, text: str) -> LevelOfTheory | None:
         """The level of theory a data set's metadata states, or None where the text names none
         astray knows (``"unknown (extxyz)"``, ``"PBE/PBE+U"``, ``"G4(MP2)"``).
@@ -155,9 +171,28 @@ class LevelOfTheory:
         return tuple(self.basis.split(",")) if self.basis else ()
 
     @property
+    def self_consistent_field(self) -> bool:
+        """True for HF and DFT: one self-consistent field, with analytic gradients, that can
+        fail to converge (as the correlated and CBS families and GFN2-xTB are not)."""
+        return self.family in SCF_FAMILIES
+
+    @property
     def semi_empirical(self) -> bool:
         """True for GFN2-xTB: a level of theory no ab initio reference family computes."""
         return self.family in SEMI_EMPIRICAL
+
+    @property
+    def label(self) -> str:
+        """As chemists write it, the basis set with its capitals: ``PBE/def2-TZVP``,
+        ``HF/cc-pVDZ``, ``CCSD(T)/aug-cc-pVTZ``, ``wB97X/6-31G*``, ``B3LYP/6-31G(d,p)``; a
+        level of no basis or of two (``exact-one-electron``, ``nevpt2/cbs(cc-pvtz,cc-pvqz)``)
+        is its :attr:`canonical` spelling."""
+        if self.family != "dft" and self.family not in ONE_BASIS_FAMILIES:
+            return self.canonical
+        name = re.sub(r"^WB97", "wB97", (self.functional or self.family).upper())
+        prefix = re.match(r"(aug-)?cc-p|def2-|", self.basis).group()
+        core, _, polarisation = self.basis[len(prefix):].partition("(")  # 6-31g(d,p): 6-31G(d,p)
+        return f"{name}/{prefix}{core.upper()}" + (f"({polarisation}" if polarisation else "")
 
     def describe(self) -> str:
         """For people: ``PBE/def2-tzvp``, ``HF/sto-3g``, ``CCSD(T)/cc-pvdz``,
@@ -248,5 +283,5 @@ def check_basis_name(basis: str, method: str) -> str:
     raise ReferenceUnavailableError(f"unknown basis set {basis!r} in method {method!r}")
 
 
-__all__ = ["LevelOfTheory", "NAMED_FAMILIES", "ONE_BASIS_FAMILIES", "SEMI_EMPIRICAL",
-           "check_basis_name", "check_functional"]
+__all__ = ["LevelOfTheory", "NAMED_FAMILIES", "ONE_BASIS_FAMILIES", "SCF_FAMILIES",
+           "SEMI_EMPIRICAL", "check_basis_name", "check_functional"]

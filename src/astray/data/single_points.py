@@ -21,7 +21,6 @@ from astray.errors import DatasetError, ReferenceUnavailableError
 from astray.level_of_theory import LevelOfTheory
 from astray.units import BOHR_ANGSTROM, HARTREE_EV
 
-XTB_METHODS = ("gfn2-xtb", "xtb")
 GRID_LEVEL = 1
 CONVERGENCE_HARTREE = 1e-8
 MAX_CYCLES = 100
@@ -32,13 +31,15 @@ def data_level_of_theory(text: str) -> LevelOfTheory:
     ``gfn2-xtb`` (the one :class:`~astray.level_of_theory.LevelOfTheory` of references,
     potentials and training; raises :class:`DatasetError` for anything else)."""
     method, _, basis = text.strip().lower().partition("/")
-    if method in XTB_METHODS and not basis:
-        return LevelOfTheory.parse("gfn2-xtb")
+    if method and not basis:  # gfn2-xtb (or xtb), the one level of theory without a basis
+        level = LevelOfTheory.from_data_set(method)
+        if level is not None and level.semi_empirical:
+            return level
     if not method or not basis:
         raise DatasetError(f"method {text!r}: write FUNCTIONAL/BASIS (b3lyp/6-31g), "
                            "hf/BASIS or gfn2-xtb")
     try:  # anything but HF names a functional ("unknown density functional" otherwise)
-        return LevelOfTheory.parse(f"hf/{basis}" if method == "hf" else f"dft:{method}/{basis}")
+        return LevelOfTheory.of_method(method, basis)
     except ReferenceUnavailableError as error:
         raise DatasetError(str(error)) from None
 
@@ -83,7 +84,7 @@ def single_point(atoms: Atoms, level: LevelOfTheory, *, charge: int = 0, multipl
     with lib.with_omp_threads(1):
         mol = molecule(atoms.get_chemical_symbols(), atoms.positions / BOHR_ANGSTROM, charge,
                        multiplicity, level.basis)
-        solution = _lowest_scf(mol, level.functional or "hf", broken_symmetry)
+        solution = _lowest_scf(mol, level.functional, broken_symmetry)
         if solution is None:
             return np.nan, np.full((len(atoms), 3), np.nan) if forces else None
         energy = float(solution.e_tot) * HARTREE_EV
@@ -94,19 +95,20 @@ def single_point(atoms: Atoms, level: LevelOfTheory, *, charge: int = 0, multipl
         return energy, -np.asarray(gradient.kernel()) * HARTREE_EV / BOHR_ANGSTROM
 
 
-def _scf(mol, method: str, restricted: bool, shared=None):
+def _scf(mol, functional: str | None, restricted: bool, shared=None):
+    """An unconverged density-fitted SCF: HF for ``functional`` None, else DFT."""
     from pyscf import dft, scf
 
-    if method == "hf":
+    if functional is None:
         mf = scf.RHF(mol) if restricted else scf.UHF(mol)
     else:
         mf = dft.RKS(mol) if restricted else dft.UKS(mol)
-        mf.xc = method
+        mf.xc = functional
         mf.grids.level = GRID_LEVEL
     mf = mf.density_fit()
     if shared is not None:  # reuse the restricted run's integration grid and fitted integrals
         mf.with_df = shared.with_df
-        if method != "hf":
+        if functional is not None:
             mf.grids = shared.grids
     mf.conv_tol = CONVERGENCE_HARTREE
     mf.max_cycle = MAX_CYCLES
@@ -114,20 +116,20 @@ def _scf(mol, method: str, restricted: bool, shared=None):
     return mf
 
 
-def _lowest_scf(mol, method: str, broken_symmetry: bool):
+def _lowest_scf(mol, functional: str | None, broken_symmetry: bool):
     """The converged SCF solution of lowest energy (restricted, or broken-symmetry unrestricted
     when asked and lower); None when nothing converges."""
     from astray.reference.scf import broken_symmetry_guess
 
     if mol.spin != 0:
-        unrestricted = _scf(mol, method, restricted=False)
+        unrestricted = _scf(mol, functional, restricted=False)
         unrestricted.kernel()
         return unrestricted if unrestricted.converged else None
-    restricted = _scf(mol, method, restricted=True)
+    restricted = _scf(mol, functional, restricted=True)
     restricted.kernel()
     solutions = [restricted] if restricted.converged else []
     if broken_symmetry and mol.natm > 1:
-        unrestricted = _scf(mol, method, restricted=False, shared=restricted)
+        unrestricted = _scf(mol, functional, restricted=False, shared=restricted)
         unrestricted.kernel(dm0=np.array(broken_symmetry_guess(restricted)))
         if unrestricted.converged:
             solutions.append(unrestricted)

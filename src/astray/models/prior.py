@@ -148,8 +148,8 @@ class PhysicsPrior(nn.Module):
     """A local energy model with exact nuclear repulsion and an exact, charge-aware atomic limit.
 
     Args:
-        base: the learned many-body model (any astray model with ``config["cutoff"]``), or its
-            ``config`` dict (as in ``model.config["base"]``), built with ``build_model``.
+        base: the learned many-body model (any astray model with ``config["cutoff"]``);
+            ``build_model`` builds it first when rebuilding a prior from its ``config``.
         energy_unit_ev: how many eV one output unit is; defaults to the base's and must agree
             with it (the base's output is added in these units).
         pair_channels: width of the charge-conditioned learned pair term.
@@ -160,13 +160,9 @@ class PhysicsPrior(nn.Module):
 
     architecture = "prior"
 
-    def __init__(self, base: nn.Module | dict, energy_unit_ev: float | None = None,
+    def __init__(self, base: nn.Module, energy_unit_ev: float | None = None,
                  pair_channels: int = 32, pair_rbf: int = 16):
         super().__init__()
-        if isinstance(base, dict):
-            from astray.models.registry import build_model  # the registry imports this module
-
-            base = build_model(base)
         base_unit = base.config["energy_unit_ev"]
         if energy_unit_ev is not None and energy_unit_ev != base_unit:
             raise ValueError(f"energy_unit_ev {energy_unit_ev} differs from the base model's "

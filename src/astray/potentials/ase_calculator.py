@@ -273,7 +273,7 @@ class AseCalculatorPotential(PerStructurePotential):
         check_keywords(calculator_cls, kwargs)
         try:
             calculator = calculator_cls(**kwargs)
-        except Exception as error:
+        except Exception as error:  # any user's class may raise anything: one line naming it
             raise PotentialError(f"{module_name}.{class_name}(**{kwargs}) failed: "
                                  f"{type(error).__name__}: {error}") from None
         return cls(calculator, name=spec,

@@ -87,6 +87,9 @@ class Potential(ABC):
             does not say (astray then looks in the catalogue entry of a named model; with
             neither, the whole-table suites try every element and record failures as coverage
             gaps). A suite skips a molecule with an element outside this set, with the reason.
+        is_own_level_of_theory: True when the potential computes its level of theory itself
+            (PySCF's HF, DFT, CCSD(T)): its ``level_of_theory_reference`` curve would be its own
+            curve again, so the probe does not compare it with that level of theory.
         independent_structures: True when the energy of a structure does not depend on the other
             structures of the same call, so a suite may evaluate many molecules in one call.
             The exact reference is not: a lone atom gets the fragment energy of the method of
@@ -115,6 +118,7 @@ class Potential(ABC):
     energy_convention: str = "total"
     supported_elements: frozenset[str] | None = None
     independent_structures: bool = True
+    is_own_level_of_theory: bool = False
 
     def __init__(self, name: str):
         self.name = name

@@ -79,7 +79,8 @@ class CheckpointPotential(Potential):
 
     def __init__(self, name: str):
         super().__init__(name)
-        from astray.train.checkpoint import load_model
+        from astray.models.checkpoint import load_model
+        from astray.models.registry import reads_charge
 
         path = name.split(":", 1)[1] if name.startswith("checkpoint:") else name
         if not path:
@@ -87,8 +88,7 @@ class CheckpointPotential(Potential):
         self.path = path
         self.model, self.metadata = load_model(path)
         self.energy_unit_ev = float(self.model.config["energy_unit_ev"])
-        # only the physics prior reads the total charge
-        self.charge_aware = self.model.config["architecture"] == "prior"
+        self.charge_aware = reads_charge(self.model.config)  # the registry says which do
         self.level_of_theory = (f"{self.metadata.get('level_of_theory', 'unknown')} "
                                 f"(data set {self.metadata.get('dataset', 'unknown')})")
         self.level_of_theory_reference = self.metadata.get("level_of_theory_reference")

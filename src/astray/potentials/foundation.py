@@ -96,7 +96,7 @@ class FamilyPotential(CataloguedPotential):
                 "of an environment that has it with --python PATH") from None
         except common.UntrustedWeightsError as error:
             raise CheckpointError(f"{entry.name}: {error}") from None
-        except Exception as error:
+        except Exception as error:  # a foreign package's loader may raise anything: one line
             raise PotentialError(f"cannot load {entry.name} from {weights}: "
                                  f"{type(error).__name__}: {error}") from None
 

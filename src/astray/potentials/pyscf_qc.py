@@ -50,6 +50,9 @@ class PyscfPotential(PerStructurePotential):
     family = "pyscf"
     charge_aware = True
     spin_aware = True
+    is_own_level_of_theory = True  # it computes the method it names
+    #: The wavefunction methods it computes; any other METHOD of METHOD/BASIS is a functional.
+    wavefunction_methods = ("hf", "ccsd(t)")
 
     def __init__(self, name: str = "pyscf:pbe/def2-svp"):
         super().__init__(name)
@@ -63,17 +66,14 @@ class PyscfPotential(PerStructurePotential):
         from astray.level_of_theory import LevelOfTheory
 
         try:
-            # anything but HF and CCSD(T) names a functional ("unknown density functional")
-            parsed = LevelOfTheory.parse(f"{method}/{basis}" if method in ("hf", "ccsd(t)")
-                                         else f"dft:{method}/{basis}")
+            self.level = LevelOfTheory.of_method(method, basis, self.wavefunction_methods)
         except AstrayError as error:
             raise PotentialError(f"potential {name!r}: {error}") from None
         self.method = method
         self.basis = basis
-        self.functional = parsed.functional  # None for HF and CCSD(T)
-        self.level_of_theory = (f"{method.upper()}/{basis} (PySCF)" if parsed.functional is None
-                                else f"{parsed.functional.upper()}/{basis} (PySCF)")
-        self.level_of_theory_reference = parsed.canonical
+        self.functional = self.level.functional  # None for HF and CCSD(T)
+        self.level_of_theory = f"{self.level.describe()} (PySCF)"
+        self.level_of_theory_reference = self.level.canonical
 
     @property
     def version(self) -> str:
@@ -83,7 +83,8 @@ class PyscfPotential(PerStructurePotential):
 
     @property
     def has_forces(self) -> bool:
-        return self.method != "ccsd(t)"
+        """Analytic gradients: HF and DFT (self-consistent fields), not CCSD(T)."""
+        return self.level.self_consistent_field
 
     def single_point(self, atoms: Atoms) -> tuple[float, np.ndarray | None]:
         """Energy (eV) and forces (eV/A, None for CCSD(T)) of one structure. Raises
@@ -103,7 +104,7 @@ class PyscfPotential(PerStructurePotential):
         if mol.nelectron == 0:
             energy, forces = _coulomb_energy_and_forces(atoms)
             return energy, forces if self.has_forces else None
-        if self.method == "ccsd(t)":
+        if not self.level.self_consistent_field:  # CCSD(T), the one other method it computes
             energy, _ = ccsd_t_energy(mol)
             return energy * HARTREE_EV, None
         mf = scf_solution(mol, self.functional)

@@ -145,7 +145,7 @@ class Worker:
                 return 0
             try:
                 self.handle(header, arrays)
-            except Exception as error:
+            except Exception as error:  # any failure of the model goes back to the parent
                 self.send({"type": "error", "error": f"{type(error).__name__}: {error}",
                            "traceback": traceback.format_exc()})
                 if header["type"] == "load":

@@ -1,5 +1,7 @@
-"""The result of probing potentials on systems: typed, indexable, and written to files only when
-asked (:meth:`ProbeResult.write`: ``curves.json``, one PNG per system, ``curves.html``)."""
+"""The result of probing potentials on systems: typed, indexable, tabulated (:meth:`to_frame`,
+:meth:`leaderboard`) and written to ``curves.json`` only when asked (:meth:`write_json`). Its
+figures and HTML page are the report's (:class:`astray.report.probe_report.ProbeReport`, which
+``astray.probe`` returns): the probes import nothing of the report."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from astray.curve import Curve
 from astray.jsonio import to_json_safe, write_json_atomic
 from astray.probes import thresholds as th
 from astray.probes.results import CurveMetrics, CurveResult, Verdict
-from astray.systems import Diatomic, file_stem
+from astray.systems import Diatomic
 
 #: The spectroscopic constants of the leaderboard: (name in the columns, metric of the error,
 #: the verdict's tolerance that scores it (``_score_terms``), whether the tolerance is relative
@@ -23,9 +25,6 @@ _CONSTANTS = (("r_e", "r_e_error_angstrom", th.R_E_TOLERANCE_ANGSTROM, None),
                "reference_omega_e_cm1"),
               ("d_e", "d_e_error_ev", th.D_E_RELATIVE_TOLERANCE, "reference_d_e_ev"))
 _UNITS = {"r_e": "angstrom", "omega_e": "cm1", "d_e": "ev"}
-#: ``write`` draws the periodic table when the systems hold the neutral X2 of at least this
-#: many elements (the default suite's H2 alone is no table).
-PERIODIC_TABLE_MIN_ELEMENTS = 2
 
 #: The truths the leaderboard compares with, and where a curve carries its errors against each:
 #: the curve's reference (``CurveResult.metrics``), the model's training level of theory
@@ -223,14 +222,6 @@ class ProbeResult:
         frame["rank"] = np.arange(1, len(frame) + 1)
         return frame
 
-    def plot(self, system: str):
-        """A matplotlib Figure of every curve of ``system`` with its reference (built without
-        pyplot: no backend or other global state changes; show it in a notebook by leaving it
-        as a cell's value, or save it with ``figure.savefig``)."""
-        from astray.report.figures import system_curves_figure
-
-        return system_curves_figure(self._system(system), self._records(system))
-
     def write_json(self, out_dir: str | Path) -> Path:
         """Write ``curves.json`` into ``out_dir`` atomically (a kill leaves the old file or the
         new one, never half of one)."""
@@ -238,41 +229,19 @@ class ProbeResult:
         out.mkdir(parents=True, exist_ok=True)
         return write_json_atomic(out / "curves.json", self.to_json())
 
-    def write(self, out_dir: str | Path) -> Path:
-        """Write ``curves.json``, one PNG per system and ``curves.html`` (self-contained) into
-        ``out_dir``; returns the path of the HTML page. With the neutral X2 of at least
-        PERIODIC_TABLE_MIN_ELEMENTS elements among the systems, also ``periodic_table.png``
-        (:func:`astray.report.periodic.periodic_table_figure`, one table per potential), shown
-        first in the page. Each file is written atomically and replaces a link planted at its
-        name instead of writing through it (:func:`astray.jsonio.atomic_file`)."""
-        from astray.jsonio import write_bytes_atomic
-        from astray.report.figures import curve_figure, figure_png
-        from astray.report.html import write_html
-        from astray.report.periodic import periodic_table_figure
-
-        out = Path(out_dir)
-        self.write_json(out)
-        figures = {s.name: curve_figure(s, self._records(s.name), out / f"{file_stem(s.name)}.png")
-                   for s in self.systems}
-        elements = self.homonuclear_elements()
-        periodic = None
-        if len(elements) >= PERIODIC_TABLE_MIN_ELEMENTS:
-            figure = periodic_table_figure(self.curves, elements=elements,
-                                           potentials=[p["name"] for p in self.potentials])
-            periodic = write_bytes_atomic(out / "periodic_table.png", figure_png(figure))
-        return write_html(self.to_json(), figures, out / "curves.html", periodic)
-
     def homonuclear_elements(self) -> list[str]:
         """The elements X of the neutral X2 among the systems asked for, in their order."""
         return list(dict.fromkeys(s.symbols[0] for s in self.systems
                                   if s.symbols[0] == s.symbols[1] and s.charge == 0))
 
-    def _system(self, name: str) -> Diatomic:
+    def system(self, name: str) -> Diatomic:
+        """The system called ``name`` (KeyError naming those there are)."""
         for system in self.systems:
             if system.name == name:
                 return system
         raise KeyError(f"no system {name!r} in this result; it has "
                        + ", ".join(s.name for s in self.systems))
 
-    def _records(self, system: str) -> list[dict]:
+    def records(self, system: str) -> list[dict]:
+        """The JSON records (:meth:`CurveResult.to_json`) of every curve of ``system``."""
         return [c.to_json() for c in self.curves if c.system.name == system]

@@ -11,14 +11,15 @@ missing r so the figure alone says a point is missing, and why.
 from __future__ import annotations
 
 import io
-import re
 from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
+from astray.errors import ReferenceUnavailableError
 from astray.jsonio import write_bytes_atomic
+from astray.level_of_theory import LevelOfTheory
 from astray.probes.thresholds import MINIMUM_DEPTH_EV, STRETCHED_ABOVE
 from astray.systems import Diatomic
 
@@ -49,24 +50,27 @@ GAP_MARKER = {"marker": "x", "ms": 7, "mew": 1.8, "ls": "none"}
 GAP_EDGE_HEIGHT = 0.04
 
 
+def _level(method: str) -> LevelOfTheory | None:
+    """The level of theory a method string names, None where it names none astray knows."""
+    try:
+        return LevelOfTheory.parse(method)
+    except ReferenceUnavailableError:
+        return None
+
+
 def method_label(method: str) -> str:
-    """A reference method string as chemists write it: ``dft:pbe/def2-tzvp`` -> PBE/def2-TZVP,
-    ``hf/cc-pvdz`` -> HF/cc-pVDZ, ``dft:wb97x/6-31g*`` -> wB97X/6-31G*; any other shape
-    (``exact-one-electron``, ``fci/cbs(...)``) is returned unchanged."""
-    match = re.fullmatch(r"(?:dft:)?([^:/]+)[:/]([^:/]+)", method)
-    if not match or match.group(2).startswith("cbs"):
-        return method
-    name, basis = match.groups()
-    prefix = re.match(r"(aug-)?cc-p|def2-|", basis).group()
-    core, _, polarisation = basis[len(prefix):].partition("(")  # 6-31g(d,p) -> 6-31G(d,p)
-    return (re.sub(r"^WB97", "wB97", name.upper()) + "/" + prefix + core.upper()
-            + (f"({polarisation}" if polarisation else ""))
+    """A reference method string as chemists write it (:attr:`LevelOfTheory.label`):
+    ``dft:pbe/def2-tzvp`` -> PBE/def2-TZVP, ``hf/cc-pvdz`` -> HF/cc-pVDZ; a string that names
+    no level of theory astray knows is returned unchanged."""
+    level = _level(method)
+    return method if level is None else level.label
 
 
 def gap_reason(method: str) -> str:
     """Why a level-of-theory curve has no energy at a point: the SCF of HF and DFT, the
     calculation of any other method, did not converge there (astray keeps such points NaN)."""
-    return ("SCF not converged" if re.match(r"(dft|hf)[:/]", method)
+    level = _level(method)
+    return ("SCF not converged" if level is not None and level.self_consistent_field
             else "calculation not converged")
 
 

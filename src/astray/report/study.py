@@ -32,6 +32,7 @@ from astray.report.study_tables import (
     laws_table,
     provenance_html,
     runs_table,
+    timings_html,
 )
 from astray.scaling.summary import SweepSummary
 
@@ -173,6 +174,7 @@ freedom, none from fewer than four sizes. The pure law is tested against the rep
 (lack-of-fit F test) and against a floor (extra-sum-of-squares F test); the decision column
 names the law that survived. N: training structures, P: parameters.</p>{laws_table(summary)}
 <h2 id='runs'>Runs</h2>{runs_table(done, sweep_dir)}
+<h3 id='timings'>Where the runs' time went</h3>{timings_html(done)}
 <h2 id='failed'>Failed runs</h2>{failed_runs_html(summary.runs, sweep_dir)}
 <h2 id='provenance'>Provenance</h2>{provenance_html(summary, sweep_dir)}
 </body></html>"""

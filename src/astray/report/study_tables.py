@@ -13,7 +13,7 @@ from pathlib import Path
 from astray.report.html import escape
 from astray.scaling.fits import Fit
 from astray.scaling.law_tests import FLOOR_FORM, PURE_FORM
-from astray.scaling.records import Finding, RunResult
+from astray.scaling.records import RUN_PHASES, Finding, RunResult
 from astray.scaling.summary import SweepSummary
 from astray.scaling.targets import CONVENTIONS, target_info
 
@@ -261,6 +261,28 @@ def runs_table(runs: list[RunResult], sweep_dir: Path) -> str:
             "<th>H₂⁺⁺ verdict, failures</th><th>reproduce</th></tr>" + "".join(rows)
             + "</table></div><h3 id='commands'>Commands that reproduce each run</h3>" + note
             + "<div class='scroll'>" + "".join(commands) + "</div>")
+
+
+def timings_html(runs: list[RunResult]) -> str:
+    """Where the runs' wall-clock time went: each phase's seconds summed over the runs that
+    recorded ``timings`` and its share of their summed ``total``. Everything but the epochs
+    (``train_epochs``) is the per-run overhead a larger sweep multiplies."""
+    timed = [run for run in runs if run.timings.get("total")]
+    if not timed:
+        return "<p>No run recorded its timings (written before astray measured them).</p>"
+    total = sum(run.timings["total"] for run in timed)
+    recorded = {phase for run in timed for phase in run.timings} - {"total"}
+    phases = [p for p in RUN_PHASES if p in recorded] + sorted(recorded - set(RUN_PHASES))
+    summed = {phase: sum(run.timings.get(phase, 0.0) for run in timed) for phase in phases}
+    rows = "".join(f"<tr><td class='l'>{escape(phase)}</td><td>{seconds:.1f}</td>"
+                   f"<td>{seconds / total:.1%}</td></tr>" for phase, seconds in summed.items())
+    epochs = summed.get("train_epochs", 0.0)
+    return (f"<p>Wall-clock seconds of each phase, summed over the {len(timed)} of {len(runs)} "
+            f"runs that recorded them ({total:.1f} s in all); outside the epochs: "
+            f"{1 - epochs / total:.1%}. The references (exact and level of theory) are computed "
+            "once per sweep, before the runs, and are not in these sums.</p>"
+            "<table><tr><th>phase</th><th>seconds</th><th>share</th></tr>"
+            f"{rows}</table>")
 
 
 def _shared_items(dicts: list[dict]) -> dict:

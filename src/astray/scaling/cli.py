@@ -17,53 +17,60 @@ from rich.console import Console
 HEARTBEAT_S = 20.0
 
 
+#: Five sizes by default: the exponent's 95% t interval gets 3 degrees of freedom (t = 3.18;
+#: with four sizes 2, t = 4.30); no interval at all from fewer than four.
+DEFAULT_N_TRAIN = "50,100,200,400,800"
+#: Validation and test structures: 500, not the study's 1,000: with 1,000 + 1,000 the shipped
+#: default set's 2,055 stable structures leave 55 for training; with 500 + 500 they leave 1,055
+#: (all: 2,203), so the default --n-train up to 800 runs on the default data set.
+DEFAULT_N_HELD_OUT = 500
+#: The longer help texts of ``astray scale``'s options.
+HELP = {
+    "dataset": "Data set name or folder (repeat for several).",
+    "subset": "Training subset (repeat): stable, all (stable + compressed/stretched), "
+              "distorted ...",
+    "n_train": "Training sizes, comma-separated (the fits need 4 distinct sizes or more).",
+    "n_val": "Validation structures (the study: 1,000).",
+    "n_test": "Test structures per test subset (the study: 1,000).",
+    "data_seeds": "Seeds of the training and validation draw, comma-separated: each run draws "
+                  "its sets afresh per N from what the fixed test set leaves, as the study did "
+                  "(default: one nested split from --split-seed).",
+    "baseline": "Physical baselines to learn the difference to (Delta-learning), "
+                "comma-separated potential specs, none for no baseline: none,xtb. Runs with "
+                "--prior on and a baseline are left out (the prior would count the baseline's "
+                "nuclear repulsion and atomic limit twice).",
+    "patience": "Early stopping after this many epochs without validation improvement (the "
+                "study's recipe: 50; another value is recorded in sweep.json as a deviation "
+                "from it).",
+    "plateau_patience": "Epochs before the learning rate halves and the window convergence is "
+                        "judged over (the study's recipe: 20; another value is a recorded "
+                        "deviation).",
+    "convergence_tolerance": "Largest relative fall of the best validation loss over that "
+                             "window for which a run cut short counts as converged (default "
+                             "0.01).",
+}
+
+
 def scale_command(
-    dataset: list[str] = typer.Option(["default"], "--dataset", help="Data set name or folder "
-                                      "(repeat for several)."),
-    subset: list[str] = typer.Option(["stable"], "--subset", help="Training subset (repeat): "
-                                     "stable, all (stable + compressed/stretched), distorted ..."),
-    # five sizes: the exponent's 95% t interval gets 3 degrees of freedom (t = 3.18; with four
-    # sizes 2, t = 4.30); no interval at all from fewer than four
-    n_train: str = typer.Option("50,100,200,400,800", "--n-train", help="Training sizes, "
-                                "comma-separated (the fits need 4 distinct sizes or more)."),
+    dataset: list[str] = typer.Option(["default"], "--dataset", help=HELP["dataset"]),
+    subset: list[str] = typer.Option(["stable"], "--subset", help=HELP["subset"]),
+    n_train: str = typer.Option(DEFAULT_N_TRAIN, "--n-train", help=HELP["n_train"]),
     hidden: str = typer.Option("64", "--hidden", help="Widths (channels), comma-separated."),
     interactions: str = typer.Option("3", "--interactions", help="Depths, comma-separated."),
     seeds: str = typer.Option("0", "--seeds", help="Seeds of weights and shuffling, comma-separated."),
-    data_seeds: str | None = typer.Option(None, "--data-seeds", help="Seeds of the training "
-                                             "and validation draw, comma-separated: each run "
-                                             "draws its sets afresh per N from what the fixed "
-                                             "test set leaves, as the study did (default: one "
-                                             "nested split from --split-seed)."),
+    data_seeds: str | None = typer.Option(None, "--data-seeds", help=HELP["data_seeds"]),
     model: list[str] = typer.Option(["schnet"], "--model", help="schnet or painn (repeat)."),
     prior: str = typer.Option("off", "--prior", help="off, on, or off,on (the physics prior)."),
-    baseline: str | None = typer.Option(None, "--baseline", help="Physical baselines to learn "
-                                           "the difference to (Delta-learning), comma-separated "
-                                           "potential specs, none for no baseline: none,xtb. "
-                                           "Runs with --prior on and a baseline are left out "
-                                           "(the prior would count the baseline's nuclear "
-                                           "repulsion and atomic limit twice)."),
-    # 500, not the study's 1,000: with 1,000 + 1,000 the shipped default set's 2,055 stable
-    # structures leave 55 for training; with 500 + 500 they leave 1,055 (all: 2,203), so the
-    # default --n-train up to 800 runs on the default data set
-    n_val: int = typer.Option(500, "--n-val", help="Validation structures (the study: 1,000)."),
-    n_test: int = typer.Option(500, "--n-test", help="Test structures per test subset (the "
-                               "study: 1,000)."),
+    baseline: str | None = typer.Option(None, "--baseline", help=HELP["baseline"]),
+    n_val: int = typer.Option(DEFAULT_N_HELD_OUT, "--n-val", help=HELP["n_val"]),
+    n_test: int = typer.Option(DEFAULT_N_HELD_OUT, "--n-test", help=HELP["n_test"]),
     split_seed: int = typer.Option(21, "--split-seed", help="Seed of the test/val/train draw."),
     max_epochs: int = typer.Option(1000, "--max-epochs"),
-    patience: int | None = typer.Option(None, "--patience", help="Early stopping after this "
-                                           "many epochs without validation improvement (the "
-                                           "study's recipe: 50; another value is recorded in "
-                                           "sweep.json as a deviation from it)."),
-    plateau_patience: int | None = typer.Option(None, "--plateau-patience", help="Epochs "
-                                                   "before the learning rate halves and the "
-                                                   "window convergence is judged over (the "
-                                                   "study's recipe: 20; another value is a "
-                                                   "recorded deviation)."),
+    patience: int | None = typer.Option(None, "--patience", help=HELP["patience"]),
+    plateau_patience: int | None = typer.Option(None, "--plateau-patience",
+                                                   help=HELP["plateau_patience"]),
     convergence_tolerance: float | None = typer.Option(None, "--convergence-tolerance",
-                                                          help="Largest relative fall of the "
-                                                          "best validation loss over that "
-                                                          "window for which a run cut short "
-                                                          "counts as converged (default 0.01)."),
+                                                          help=HELP["convergence_tolerance"]),
     budget_minutes: float | None = typer.Option(None, "--budget-minutes",
                                                    help="Wall-clock limit of each run."),
     force_weight: float = typer.Option(0.0, "--force-weight"),
@@ -102,7 +109,6 @@ def scale_command(
         parse_ints,
         parse_priors,
     )
-    from astray.train.trainer import TrainConfig
 
     for option, value in (("--workers", workers), ("--runs-per-gpu", runs_per_gpu),
                           ("--max-jobs", max_jobs)):
@@ -110,13 +116,8 @@ def scale_command(
             raise SweepError(f"{option} must be >= 1, got {value}")
     training = {"n_val": n_val, "n_test": n_test, "split_seed": split_seed,
                 "max_epochs": max_epochs, "budget_minutes": budget_minutes,
-                "force_weight": force_weight, "threads": threads}
-    # the recipe options enter the grid only where they depart from the recipe, so the
-    # sweep.json of a folder filled before they existed still matches a rerun's
-    for name, value in (("early_stopping", patience), ("plateau_patience", plateau_patience),
-                        ("convergence_tolerance", convergence_tolerance)):
-        if value is not None and value != getattr(TrainConfig, name):
-            training[name] = value
+                "force_weight": force_weight, "threads": threads,
+                **_recipe_departures(patience, plateau_patience, convergence_tolerance)}
     grid = SweepGrid(datasets=tuple(dataset), subsets=tuple(subset),
                      n_train=parse_ints(n_train, "--n-train"), models=tuple(model),
                      hidden=parse_ints(hidden, "--hidden"),
@@ -129,6 +130,22 @@ def scale_command(
                            max_jobs=max_jobs, account=slurm_account) if slurm else None
     summary = sweep_and_report(grid, out, workers=workers, scheduler=scheduler, slurm=cluster,
                                device=device, runs_per_gpu=runs_per_gpu, report=report)
+    _print_summary(summary, as_json)
+
+
+def _recipe_departures(patience, plateau_patience, convergence_tolerance) -> dict:
+    """The recipe options that enter the grid: only where they depart from the recipe, so the
+    sweep.json of a folder filled before they existed still matches a rerun's."""
+    from astray.train.trainer import TrainConfig
+
+    given = {"early_stopping": patience, "plateau_patience": plateau_patience,
+             "convergence_tolerance": convergence_tolerance}
+    return {name: value for name, value in given.items()
+            if value is not None and value != getattr(TrainConfig, name)}
+
+
+def _print_summary(summary: dict, as_json: bool) -> None:
+    """The sweep's summary on stdout; failed runs: one line on stderr and exit code 1."""
     if as_json:
         print(json.dumps(summary))
     else:

@@ -10,7 +10,9 @@ its ``result.json`` says so under the run's current key. What a rerun does with 
 - anything else: trained (resuming from the folder's ``last.pt`` if an earlier attempt was
   killed, or continuing a finished run when only its epoch limits changed).
 
-Killing the sweep at any moment (SIGKILL included) therefore loses only the epochs in flight.
+Killing the sweep at any moment (SIGKILL included) therefore loses only the epochs each running
+run trained since its last checkpoint (at most
+:data:`astray.train.trainer.CHECKPOINT_EVERY_S` seconds of them).
 A run whose worker raises or dies is retried once (on another worker where there is one), then
 recorded as failed with its error, and the sweep goes on; :attr:`SweepOutcome.exit_code` is
 then nonzero, so scripts can tell.
@@ -42,7 +44,7 @@ from astray.errors import SweepError
 from astray.jsonio import atomic_file, write_json_atomic
 from astray.paths import folder_lock, writable_folder
 from astray.scaling.grid import RunSpec, SweepGrid, validate
-from astray.scaling.runner import ProbeReferences, execute_run, failed_result
+from astray.scaling.runner import ProbeReferences, execute_run, failed_result, read_result
 from astray.store import Store
 from astray.train.trainer import RESUMABLE_CHANGES, TrainConfig
 
@@ -210,18 +212,9 @@ def _record_failure(run_dir: Path, failure: dict) -> None:
     """Write a failed run's record: its ``result.json``, unless that holds a finished result
     (then ``failure.json`` beside it: a failure never replaces finished numbers)."""
     path = run_dir / "result.json"
-    if _read_result(path).get("status") == "done":
+    if read_result(path).get("status") == "done":
         path = run_dir / FAILURE_FILE
     write_json_atomic(path, failure)
-
-
-def _read_result(path: Path) -> dict:
-    """The ``result.json`` at ``path``, or {} where there is none that can be read."""
-    try:
-        result = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return result if isinstance(result, dict) else {}
 
 
 def _check_run_folders(runs: list[RunSpec], out: Path) -> None:
@@ -239,7 +232,7 @@ def _check_run_folders(runs: list[RunSpec], out: Path) -> None:
     for spec in runs:
         run_dir = out / "runs" / spec.run_id
         has_checkpoint = any((run_dir / name).exists() for name in ("last.pt", "best.pt"))
-        difference = _other_configuration(spec, _read_result(run_dir / "result.json"),
+        difference = _other_configuration(spec, read_result(run_dir / "result.json"),
                                           has_checkpoint=has_checkpoint)
         if difference is not None:
             conflicts.append((spec.run_id, difference))
@@ -323,7 +316,7 @@ def _claim_folder(out: Path, grid: SweepGrid, command: str) -> None:
 def _reuse(spec: RunSpec, run_dir: Path, store: Store) -> str:
     """``skipped`` if the run is done in ``run_dir``, ``reused`` if it was copied from another
     folder where the store says it is done, else ``pending``."""
-    result = _read_result(run_dir / "result.json")
+    result = read_result(run_dir / "result.json")
     if result.get("status") == "done" and result.get("key") == spec.key:
         return "skipped"
     stored = store.run(spec.key)

@@ -57,6 +57,8 @@ import numpy as np
 from scipy import stats
 from scipy.optimize import leastsq
 
+from astray.jsonio import are_numbers, is_number
+
 __all__ = ["FORMS", "JOINT_FREE_LABELS", "MAX_EXPONENT", "MIN_N_LEVELS", "Fit", "FitPoint", "Form",
            "fit_form", "fit_runs"]
 
@@ -151,23 +153,14 @@ FORMS: dict[str, Form] = {form.name: form for form in (
 STATUSES = ("ok", "insufficient-data", "failed")
 
 
-def _num(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _nums(value: Any, nullable: bool = False) -> bool:
-    return isinstance(value, (list, tuple)) and all(
-        _num(v) or (nullable and v is None) for v in value)
-
-
 def _band_ok(band: Any) -> bool:
     if band is None:
         return True
     if not isinstance(band, Mapping) or set(band) != {"n", "p", "center", "low", "high"}:
         return False
     columns = [band[key] for key in ("n", "p", "center", "low", "high") if band[key] is not None]
-    return (_nums(band["n"]) and (band["p"] is None or _nums(band["p"]))
-            and all(_nums(band[key], nullable=True) for key in ("center", "low", "high"))
+    return (are_numbers(band["n"]) and (band["p"] is None or are_numbers(band["p"]))
+            and all(are_numbers(band[key], nullable=True) for key in ("center", "low", "high"))
             and len({len(column) for column in columns}) == 1)
 
 
@@ -185,15 +178,15 @@ _CHECKS = {
     "form": (lambda v: isinstance(v, str) and v in FORMS, "one of " + ", ".join(FORMS)),
     "status": (lambda v: isinstance(v, str) and v in STATUSES, "one of " + ", ".join(STATUSES)),
     "reason": (_optional(_is(str)), "a string or null"),
-    "params": (_optional(lambda v: isinstance(v, Mapping) and _nums(list(v.values()))),
+    "params": (_optional(lambda v: isinstance(v, Mapping) and are_numbers(list(v.values()))),
                "an object of numbers or null"),
     "ci95": (_optional(lambda v: isinstance(v, Mapping) and all(
-        _nums(ends) and len(ends) == 2 for ends in v.values())), "an object of [low, high] or null"),
+        are_numbers(ends) and len(ends) == 2 for ends in v.values())), "an object of [low, high] or null"),
     "interval_method": (_is(str), "a string"), "n_points": (_is(int), "an integer"),
     "n_levels": (_is(int), "an integer"), "n_replicates_max": (_is(int), "an integer"),
-    "residual_sd": (_optional(_num), "a number or null"),
-    "pure_error_sd": (_optional(_num), "a number or null"),
-    "lack_of_fit_p": (_optional(_num), "a number or null"),
+    "residual_sd": (_optional(is_number), "a number or null"),
+    "pure_error_sd": (_optional(is_number), "a number or null"),
+    "lack_of_fit_p": (_optional(is_number), "a number or null"),
     "flags": (lambda v: isinstance(v, (list, tuple)) and all(isinstance(f, str) for f in v),
               "a list of strings"),
     "band": (_band_ok, "null or {n, p, center, low, high}: number lists of one length"),
@@ -345,6 +338,45 @@ def _band(form: Form, theta, cov, t_crit, variables, log_x0, log_l0) -> dict[str
             "center": column(log_m), "low": column(log_m - half), "high": column(log_m + half)}
 
 
+def _insufficient(law, values: Sequence[float | None], counts_of: list[int],
+                  n_levels: int) -> str | None:
+    """Why these runs cannot give the law an interval (a sentence), or None."""
+    n_points = len(values)
+    missing = sum(v is None or not np.isfinite(v) for v in values)
+    if missing:
+        return (f"{missing} of {n_points} runs have no finite value (e.g. no minimum, or a "
+                "probe that did not run)")
+    y_all = np.asarray(values, float)
+    if np.any(y_all <= 0):
+        return f"{int(np.sum(y_all <= 0))} of {n_points} values are <= 0 and have no logarithm"
+    k = len(law.param_names)
+    if (counts_of[0] < MIN_N_LEVELS or n_levels < k + 1
+            or (law.n_variables == 2 and counts_of[1] < MIN_P_LEVELS)):
+        have = " and ".join(f"{c} distinct {name}"
+                            for c, name in zip(counts_of, ("training sizes N", "sizes P")))
+        needs = f"at least {MIN_N_LEVELS} distinct N" + (
+            f", {MIN_P_LEVELS} distinct P and {k + 1} distinct (N, P)"
+            if law.n_variables == 2 else f" and {k + 1} levels")
+        return f"{have}: no interval from this; the {k}-parameter form needs {needs}"
+    return None
+
+
+def _flags(law, params: dict, ci95: dict, lack_of_fit_p: float | None,
+           runs_at: np.ndarray) -> tuple[str, ...]:
+    """What a reader of the fit must know: a negative or unresolved floor, lack of fit at the
+    5% level, unequal replicates per level."""
+    flags = []
+    if law.floor and params["L_inf"] < 0:
+        flags.append("negative-floor")
+    if law.floor and ci95["L_inf"][0] <= 0 <= ci95["L_inf"][1]:
+        flags.append("floor-not-resolved")
+    if lack_of_fit_p is not None and lack_of_fit_p < 0.05:
+        flags.append("lack-of-fit")
+    if len(set(runs_at.tolist())) > 1:
+        flags.append("unbalanced-replicates")
+    return tuple(flags)
+
+
 def fit_form(form: str, n_train: Sequence[float], values: Sequence[float | None], *,
              n_params: Sequence[float] | None = None, target: str = "",
              group: Mapping[str, Any] | None = None) -> Fit:
@@ -368,25 +400,11 @@ def fit_form(form: str, n_train: Sequence[float], values: Sequence[float | None]
     n_levels = len(np.unique(log_x.T, axis=0))
     most = int(np.unique(log_x.T, axis=0, return_counts=True)[1].max())
     shape = {"n_points": n_points, "n_levels": n_levels, "n_replicates_max": most, **labels}
-    missing = sum(v is None or not np.isfinite(v) for v in values)
-    if missing:
-        return _unfitted(form, "insufficient-data", f"{missing} of {n_points} runs have no "
-                         "finite value (e.g. no minimum, or a probe that did not run)", **shape)
-    y_all = np.asarray(values, float)
-    if np.any(y_all <= 0):
-        return _unfitted(form, "insufficient-data", f"{int(np.sum(y_all <= 0))} of {n_points} "
-                         "values are <= 0 and have no logarithm", **shape)
+    problem = _insufficient(law, values, counts_of, n_levels)
+    if problem is not None:
+        return _unfitted(form, "insufficient-data", problem, **shape)
     k = len(law.param_names)
-    if (counts_of[0] < MIN_N_LEVELS or n_levels < k + 1
-            or (law.n_variables == 2 and counts_of[1] < MIN_P_LEVELS)):
-        have = " and ".join(f"{c} distinct {name}"
-                            for c, name in zip(counts_of, ("training sizes N", "sizes P")))
-        needs = f"at least {MIN_N_LEVELS} distinct N" + (
-            f", {MIN_P_LEVELS} distinct P and {k + 1} distinct (N, P)"
-            if law.n_variables == 2 else f" and {k + 1} levels")
-        return _unfitted(form, "insufficient-data", f"{have}: no interval from this; the "
-                         f"{k}-parameter form needs {needs}", **shape)
-    y_all = np.log(y_all)
+    y_all = np.log(np.asarray(values, float))
     level_x, y_bar, runs_at, level_of = _levels(log_x, y_all)
     log_x0, log_l0 = level_x.mean(axis=1), float(y_bar.mean())
     level_x, y = level_x - log_x0[:, None], y_bar - log_l0
@@ -423,22 +441,14 @@ def fit_form(form: str, n_train: Sequence[float], values: Sequence[float | None]
         ss_lack = float(np.sum(runs_at * (y - fitted) ** 2))
         f_stat = (ss_lack / df) / (ss_pure / df_pure)
         lack_of_fit_p = float(stats.f.sf(f_stat, df, df_pure))
-    flags = []
-    if law.floor and params["L_inf"] < 0:
-        flags.append("negative-floor")
-    if law.floor and ci95["L_inf"][0] <= 0 <= ci95["L_inf"][1]:
-        flags.append("floor-not-resolved")
-    if lack_of_fit_p is not None and lack_of_fit_p < 0.05:
-        flags.append("lack-of-fit")
-    if len(set(runs_at.tolist())) > 1:
-        flags.append("unbalanced-replicates")
+    flags = _flags(law, params, ci95, lack_of_fit_p, runs_at)
     level_name = "N" if law.n_variables == 1 else "(N, P)"
     method = (f"t on per-{level_name} means, {df} df" if form == "a*N^-alpha" else
               f"Wald (delta method) t on per-{level_name} means, {df} df")
     return Fit(form=form, status="ok", reason=None, params=params, ci95=ci95,
                interval_method=method, residual_sd=float(np.sqrt(rss / df)),
                pure_error_sd=float(np.sqrt(ss_pure / df_pure)) if df_pure else None,
-               lack_of_fit_p=lack_of_fit_p, flags=tuple(flags),
+               lack_of_fit_p=lack_of_fit_p, flags=flags,
                band=_band(law, theta, cov, t_crit, np.asarray(variables, float), log_x0, log_l0),
                **shape)
 

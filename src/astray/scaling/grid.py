@@ -229,6 +229,13 @@ def validate(grid: SweepGrid) -> list[RunSpec]:
             dataset = open_dataset(dataset_name)
         except AstrayError as error:
             raise SweepError(f"--dataset {dataset_name}: {error}") from None
+        # each baseline (and --force-weight) against the data, once, before any run starts
+        for config in {r.config.baseline: r.config for r in runs
+                       if r.config.dataset == dataset_name}.values():
+            try:
+                config.check_against(dataset)
+            except AstrayError as error:
+                raise SweepError(f"--dataset {dataset_name}: {error}") from None
         # the distorted test set exists only where the data set has distorted structures
         tests = tuple(s for s in grid.test_subsets()
                       if s in grid.subsets or len(dataset.indices_of(s)) > 0)

@@ -12,7 +12,9 @@ training set's pair-distance ranges and the energies in the model's own conventi
 ``astray-run/1`` files are read with those fields absent (None), never half-understood.
 ``baseline`` (the spec of a Delta-model's physical baseline) and ``baseline_probe`` (the
 baseline's own probe, on the run's grid and references) were added to ``astray-run/2`` later:
-files without them read as no baseline (None, {}).
+files without them read as no baseline (None, {}). ``timings`` (wall-clock seconds of each
+phase of the run, :data:`RUN_PHASES` and ``total``) was added later too:
+files without it read as {} (not measured).
 """
 
 from __future__ import annotations
@@ -25,11 +27,20 @@ from typing import Any
 import numpy as np
 
 from astray.errors import SweepError
-from astray.jsonio import to_json_safe
+from astray.jsonio import are_numbers, to_json_safe
 from astray.probes.results import METRIC_NAMES, CurveMetrics, Failure, Verdict
 
 RUN_SCHEMA = "astray-run/2"
 READABLE_RUN_SCHEMAS = ("astray-run/1", RUN_SCHEMA)
+#: The phases of a run in ``result.json``'s ``timings`` (wall-clock seconds), in the order they
+#: happen: imports (of the checkpoint potential), the trainer's
+#: (:attr:`astray.train.trainer.TrainResult.timings`: load_data, build_model, train_epochs,
+#: checkpoints, test), the probe of every system (and of a Delta-model's baseline) and write
+#: (building the record). A worker's first run also pays for importing the code (in imports,
+#: build_model and probe). ``total`` is the whole run. The references (exact and level of
+#: theory) are computed once per sweep before any run: in no run's timings.
+RUN_PHASES = ("imports", "load_data", "build_model", "train_epochs", "checkpoints", "test",
+              "probe", "write")
 
 _KINDS: dict[str, tuple[type, ...]] = {
     "int": (int,), "number": (int, float), "str": (str,), "bool": (bool,), "dict": (dict,),
@@ -79,8 +90,7 @@ class _Reader:
         values = self.get(name, "list")
         if values is None:
             return None
-        if not all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
-                   for v in values):
+        if not are_numbers(values, nullable=True):
             raise self.fail(name, "a list of numbers", values)
         return np.array([np.nan if v is None else v for v in values], dtype=float)
 
@@ -237,6 +247,8 @@ class RunResult:
     created: str | None = None
     error: str | None = None
     reused_from: str | None = None
+    #: Wall-clock seconds of each phase of the run and their ``total``; {} where not measured.
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def done(self) -> bool:
@@ -281,6 +293,7 @@ class RunResult:
             "key", "dataset", "level_of_theory", "stopped_by", "convergence",
             "energy_convention", "checkpoint", "device", "command", "astray_version", "created",
             "error", "reused_from", "baseline")}
+        timings = reader.sub("timings")
         maes = reader.sub("test_mae_kcal_mol")
         test_mae = {} if maes is None else {name: maes.get(name, "number")
                                             for name in maes.record}
@@ -295,7 +308,17 @@ class RunResult:
             baseline_probe={name: RunProbe.from_dict(value, where, f"baseline_probe.{name}.")
                             for name, value in baseline_probes.items()},
             pair_distances_angstrom=_pair_ranges(reader),
-            training=reader.get("training", "dict", default={}))
+            training=reader.get("training", "dict", default={}),
+            timings={} if timings is None else {name: _seconds(timings, name)
+                                                for name in timings.record})
+
+
+def _seconds(reader: _Reader, name: str) -> float:
+    """A duration in seconds: a finite number, 0 or more."""
+    value = reader.get(name, "number", required=True)
+    if value < 0:
+        raise reader.fail(name, "seconds (0 or more)", value)
+    return float(value)
 
 
 def _pair_ranges(reader: _Reader) -> dict[str, tuple[float, float]] | None:
@@ -305,8 +328,7 @@ def _pair_ranges(reader: _Reader) -> dict[str, tuple[float, float]] | None:
     ranges = {}
     for pair in pairs.record:
         span = pairs.get(pair, "list", required=True)
-        if len(span) != 2 or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                                     for v in span):
+        if len(span) != 2 or not are_numbers(span):
             raise pairs.fail(pair, "[shortest, longest] in angstrom", span)
         ranges[pair] = (float(span[0]), float(span[1]))
     return ranges

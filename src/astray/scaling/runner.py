@@ -14,11 +14,14 @@ baseline energies are read from ``$ASTRAY_HOME`` (``astray scale`` computes them
 the runs start); a worker that finds none computes them itself, in its own process.
 
 ``result.json`` is written atomically, last: a run folder holds a result or does not, never
-half of one.
+half of one. It records the wall-clock seconds of each phase of the run (``timings``,
+:data:`astray.scaling.records.RUN_PHASES`): what a sweep spends outside its epochs.
 """
 
 from __future__ import annotations
 
+import json
+import time
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -40,6 +43,15 @@ class ProbeReferences:
     level_of_theory: dict[str, Curve | None]
 
 
+def read_result(path: Path) -> dict:
+    """The ``result.json`` at ``path``, or {} where there is none that can be read."""
+    try:
+        result = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return result if isinstance(result, dict) else {}
+
+
 def execute_run(spec: RunSpec, run_dir: str | Path, references: ProbeReferences, *,
                 device: str = "cpu", command: str = "") -> dict:
     """Train, score and probe one run in ``run_dir``; write and return its result.
@@ -48,31 +60,56 @@ def execute_run(spec: RunSpec, run_dir: str | Path, references: ProbeReferences,
     worker's share of the visible GPUs). Raises whatever the training raises: the sweep records
     the failure.
     """
+    started = time.perf_counter()
     from astray.potentials.checkpoint import CheckpointPotential
-    from astray.probes.curves import probe_curve
-    from astray.systems import get_system
-    from astray.train.trainer import train
+    from astray.train.trainer import timed, train
 
+    seconds = {"imports": time.perf_counter() - started}
     run_dir = Path(run_dir)
+    finished = read_result(run_dir / "result.json")
+    # Dask runs a task again when its worker is lost after the task wrote result.json (a SLURM
+    # job cancelled before the result reached the client): the finished result stands as it is
+    if finished.get("status") == "done" and finished.get("key") == spec.key:
+        return finished
     config = replace(spec.config, device=_worker_device(device))
     outcome = train(config, run_dir)
-    potential = CheckpointPotential(str(run_dir / "best.pt"))
-    probes, baseline_probes = {}, {}
+    seconds.update(outcome.timings)
+    with timed(seconds, "probe"):
+        potential = CheckpointPotential(str(run_dir / "best.pt"))
+        probes = _probes(potential, spec, references, run_dir / "result.json", "probe")
+        baseline_probes = ({} if potential.baseline is None else _probes(
+            potential.baseline, spec, references, run_dir / "result.json", "baseline_probe"))
+    with timed(seconds, "write"):
+        result = _record(spec, config, outcome, potential, probes, baseline_probes, command)
+    # the clock stops here: serialising and writing the record itself take milliseconds
+    seconds["total"] = time.perf_counter() - started
+    record = replace(result, timings={k: round(v, 3) for k, v in seconds.items()}).to_dict()
+    write_json_atomic(run_dir / "result.json", record)
+    return record
+
+
+def _probes(potential, spec: RunSpec, references: ProbeReferences, where: Path,
+            field: str) -> dict[str, RunProbe]:
+    """The probe of ``potential`` on every system of the run, as typed records (``field``:
+    where they go in ``result.json``, for errors)."""
+    from astray.probes.curves import probe_curve
+    from astray.systems import get_system
+
+    probes = {}
     for name in spec.probe_systems:
         record = probe_curve(potential, get_system(name), references.reference[name],
                              references.level_of_theory.get(name)).to_json()
         # the record of curves.json read back as the run's typed probe: one contract for both
-        probes[name] = RunProbe.from_dict(record, str(run_dir / "result.json"),
-                                          f"probe.{name}.")
-        if potential.baseline is not None:
-            record = probe_curve(potential.baseline, get_system(name),
-                                 references.reference[name],
-                                 references.level_of_theory.get(name)).to_json()
-            baseline_probes[name] = RunProbe.from_dict(record, str(run_dir / "result.json"),
-                                                       f"baseline_probe.{name}.")
+        probes[name] = RunProbe.from_dict(record, str(where), f"{field}.{name}.")
+    return probes
+
+
+def _record(spec: RunSpec, config, outcome, potential, probes: dict, baseline_probes: dict,
+            command: str) -> RunResult:
+    """The finished run's record (``timings`` are added by the caller)."""
     c = spec.config
     summary = outcome.summary()
-    result = RunResult(
+    return RunResult(
         run_id=spec.run_id, status="done", key=spec.key,
         dataset=potential.metadata.get("dataset"),
         level_of_theory=potential.metadata.get("level_of_theory"),
@@ -90,9 +127,7 @@ def execute_run(spec: RunSpec, run_dir: str | Path, references: ProbeReferences,
         pair_distances_angstrom=outcome.pair_distances_angstrom,
         training={**asdict(c), "test_subsets": list(c.test_subsets)},
         checkpoint="best.pt", device=config.device, command=command,
-        astray_version=_version(), created=_now()).to_dict()
-    write_json_atomic(run_dir / "result.json", result)
-    return result
+        astray_version=_version(), created=_now())
 
 
 def failed_result(spec: RunSpec, error: str, *, command: str = "") -> dict:

@@ -10,6 +10,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, TimeElapsedColumn
 
 from astray.data.cli import stderr_progress
 
+BASELINE_HELP = ("Learn the difference to this physical baseline (Delta-learning): any potential "
+                 "spec (xtb, pyscf:hf/sto-3g, ase:..., checkpoint:PATH); the model learns "
+                 "A_data - A_baseline, each against its own isolated atoms, and "
+                 "checkpoint:OUT/best.pt evaluates baseline + model. Baseline energies are "
+                 "computed once per data set and kept under $ASTRAY_HOME.")
+
 
 def train_command(
     dataset: str = typer.Option("default", "--dataset", help="Data set name or folder."),
@@ -21,14 +27,7 @@ def train_command(
     cutoff: float = typer.Option(5.0, "--cutoff", help="Neighbour cutoff, angstrom."),
     prior: bool = typer.Option(False, "--prior", help="Add the physics prior (screened nuclear "
                                "repulsion, exact atomic limit, total charge as input)."),
-    baseline: str | None = typer.Option(None, "--baseline", help="Learn the difference to "
-                                           "this physical baseline (Delta-learning): any "
-                                           "potential spec (xtb, pyscf:hf/sto-3g, ase:..., "
-                                           "checkpoint:PATH); the model learns A_data - "
-                                           "A_baseline, each against its own isolated atoms, "
-                                           "and checkpoint:OUT/best.pt evaluates baseline + "
-                                           "model. Baseline energies are computed once per "
-                                           "data set and kept under $ASTRAY_HOME."),
+    baseline: str | None = typer.Option(None, "--baseline", help=BASELINE_HELP),
     n_train: int = typer.Option(1000, "--n-train"),
     n_val: int = typer.Option(1000, "--n-val"),
     n_test: int = typer.Option(1000, "--n-test"),
@@ -58,9 +57,9 @@ def train_command(
                                                 "converged when its best validation loss fell by "
                                                 "less than this fraction over the last "
                                                 "--plateau-patience epochs."),
-    budget_minutes: float | None = typer.Option(None, "--budget-minutes",
-                                                   help="Stop after this much wall-clock time "
-                                                   "(checked after each epoch)."),
+    budget_minutes: float | None = typer.Option(
+        None, "--budget-minutes", help="Stop after this much wall-clock time (checked after "
+        "each epoch)."),
     force_weight: float = typer.Option(0.0, "--force-weight", help="Weight of the force MSE "
                                        "(needs forces in the data set; 0: energies only, as the "
                                        "study)."),
@@ -78,7 +77,7 @@ def train_command(
     resumable, optionally under a wall-clock budget. Says on stderr whether the run converged;
     the JSON lists every departure from the study's recipe (recipe_deviations). With
     --baseline, the errors are of baseline + model against the data."""
-    from astray.train.trainer import TrainConfig, train
+    from astray.train.trainer import TrainConfig
 
     config = TrainConfig(dataset=dataset, subset=subset, model=model, hidden=hidden,
                          interactions=interactions, cutoff=cutoff, prior=prior,
@@ -91,8 +90,16 @@ def train_command(
                          budget_minutes=budget_minutes,
                          force_weight=force_weight, device=device, threads=threads,
                          test_subsets=tuple(test_subsets or ()))
+    _train_with_progress(config, out, baseline_workers, as_json)
+
+
+def _train_with_progress(config, out: Path, baseline_workers: int, as_json: bool) -> None:
+    """Train with a progress bar on stderr; then whether it converged (stderr) and the summary
+    (stdout). Ctrl-C: one line saying what is kept, exit code 130."""
+    from astray.train.trainer import CHECKPOINT_EVERY_S, train
+
     columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with stderr_progress(f"training {out}", *columns, total=max_epochs,
+    with stderr_progress(f"training {out}", *columns, total=config.max_epochs,
                          unit="epochs") as update:
 
         def show(record: dict) -> None:
@@ -102,8 +109,9 @@ def train_command(
         try:
             result = train(config, out, on_epoch=show, baseline_workers=baseline_workers)
         except KeyboardInterrupt:
-            Console(stderr=True).print(f"interrupted: {out / 'last.pt'} holds the last finished "
-                                       "epoch; rerun the same command to resume")
+            Console(stderr=True).print(
+                f"interrupted: {out / 'last.pt'} holds the epochs up to its last checkpoint "
+                f"(written every {CHECKPOINT_EVERY_S:g} s); rerun the same command to resume")
             raise typer.Exit(130) from None
     summary = result.summary()
     Console(stderr=True).print(summary["convergence"], highlight=False, soft_wrap=True)

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import torch
 
-from astray.data.dataset import open_dataset
+if TYPE_CHECKING:
+    from astray.data.dataset import Dataset
+
 from astray.errors import DatasetError, ModelError
-from astray.models import ARCHITECTURES
+from astray.models import ARCHITECTURES, config_from_axes
 from astray.units import KCAL_MOL_EV
 
 #: Settings that may change when a run is resumed (they do not change what an epoch computes).
@@ -111,28 +114,27 @@ class TrainConfig:
         if not self.force_weight >= 0 or not math.isfinite(self.force_weight):
             raise ModelError(f"--force-weight must be 0 or more, got {self.force_weight}")
         self._check_recipe()
-        # an error, not a note: the user asked for a force term, and a model trained without
-        # it is another model (checked here, before any folder is locked or epoch run)
         if self.baseline is not None and self.baseline.strip().lower() in ("", "none"):
             object.__setattr__(self, "baseline", None)  # "none" is the absence of a baseline
-        if self.baseline is not None:
-            self._check_baseline()
-        if self.force_weight > 0 and open_dataset(self.dataset).forces is None:
-            raise DatasetError(f"--force-weight {self.force_weight}: data set {self.dataset!r} "
-                               "has no forces; use --force-weight 0 or a data set with forces")
+        if self.baseline is not None and self.prior:
+            raise ModelError(PRIOR_WITH_BASELINE)
         if self.device.startswith("cuda") and not torch.cuda.is_available():
             raise ModelError("--device cuda: no CUDA device is available to torch here")
 
-    def _check_baseline(self) -> None:
-        """One line, before any work: the prior with a baseline (PRIOR_WITH_BASELINE), an
-        unknown baseline, an element or charge/spin convention it cannot handle."""
-        from astray.data.baselines import check_baseline
+    def check_against(self, dataset: Dataset) -> None:
+        """One-line errors for what this run asks of its data set, called by the trainer
+        before any folder is locked or epoch run (the configuration itself opens nothing): a
+        force term on a data set without forces (an error, not a note: a model trained without
+        it is another model), an unknown baseline, an element or charge/spin convention the
+        baseline cannot handle (:func:`astray.data.baselines.check_baseline`)."""
+        if self.baseline is not None:
+            from astray.data.baselines import check_baseline
 
-        if self.prior:
-            raise ModelError(PRIOR_WITH_BASELINE)
-        dataset = open_dataset(self.dataset)
-        check_baseline(self.baseline, dataset,
-                       forces=self.force_weight > 0 and dataset.forces is not None)
+            check_baseline(self.baseline, dataset,
+                           forces=self.force_weight > 0 and dataset.forces is not None)
+        if self.force_weight > 0 and dataset.forces is None:
+            raise DatasetError(f"--force-weight {self.force_weight}: data set {self.dataset!r} "
+                               "has no forces; use --force-weight 0 or a data set with forces")
 
     def _check_recipe(self) -> None:
         """One-line errors, before any work, for limits and seeds no run can use."""
@@ -185,14 +187,7 @@ def recipe_deviations(settings: dict) -> list[str]:
 
 
 def model_config(config: TrainConfig) -> dict:
-    """The ``model.config`` of the architecture a training configuration asks for."""
-    if config.model == "schnet":
-        base = {"architecture": "schnet", "hidden_channels": config.hidden,
-                "num_filters": config.hidden, "num_interactions": config.interactions,
-                "num_gaussians": 50, "cutoff": config.cutoff, "readout": "add",
-                "energy_unit_ev": config.energy_unit_ev}
-    else:
-        base = {"architecture": "painn", "hidden_channels": config.hidden,
-                "num_interactions": config.interactions, "num_rbf": 20, "cutoff": config.cutoff,
-                "energy_unit_ev": config.energy_unit_ev}
-    return {"architecture": "prior", "base": base} if config.prior else base
+    """The ``model.config`` of the architecture a training configuration asks for (built from
+    its axes by the architecture registry, :func:`astray.models.config_from_axes`)."""
+    return config_from_axes(config.model, config.hidden, config.interactions, config.cutoff,
+                            config.energy_unit_ev, prior=config.prior)

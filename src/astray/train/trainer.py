@@ -6,9 +6,10 @@ at 5e-4, batch 50, gradient-norm clip 1000, 10 linear warm-up epochs, then Reduc
 improvement, at most 1000 epochs, the best model by validation loss kept. MSE on energies; with
 ``force_weight`` > 0 and forces in the data set, plus that weight times the MSE of the forces.
 
-Everything needed to continue is written to ``OUT/last.pt`` after every epoch (model, optimizer,
-scheduler, shuffling generator, history), so a killed run resumed with the same command gives
-the same model as an uninterrupted one. ``OUT/best.pt`` is the checkpoint of the best epoch.
+Everything needed to continue (model, optimizer, scheduler, shuffling generator, history) is
+written to ``OUT/last.pt`` every :data:`CHECKPOINT_EVERY_S` seconds and when the epochs end, so
+a killed run resumed with the same command gives the same model as an uninterrupted one.
+``OUT/best.pt``, written with it, is the checkpoint of the best epoch.
 
 With a baseline (``baseline``, Delta-learning; :mod:`astray.data.baselines`) the model learns
 A_data - A_baseline, each side an atomization energy against its own isolated atoms
@@ -27,6 +28,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -38,13 +41,9 @@ from astray.data.coverage import pair_distance_ranges
 from astray.data.dataset import Dataset, open_dataset
 from astray.errors import CheckpointError, ModelError
 from astray.jsonio import atomic_file
-from astray.train.batching import PackedGraphs, concatenated_ranges
-from astray.train.checkpoint import (
-    count_parameters,
-    finite_or_none,
-    read_checkpoint,
-    save_checkpoint,
-)
+from astray.models.checkpoint import load_model, read_checkpoint
+from astray.potentials.families.common import torch_threads
+from astray.train.checkpoint import count_parameters, finite_or_none, save_checkpoint
 from astray.train.config import (  # noqa: F401  (astray.train.trainer API)
     DEFAULT_CONVERGENCE_TOLERANCE,
     LATER_FIELDS,
@@ -55,9 +54,15 @@ from astray.train.config import (  # noqa: F401  (astray.train.trainer API)
     model_config,
     recipe_deviations,
 )
+from astray.train.parts import Part, evaluate
 from astray.train.splits import plan_split, test_sets  # noqa: F401  (astray.train.trainer API)
 from astray.train.step import PaddedForward, training_step
-from astray.units import EV_KCAL_MOL
+
+#: Seconds of epochs between two writes of last.pt (and best.pt). After every epoch the writes
+#: were 26% of a demo run's wall time in a sweep's worker (SchNet 16x3, 50 molecules, 500
+#: epochs, median of 3: benchmarks/run_overhead.py --compare), every 10 s 0.3%. A run killed
+#: outright loses at most this much training.
+CHECKPOINT_EVERY_S = 10.0
 
 
 @dataclass
@@ -88,6 +93,10 @@ class TrainResult:
     baseline: dict | None = None
     #: Structures of the split left out because the baseline failed on them.
     baseline_excluded: int = 0
+    #: Wall-clock seconds of each phase of this call (:func:`timed`): load_data,
+    #: build_model, train_epochs (steps and validation), checkpoints (writing last.pt and
+    #: best.pt during the epochs), test (the best model on every test set, the final best.pt).
+    timings: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> dict:
         """The JSON that ``astray train --json`` prints."""
@@ -105,90 +114,6 @@ class TrainResult:
                 "baseline": None if self.baseline is None else {
                     "spec": self.baseline["spec"], "version": self.baseline["version"],
                     "excluded_structures": self.baseline_excluded}}
-
-
-class _Part:
-    """One part of the split, packed, with its targets in model units (and forces, optional):
-    the data's atomization energies, less the baseline's where there is one."""
-
-    def __init__(self, dataset: Dataset, indices: np.ndarray, config: TrainConfig,
-                 with_forces: bool, baseline=None):
-        self.graphs = PackedGraphs.from_arrays(dataset.numbers, dataset.positions,
-                                               dataset.offsets, indices, config.cutoff,
-                                               charges=dataset.charge).to(config.device)
-        order = np.argsort(indices)
-        self._sorted_index = torch.as_tensor(np.asarray(indices)[order], device=config.device)
-        sorted_indices = np.asarray(indices)[order]
-        data = np.asarray(dataset.atomization_energy[sorted_indices]) / config.energy_unit_ev
-        base = (np.zeros_like(data) if baseline is None else
-                baseline.atomization_energy[sorted_indices] / config.energy_unit_ev)
-        # float64 for the errors against the data; float32 residuals for the training steps
-        self._sorted_data = torch.as_tensor(data, dtype=torch.float64, device=config.device)
-        self._sorted_base = torch.as_tensor(base, dtype=torch.float64, device=config.device)
-        self._sorted_target = torch.as_tensor(data - base, dtype=torch.float32,
-                                              device=config.device)
-        self._offsets = torch.as_tensor(np.array(dataset.offsets), device=config.device)
-        self._forces = dataset.forces if with_forces else None
-        if with_forces and baseline is not None:
-            self._forces = np.asarray(dataset.forces) - baseline.forces
-        self._force_scale = 1.0 / config.energy_unit_ev
-        self._has_baseline = baseline is not None
-
-    def __len__(self) -> int:
-        return len(self.graphs)
-
-    @property
-    def has_forces(self) -> bool:
-        return self._forces is not None
-
-    @property
-    def has_baseline(self) -> bool:
-        return self._has_baseline
-
-    def targets(self, index: torch.Tensor) -> torch.Tensor:
-        """What the model learns (model units) for the data-set structures ``index``: their
-        atomization energies, less the baseline's where there is one."""
-        return self._sorted_target[torch.searchsorted(self._sorted_index, index)]
-
-    def data_and_baseline(self, index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(the data's atomization energies, the baseline's; 0 without one), float64, model
-        units, of the structures ``index``."""
-        where = torch.searchsorted(self._sorted_index, index)
-        return self._sorted_data[where], self._sorted_base[where]
-
-    def forces(self, index: torch.Tensor) -> torch.Tensor:
-        """Forces (model units per angstrom) of the atoms of structures ``index``, in batch order."""
-        starts = self._offsets[index]
-        atoms = concatenated_ranges(starts, self._offsets[index + 1] - starts)
-        values = np.asarray(self._forces[atoms.cpu().numpy()]) * self._force_scale
-        return torch.as_tensor(values, dtype=torch.float32, device=index.device)
-
-
-def evaluate(model: nn.Module, part: _Part, batch_size: int = 500,
-             forward: PaddedForward | None = None) -> tuple[float, float]:
-    """(MSE in model units squared, MAE in kcal/mol) of the energies of a part: the prediction
-    baseline + model against the data's atomization energies (float64), not the model against
-    the residual; ``forward``: the model's evaluation on padded batches (the trainer's CUDA
-    graphs, which take the residual as target: the same error, in float32)."""
-    model.eval()
-    # Summed in float64 on the part's device and read once: a read per batch waits for the GPU.
-    sums = torch.zeros(2, dtype=torch.float64, device=part.graphs.z.device)
-    with torch.no_grad():
-        for batch in part.graphs.batches(batch_size):
-            targets = part.targets(batch.index)
-            if forward is None:
-                output = model(batch.z, batch.pos, batch.batch, batch.charge, batch.edge_index)
-                if part.has_baseline:
-                    data, base = part.data_and_baseline(batch.index)
-                    error = (base + output.double()) - data
-                else:  # as before baselines existed: the same numbers, bit for bit
-                    error = output - targets
-                sums += torch.stack([(error ** 2).sum(), error.abs().sum()]).double()
-            else:
-                sums += forward(batch, targets, batch_size).double()
-    squared, absolute = sums.tolist()
-    unit_kcal_mol = model.config["energy_unit_ev"] * EV_KCAL_MOL
-    return squared / len(part), absolute / len(part) * unit_kcal_mol
 
 
 def judge_convergence(val_losses, stopped_by: str, config: TrainConfig) -> tuple[bool, str]:
@@ -239,15 +164,106 @@ def train(config: TrainConfig, out: str | Path, *, on_epoch=None,
         device_type = None
     if device_type not in ("cpu", "cuda"):
         raise ModelError(f"--device {config.device!r}: use cpu, cuda or cuda:N")
+    config.check_against(open_dataset(config.dataset))  # one line before any folder is locked
     with folder_lock(writable_folder(out), "astray train"):
         return _train_in(config, Path(out), on_epoch, baseline_workers)
+
+
+@contextmanager
+def timed(seconds: dict[str, float], phase: str) -> Iterator[None]:
+    """Add the wall-clock seconds (``time.perf_counter``) of the block to ``seconds[phase]``."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        seconds[phase] = seconds.get(phase, 0.0) + time.perf_counter() - start
+
+
+@contextmanager
+def process_settings(config: TrainConfig) -> Iterator[None]:
+    """torch's intra-op threads at ``config.cpu_threads()`` and its global random generator
+    seeded with ``config.seed`` for the duration; both are restored afterwards, so a process
+    that trains (a sweep's worker runs many runs) keeps its own settings."""
+    device = torch.device(config.device)
+    cuda = [device.index or 0] if device.type == "cuda" else []
+    with torch_threads(config.cpu_threads()), torch.random.fork_rng(devices=cuda):
+        torch.manual_seed(config.seed)
+        yield
+
+
+@dataclass
+class _Run:
+    """What the epochs change: the model, its optimizer and schedule, the shuffling generator,
+    the state kept in ``last.pt``, the step and the (CUDA) evaluation."""
+
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    plateau: torch.optim.lr_scheduler.ReduceLROnPlateau
+    shuffle: torch.Generator
+    state: dict
+    step: object
+    forward: PaddedForward | None
+
+
+class _Weights:
+    """A copy of the weights of the best epoch, for :func:`save_checkpoint` with last.pt."""
+
+    def __init__(self, model: nn.Module, metrics: dict):
+        self.config, self.metrics = model.config, metrics
+        self._state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+    def state_dict(self) -> dict:
+        return self._state
 
 
 def _train_in(config: TrainConfig, out: Path, on_epoch, baseline_workers: int = 0
               ) -> TrainResult:
     from astray.models import build_model
 
-    dataset = open_dataset(config.dataset)
+    seconds: dict[str, float] = {}
+    with timed(seconds, "load_data"):
+        dataset = open_dataset(config.dataset)
+        parts, split, baseline, excluded = _load_parts(dataset, config, baseline_workers)
+        coverage = pair_distance_ranges(dataset, split.train)
+    metadata = {"dataset": dataset.name, "level_of_theory": dataset.level_of_theory,
+                "level_of_theory_reference": level_of_theory_method(dataset),
+                "target": "atomization_energy", "subset": config.subset,
+                "split_seed": config.split_seed, "data_seed": config.data_seed,
+                "n_train": len(parts["train"]), "training": asdict(config),
+                "code_version": _version()}
+    if baseline is not None:  # checkpoint:PATH then evaluates baseline + model
+        metadata["baseline"] = {**baseline.record(), "excluded_structures": excluded}
+        metadata["model_target"] = ("atomization_energy - baseline atomization_energy "
+                                    "(each against its own isolated atoms)")
+    with process_settings(config):
+        with timed(seconds, "build_model"):
+            model = build_model(model_config(config)).to(config.device)
+            # the fused kernel applies the same AdamW update in one pass over the parameters
+            optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate,
+                                          fused=True)
+            plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(
+                optimizer, factor=config.plateau_factor, patience=config.plateau_patience)
+            shuffle = torch.Generator().manual_seed(config.seed)
+            state = {"epoch": 0, "best_val": float("inf"), "since_best": 0, "history": [],
+                     "seconds": 0.0, "train_seconds": 0.0, "molecules": 0}
+            if (out / "last.pt").exists():
+                state.update(_resume(out / "last.pt", config, model, optimizer, plateau,
+                                     shuffle))
+            # On CUDA (SchNet, PaiNN): padded batches, each step and evaluation a CUDA graph
+            step, forward = training_step(model, optimizer, gradient_clip=config.gradient_clip,
+                                          force_weight=config.force_weight,
+                                          cutoff=config.cutoff, molecule_slots=config.batch_size)
+        run = _Run(model, optimizer, plateau, shuffle, state, step, forward)
+        stopped_by = _epochs(config, out, parts, run, metadata, on_epoch, seconds)
+        with timed(seconds, "test"):
+            result = _finish(out, parts, metadata, state, stopped_by, config, coverage)
+    result.timings = seconds
+    return result
+
+
+def _load_parts(dataset: Dataset, config: TrainConfig, baseline_workers: int):
+    """(the packed parts of the split, the split, the baseline or None, structures the
+    baseline failed on)."""
     split, tests = plan_split(dataset, config)
     with_forces = config.force_weight > 0 and dataset.forces is not None
     baseline, excluded = None, 0
@@ -262,96 +278,107 @@ def _train_in(config: TrainConfig, out: Path, on_epoch, baseline_workers: int = 
         excluded = sum(len(getattr(split, name)) - len(kept[name]) for name in kept)
         split = replace(split, **kept)
         tests = {subset: _computed(indices, baseline) for subset, indices in tests.items()}
-    parts = {name: _Part(dataset, getattr(split, name), config, with_forces, baseline)
+    parts = {name: Part(dataset, getattr(split, name), config, with_forces, baseline)
              for name in ("train", "val", "test")}
-    parts.update({f"test:{subset}": _Part(dataset, indices, config, False, baseline)
+    parts.update({f"test:{subset}": Part(dataset, indices, config, False, baseline)
                   for subset, indices in tests.items() if subset != config.subset})
+    return parts, split, baseline, excluded
 
-    torch.set_num_threads(config.cpu_threads())
-    torch.manual_seed(config.seed)
-    model = build_model(model_config(config)).to(config.device)
-    # the fused kernel applies the same AdamW update in one pass over the parameters
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, fused=True)
-    plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(
-        optimizer, factor=config.plateau_factor, patience=config.plateau_patience)
-    shuffle = torch.Generator().manual_seed(config.seed)
-    state = {"epoch": 0, "best_val": float("inf"), "since_best": 0, "history": [],
-             "seconds": 0.0, "train_seconds": 0.0, "molecules": 0}
-    last = out / "last.pt"
-    if last.exists():
-        state.update(_resume(last, config, model, optimizer, plateau, shuffle))
-    # On CUDA (SchNet, PaiNN): padded batches, each step and evaluation replayed as a CUDA graph
-    step, forward = training_step(model, optimizer, gradient_clip=config.gradient_clip,
-                                  force_weight=config.force_weight, cutoff=config.cutoff,
-                                  molecule_slots=config.batch_size)
-    metadata = {"dataset": dataset.name, "level_of_theory": dataset.level_of_theory,
-                "level_of_theory_reference": level_of_theory_method(dataset),
-                "target": "atomization_energy", "subset": config.subset,
-                "split_seed": config.split_seed, "data_seed": config.data_seed,
-                "n_train": len(parts["train"]), "training": asdict(config),
-                "code_version": _version()}
-    if baseline is not None:  # checkpoint:PATH then evaluates baseline + model
-        metadata["baseline"] = {**baseline.record(), "excluded_structures": excluded}
-        metadata["model_target"] = ("atomization_energy - baseline atomization_energy "
-                                    "(each against its own isolated atoms)")
-    coverage = pair_distance_ranges(dataset, split.train)
 
+def _epochs(config: TrainConfig, out: Path, parts: dict, run: _Run, metadata: dict, on_epoch,
+            seconds: dict[str, float]) -> str:
+    """Train epoch after epoch until a stopping rule; returns which one stopped it.
+
+    ``last.pt`` (and ``best.pt`` where the best epoch changed) is written every
+    :data:`CHECKPOINT_EVERY_S` seconds, when the epochs end, and when ``on_epoch`` raises (or
+    the process is interrupted) between two epochs; never half-way through one, where the
+    weights and the epoch count would disagree."""
+    state = run.state
     started = time.perf_counter() - state["seconds"]
-    stopped_by = "max-epochs"
-    while state["epoch"] < config.max_epochs:
-        if state["since_best"] >= config.early_stopping:
-            stopped_by = "early-stopping"
-            break
-        if config.budget_minutes is not None and (
-                time.perf_counter() - started) > 60 * config.budget_minutes:
-            stopped_by = "budget"
-            break
-        epoch = state["epoch"]
-        if epoch < config.warmup_epochs:
-            for group in optimizer.param_groups:
-                group["lr"] = config.learning_rate * (epoch + 1) / config.warmup_epochs
-        model.train()
-        tick = time.perf_counter()
-        training = parts["train"]
-        # Summed on the device in float64, as Python floats would be; read once per epoch
-        # (reading every step's loss would make the host wait for each step on a GPU).
-        loss_sum = torch.zeros((), dtype=torch.float64, device=training.graphs.z.device)
-        for batch in training.graphs.batches(config.batch_size, shuffle=True,
-                                             generator=shuffle):
-            loss = step(batch, training.targets(batch.index),
-                        training.forces(batch.index) if with_forces else None)
-            loss_sum += loss.double() * len(batch)
-        train_loss = float(loss_sum)
-        state["train_seconds"] += time.perf_counter() - tick
-        state["molecules"] += len(training)
-        val_loss, val_mae = (evaluate(model, parts["val"]) if forward is None
-                             else evaluate(model, parts["val"], forward=forward))
-        if epoch >= config.warmup_epochs:
-            plateau.step(val_loss)
-        record = {"epoch": epoch + 1, "train_loss": train_loss / len(parts["train"]),
-                  "val_loss": val_loss, "val_mae_kcal_mol": val_mae,
-                  "lr": optimizer.param_groups[0]["lr"]}
-        state["history"].append(record)
-        state["epoch"] = epoch + 1
-        if val_loss < state["best_val"]:
-            state["best_val"], state["since_best"] = val_loss, 0
-            save_checkpoint(out / "best.pt", model, **metadata,
-                            metrics={"epoch": epoch + 1, "val_mae_kcal_mol": val_mae})
-        else:
-            state["since_best"] += 1
-        state["seconds"] = time.perf_counter() - started
-        _save_state(last, config, model, optimizer, plateau, shuffle, state)
-        if on_epoch:
-            on_epoch(record)
+    saved_at, best = time.perf_counter(), None
+    stopped_by, whole, unsaved = "max-epochs", True, False
+    try:
+        while state["epoch"] < config.max_epochs:
+            if state["since_best"] >= config.early_stopping:
+                stopped_by = "early-stopping"
+                break
+            if config.budget_minutes is not None and (
+                    time.perf_counter() - started) > 60 * config.budget_minutes:
+                stopped_by = "budget"
+                break
+            whole = False
+            with timed(seconds, "train_epochs"):
+                record = _epoch(config, parts, run)
+                if state["since_best"] == 0:  # this epoch is the best so far
+                    best = _Weights(run.model, {"epoch": record["epoch"],
+                                                "val_mae_kcal_mol": record["val_mae_kcal_mol"]})
+            state["seconds"], unsaved = time.perf_counter() - started, True
+            if time.perf_counter() - saved_at >= CHECKPOINT_EVERY_S:
+                with timed(seconds, "checkpoints"):
+                    _write_checkpoints(out, config, run, best, metadata)
+                saved_at, best, unsaved = time.perf_counter(), None, False
+            whole = True
+            if on_epoch:
+                on_epoch(record)
+    finally:
+        if whole and unsaved:
+            with timed(seconds, "checkpoints"):
+                _write_checkpoints(out, config, run, best, metadata)
     if stopped_by == "max-epochs" and state["since_best"] >= config.early_stopping:
         stopped_by = "early-stopping"  # the last epoch allowed was also the last one waited for
-    return _finish(out, parts, metadata, state, stopped_by, config, coverage)
+    return stopped_by
+
+
+def _epoch(config: TrainConfig, parts: dict, run: _Run) -> dict:
+    """One epoch: the training steps, the validation, the schedule; returns its record."""
+    state, optimizer, training = run.state, run.optimizer, parts["train"]
+    epoch = state["epoch"]
+    if epoch < config.warmup_epochs:
+        for group in optimizer.param_groups:
+            group["lr"] = config.learning_rate * (epoch + 1) / config.warmup_epochs
+    run.model.train()
+    tick = time.perf_counter()
+    with_forces = training.has_forces
+    # Summed on the device in float64, as Python floats would be; read once per epoch
+    # (reading every step's loss would make the host wait for each step on a GPU).
+    loss_sum = torch.zeros((), dtype=torch.float64, device=training.graphs.z.device)
+    for batch in training.graphs.batches(config.batch_size, shuffle=True,
+                                         generator=run.shuffle):
+        loss = run.step(batch, training.targets(batch.index),
+                        training.forces(batch.index) if with_forces else None)
+        loss_sum += loss.double() * len(batch)
+    train_loss = float(loss_sum)
+    state["train_seconds"] += time.perf_counter() - tick
+    state["molecules"] += len(training)
+    val_loss, val_mae = (evaluate(run.model, parts["val"]) if run.forward is None
+                         else evaluate(run.model, parts["val"], forward=run.forward))
+    if epoch >= config.warmup_epochs:
+        run.plateau.step(val_loss)
+    record = {"epoch": epoch + 1, "train_loss": train_loss / len(training),
+              "val_loss": val_loss, "val_mae_kcal_mol": val_mae,
+              "lr": optimizer.param_groups[0]["lr"]}
+    state["history"].append(record)
+    state["epoch"] = epoch + 1
+    if val_loss < state["best_val"]:
+        state["best_val"], state["since_best"] = val_loss, 0
+    else:
+        state["since_best"] += 1
+    return record
+
+
+def _write_checkpoints(out: Path, config: TrainConfig, run: _Run, best: _Weights | None,
+                       metadata: dict) -> None:
+    """``best.pt`` when the best epoch changed since the last write, then ``last.pt``: a run
+    killed between the two resumes from the older ``last.pt`` and finds that best again."""
+    if best is not None:
+        save_checkpoint(out / "best.pt", best, **metadata, metrics=best.metrics)
+    _save_state(out / "last.pt", config, run.model, run.optimizer, run.plateau, run.shuffle,
+                run.state)
 
 
 def _finish(out: Path, parts: dict, metadata: dict, state: dict, stopped_by: str,
             config: TrainConfig, coverage: dict) -> TrainResult:
     """Test the best model, write its final checkpoint, and summarise the run."""
-    from astray.train.checkpoint import load_model
 
     if not (out / "best.pt").exists():
         raise ModelError(f"no epoch of {out} reached a finite validation loss (the training "

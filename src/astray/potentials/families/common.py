@@ -75,9 +75,15 @@ def evaluate(predict: Predict, model: Any, structures: Sequence[Atoms]
         return np.zeros(0), [], []
     try:
         energies, forces = predict(model, structures)
-        return np.asarray(energies, dtype=float).reshape(-1), _as_float(forces), []
-    except Exception:  # find the structure that broke the batch
-        pass
+        batch = np.asarray(energies, dtype=float).reshape(-1), _as_float(forces), []
+    except Exception:  # a foreign model may raise anything: one at a time finds which broke it
+        return _one_at_a_time(predict, model, structures)
+    return batch
+
+
+def _one_at_a_time(predict: Predict, model: Any, structures: list[Atoms]
+                   ) -> tuple[np.ndarray, list[np.ndarray], list[str]]:
+    """:func:`evaluate`, one structure per call: NaN and a message for each that fails."""
     energies = np.full(len(structures), np.nan)
     forces = [np.full((len(atoms), 3), np.nan) for atoms in structures]
     failures = []
@@ -86,7 +92,7 @@ def evaluate(predict: Predict, model: Any, structures: Sequence[Atoms]
             one_energy, one_forces = predict(model, [atoms])
             energies[index] = float(np.asarray(one_energy).reshape(-1)[0])
             forces[index] = _as_float(one_forces)[0]
-        except Exception as error:
+        except Exception as error:  # a foreign model may raise anything: the structure's failure
             failures.append(f"structure {index} ({atoms.get_chemical_formula()}): "
                             f"{type(error).__name__}: {error}")
     return energies, forces, failures
