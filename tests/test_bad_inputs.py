@@ -66,7 +66,7 @@ def out_variants(tmp_path, a_file):
 def test_train_out_is_checked_before_the_data_set_is_read(capsys, monkeypatch, tmp_path, a_file,
                                                           variant):
     out, words = out_variants(tmp_path, a_file)[variant]
-    tripwire(monkeypatch, "astray.train.trainer.open_dataset")
+    tripwire(monkeypatch, "astray.train.trainer.open_dataset", "astray.data.dataset.open_dataset")
     assert_one_line_error(capsys, monkeypatch, ["train", "--out", out], "--out", words)
 
 

@@ -77,6 +77,8 @@ def train_command(
     resumable, optionally under a wall-clock budget. Says on stderr whether the run converged;
     the JSON lists every departure from the study's recipe (recipe_deviations). With
     --baseline, the errors are of baseline + model against the data."""
+    from astray.data.dataset import open_dataset
+    from astray.paths import writable_folder
     from astray.train.trainer import TrainConfig
 
     config = TrainConfig(dataset=dataset, subset=subset, model=model, hidden=hidden,
@@ -90,6 +92,8 @@ def train_command(
                          budget_minutes=budget_minutes,
                          force_weight=force_weight, device=device, threads=threads,
                          test_subsets=tuple(test_subsets or ()))
+    writable_folder(out, create=False)  # --out first, then the data set, nothing made yet
+    config.check_against(open_dataset(dataset))
     _train_with_progress(config, out, baseline_workers, as_json)
 
 

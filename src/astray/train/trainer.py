@@ -164,8 +164,8 @@ def train(config: TrainConfig, out: str | Path, *, on_epoch=None,
         device_type = None
     if device_type not in ("cpu", "cuda"):
         raise ModelError(f"--device {config.device!r}: use cpu, cuda or cuda:N")
-    config.check_against(open_dataset(config.dataset))  # one line before any folder is locked
     with folder_lock(writable_folder(out), "astray train"):
+        config.check_against(open_dataset(config.dataset))  # one line before any epoch
         return _train_in(config, Path(out), on_epoch, baseline_workers)
 
 
