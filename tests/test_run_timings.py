@@ -63,24 +63,6 @@ def test_checkpoints_written_rarely_give_the_same_model_as_every_epoch(tmp_path,
     assert state["state"]["epoch"] == 6
 
 
-def test_a_run_stopped_between_epochs_keeps_its_last_epoch_and_resumes(tmp_path, monkeypatch):
-    monkeypatch.setattr(trainer, "CHECKPOINT_EVERY_S", float("inf"))
-    config = TrainConfig(**SMALL, max_epochs=5, warmup_epochs=2)
-    whole = train(config, tmp_path / "whole")
-
-    def kill_after_three(record):
-        if record["epoch"] == 3:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        train(config, tmp_path / "killed", on_epoch=kill_after_three)
-    state = torch.load(tmp_path / "killed" / "last.pt", weights_only=True)
-    assert state["state"]["epoch"] == 3 and (tmp_path / "killed" / "best.pt").is_file()
-    resumed = train(config, tmp_path / "killed")
-    assert resumed.history == whole.history
-    assert resumed.test_mae_by_subset == whole.test_mae_by_subset
-
-
 def test_train_times_its_phases(tmp_path):
     result = train(TrainConfig(**SMALL, max_epochs=2), tmp_path / "run")
     assert set(result.timings) == {"load_data", "build_model", "train_epochs", "checkpoints",

@@ -35,7 +35,12 @@ def test_a_short_run_reduces_the_loss(tmp_path):
     assert summary["test_mae_kcal_mol"] > 0 and summary["n_params"] > 1000
 
 
-def test_resume_after_a_kill_gives_the_uninterrupted_result(tmp_path):
+def test_resume_after_a_kill_gives_the_uninterrupted_result(tmp_path, monkeypatch):
+    """Interrupted between epochs, the run writes its checkpoints then (never on the clock
+    here), keeps its third epoch and resumes to the uninterrupted result."""
+    from astray.train import trainer
+
+    monkeypatch.setattr(trainer, "CHECKPOINT_EVERY_S", float("inf"))
     config = TrainConfig(**SMALL, max_epochs=5, warmup_epochs=2)
     whole = train(config, tmp_path / "whole")
 
@@ -45,9 +50,12 @@ def test_resume_after_a_kill_gives_the_uninterrupted_result(tmp_path):
 
     with pytest.raises(KeyboardInterrupt):
         train(config, tmp_path / "killed", on_epoch=kill_after_three)
+    state = torch.load(tmp_path / "killed" / "last.pt", weights_only=True)
+    assert state["state"]["epoch"] == 3 and (tmp_path / "killed" / "best.pt").is_file()
     resumed = train(config, tmp_path / "killed")
     assert resumed.epochs == 5
-    assert [r["val_loss"] for r in resumed.history] == [r["val_loss"] for r in whole.history]
+    assert resumed.history == whole.history
+    assert resumed.test_mae_by_subset == whole.test_mae_by_subset
     first, _ = load_model(whole.checkpoint)
     second, _ = load_model(resumed.checkpoint)
     for (name, a), (_, b) in zip(first.state_dict().items(), second.state_dict().items()):

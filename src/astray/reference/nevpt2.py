@@ -107,8 +107,8 @@ def _valence_guess(mf, symbols: Sequence[str], n_active: int,
         ncas, nelecas, mo = avas.kernel(mf, labels, minao="minao", threshold=0.1, verbose=0)
         if ncas == n_active and int(np.sum(nelecas)) == n_active_electrons:
             return mo
-    except Exception:  # noqa: BLE001 - AVAS is only a better start; the SCF order is the fallback
-        pass
+    except Exception:  # noqa: BLE001 - AVAS is only a better start: whatever stops the
+        return mf.mo_coeff  # projection, the canonical SCF order is the documented fallback
     return mf.mo_coeff
 
 
