@@ -1,6 +1,8 @@
 """The whole-table suites (issue 18): ground states with sources, grids from covalent radii,
 elements per potential, coverage gaps, no reference without quantum chemistry, batching."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from ase.data import atomic_numbers, chemical_symbols, covalent_radii
@@ -58,7 +60,7 @@ def test_known_ground_states_and_the_rule():
     rule = ground_state("Cu", "Ag")
     assert (rule.status, rule.source, rule.multiplicity) == (RULE, RULE, 1)
     assert ground_state("N", "Cl").multiplicity == 3  # 2|3/2 - 1/2| + 1
-    assert len(HOMONUCLEAR) == 58 and len(HETERONUCLEAR) == 42
+    assert len(HOMONUCLEAR) == 58 and len(HETERONUCLEAR) == 53
 
 
 def test_atom_table_agrees_with_ase_except_cerium():
@@ -203,8 +205,8 @@ def test_batched_suite_calls_the_potential_once_per_chunk(tmp_path):
     assert na2.reference.method == NO_REFERENCE
     assert na2.reference.provenance["tier"] == "measured constants"
     assert na2.experiment.omega_e_error_cm1 is not None and na2.experiment.r_e_error_angstrom is None
-    assert result["morse", "Mg2"].reference.provenance["tier"] == "none"
-    assert result["morse", "Mg2"].experiment is None
+    assert result["morse", "Ca2"].reference.provenance["tier"] == "none"  # nothing measured
+    assert result["morse", "Ca2"].experiment is None
     assert na2.metrics.mae_ev is None and na2.metrics.r_e_angstrom == pytest.approx(
         2 * covalent_radii[11], abs=0.1)
     assert na2.verdict.passed and na2.curve.error is None
@@ -256,3 +258,59 @@ def test_api_and_cli_whole_table_suites_run_no_quantum_chemistry(tmp_path, monke
                                    "--elements", "H,He,Li", "--json", "--no-level-of-theory"])
     assert out.exit_code == 0, out.output
     assert COVERAGE_GAP in out.output
+
+
+def test_whole_table_level_of_theory_is_shipped_or_missing_never_computed(tmp_path, monkeypatch):
+    """A spin-blind model's level of theory in a whole-table suite is the shipped spin ladder
+    (H2: PBE's closed shell at r_e, dissociating to two H atoms); a spin-aware one gets its own
+    multiplicity's shipped curve; where nothing is shipped (Fe2) the curve is missing with the
+    reason, and no quantum chemistry starts."""
+    import astray.reference.cache as cache
+
+    def tripwire(*args, **kwargs):
+        pytest.fail("quantum chemistry started in a whole-table suite")
+
+    monkeypatch.setattr(cache, "walk_ladder", tripwire)
+    monkeypatch.setattr(cache, "compute_reference", tripwire)
+    blind = CountingMorse("blind")
+    blind.level_of_theory_reference = "dft:pbe/def2-tzvp"
+    aware = CountingMorse("aware")
+    aware.level_of_theory_reference, aware.spin_aware = "dft:pbe/def2-tzvp", True
+    with Store(tmp_path / "s.sqlite") as store:
+        result = probe_suite([blind, aware], suite("homonuclear", "H,Fe"), store=store,
+                             compute_references=False)
+    ladder = result["blind", "H2"].level_of_theory.curve
+    assert ladder.provenance["ladder"] == [1, 3] and ladder.provenance["multiplicity"][13] == 1
+    assert ladder.tier == "level of theory" and abs(ladder.energy_ev[-1]) < 1e-3
+    assert "ladder" not in result["aware", "H2"].level_of_theory.curve.provenance
+    missing = result["blind", "Fe2"].level_of_theory.curve
+    assert np.isnan(missing.energy_ev).all() and "not shipped" in missing.error
+    assert result["blind", "Fe2"].level_of_theory.model_vs_level_of_theory.mae_ev is None
+
+
+def test_a_curve_judged_without_its_level_of_theory_is_judged_again_once_it_exists(
+        tmp_path, monkeypatch):
+    """Fe2's ladder missing, the curve is stored with the reason (and curves.json says it); once
+    a ladder exists (here: an H2-shaped stand-in), the same suite judges the curve again
+    instead of reusing the stored one, and the comparison has numbers."""
+    import astray.probes.suite as suite_module
+
+    missing = suite_module.level_of_theory_curve
+    model = CountingMorse("blind")
+    model.level_of_theory_reference = "dft:pbe/def2-tzvp"
+    fe2 = suite("homonuclear", "Fe")
+    with Store(tmp_path / "s.sqlite") as store:
+        first = probe_suite([model], fe2, store=store, compute_references=False)
+        record = first["blind", "Fe2"].to_json()["level_of_theory"]
+        assert "not shipped" in record["error"] and model.calls == 1
+
+        def present(potential, system, r, method, store, *, compute):
+            curve = missing(potential, system, r, method, store, compute=compute)
+            return replace(curve, energy_ev=-np.exp(-np.asarray(r)), error=None)
+
+        monkeypatch.setattr(suite_module, "level_of_theory_curve", present)
+        second = probe_suite([model], fe2, store=store, compute_references=False)
+    assert model.calls == 2  # judged again, not read back
+    comparison = second["blind", "Fe2"].level_of_theory
+    assert comparison.curve.error is None
+    assert comparison.model_vs_level_of_theory.mae_ev is not None

@@ -10,7 +10,6 @@ from __future__ import annotations
 import errno
 import json
 import logging
-import math
 import os
 import shlex
 import sys
@@ -24,6 +23,7 @@ from rich.table import Table
 
 from astray.data.cli import data_app
 from astray.errors import AstrayError
+from astray.reference.cli import reference_command
 from astray.report.cli import report_command
 from astray.report.terminal import curves_summary, number_cell, terminal_table
 from astray.scaling.cli import scale_command
@@ -35,6 +35,7 @@ app.add_typer(data_app, name="data")
 app.command("train")(train_command)
 app.command("scale")(scale_command)
 app.command("report")(report_command)
+app.command("reference")(reference_command)
 stderr = Console(stderr=True)
 #: Piped output (CI logs, files) gets a fixed wide table instead of rich's 80 columns.
 stdout = Console() if sys.stdout.isatty() else Console(width=180)
@@ -155,18 +156,12 @@ def curves(
     """Evaluate potentials on diatomic dissociation curves against exact references and name
     each physical failure."""
     from astray.paths import writable_folder
-    from astray.potentials import load_potential
     from astray.probes.suite import probe_suite, suite_systems
+    from astray.report.probe_report import ProbeReport
     from astray.store import Store
-    from astray.systems import DEFAULT_SUITE, SUITES, get_system, parse_elements
+    from astray.systems import DEFAULT_SUITE, get_system
 
-    if suite is not None and suite not in SUITES:
-        raise AstrayError(f"unknown suite {suite!r}: use one of {', '.join(SUITES)}")
-    if suite is not None and system:
-        raise AstrayError("give --suite or --system, not both")
-    if elements is not None and suite not in ("homonuclear", "heteronuclear"):
-        raise AstrayError("--elements applies to --suite homonuclear and heteronuclear")
-    parse_elements(elements)  # an empty or unknown element fails before any model loads
+    _check_suite_options(suite, system, elements)
     whole_table = suite in ("homonuclear", "heteronuclear")
     out = writable_folder(out) if out is not None else None  # before any potential is loaded
     _quiet_libraries()
@@ -176,14 +171,7 @@ def curves(
                                              (system or DEFAULT_SUITE))}.values())
     elif not whole_table:
         systems = suite_systems(suite, [])
-    requests = list({repr(request): request for request in
-                     potential_requests(potential, python, weights)}.values())
-    loaded = [load_potential(name, **options) for name, options in requests]
-    names = [p.name for p in loaded]
-    twice = sorted({n for n in names if names.count(n) > 1})
-    if twice:
-        raise AstrayError(f"two potentials are named {twice[0]!r}: results are looked up by "
-                          "name, so give each its own")
+    loaded = _load_requested(potential, python, weights)
     if whole_table:
         systems = suite_systems(suite, loaded, elements)
     with _progress() as progress, Store() as store:
@@ -211,102 +199,53 @@ def curves(
                                  on_progress=step, on_curve=curve_done)
             if out is not None:
                 progress.update(task, description="report")
-                result.write(out)
+                ProbeReport.of(result).write(out)
         except KeyboardInterrupt:
             stderr.print("interrupted: every finished curve is kept in the store; rerun to resume")
             raise typer.Exit(130) from None
+    _print_curves(result.to_json(), as_json, out)
+
+
+def _print_curves(result: dict, as_json: bool, out: Path | None) -> None:
+    """The result on stdout: the full JSON, or the summary table and what was written."""
     if as_json:
-        print(json.dumps(result.to_json(), indent=1))
+        print(json.dumps(result, indent=1))
     else:
-        stdout.print(curves_summary(result.to_json()))
+        stdout.print(curves_summary(result))
         if out:
             stdout.print(f"wrote {out / 'curves.json'}, {out / 'curves.html'} and one PNG per system")
 
 
-@app.command("reference")
-def reference_command(
-    system: list[str] | None = typer.Argument(None, help="System names or specs (default: the "
-                                                 "default suite)."),
-    r: str | None = typer.Option(None, "--r", help="Comma-separated bond lengths in angstrom "
-                                    "(default: the system's grid)."),
-    method: str | None = typer.Option(None, help="Method (default: best available): coulomb, "
-                                         "exact-one-electron, fci/cbs, fci:BASIS, nevpt2:BASIS, "
-                                         "dft:FUNCTIONAL/BASIS, hf:BASIS, ccsd(t):BASIS."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON to stdout."),
-    ship: bool = typer.Option(False, help="Write the curves into the package's shipped references "
-                              "(source checkout; how the shipped default suite is regenerated)."),
-) -> None:
-    """Compute (or read from the store) reference curves, relative to the separated fragments."""
-    from astray.jsonio import to_json_safe
-    from astray.reference import reference_curve
-    from astray.store import Store
-    from astray.systems import DEFAULT_SUITE, get_system
+def _check_suite_options(suite: str | None, system: list[str] | None,
+                         elements: str | None) -> None:
+    """One-line errors for --suite, --system and --elements that cannot go together, before
+    any model loads."""
+    from astray.systems import SUITES, parse_elements
 
-    grid = None
-    if r is not None:  # given but empty is an error, not the default grid
-        entries = [x.strip() for x in r.split(",")]
-        if not all(entries):
-            raise AstrayError(f"--r {r!r} has an empty entry: give comma-separated bond lengths "
-                              "in angstrom")
-        try:
-            grid = [float(x) for x in entries]
-        except ValueError:
-            raise AstrayError(f"--r must be comma-separated numbers in angstrom, got {r!r}"
-                              ) from None
-        if not all(math.isfinite(x) and x > 0 for x in grid):
-            raise AstrayError(f"--r bond lengths must be positive finite numbers, got {r!r}")
-    from astray.scaling.cli import Heartbeat
-
-    systems = [get_system(name) for name in (system or DEFAULT_SUITE)]
-    records = []
-    # off a terminal, a line at least every 20 s: which system, which point
-    now = {"what": "starting"}
-
-    def computing(item, done: int, total: int) -> None:
-        now["what"] = f"reference {item.name}: {done} of {total} points computed"
-
-    with _progress() as progress, Store() as store, \
-            Heartbeat(lambda: now["what"], enabled=not stderr.is_terminal):
-        try:
-            for item in systems:
-                now["what"] = f"reference {item.name}: starting"
-                task = progress.add_task(f"reference {item.name}", total=None)
-                curve = reference_curve(item, grid, method, store=store,
-                                        on_progress=lambda done, total, task=task, item=item:
-                                        (progress.update(task, completed=done, total=total),
-                                         computing(item, done, total)))
-                progress.remove_task(task)
-                _add_reference_record(records, item, curve, method, ship)
-        except KeyboardInterrupt:
-            stderr.print("interrupted: the points computed so far are kept in the store; rerun "
-                         "the same command to resume", highlight=False, soft_wrap=True)
-            raise typer.Exit(130) from None
-    if as_json:
-        print(json.dumps(to_json_safe(records[0] if len(records) == 1 else records), indent=1,
-                         allow_nan=False))
-        return
-    for record in records:
-        table = Table(title=f"{record['system']}: {record['method']} ({record['description']})")
-        table.add_column("r (Å)")
-        table.add_column("E − E(fragments) (eV)")
-        for x, e in zip(record["r_angstrom"], record["energy_ev"]):
-            table.add_row(f"{x:.4f}", f"{e:.6f}")
-        stdout.print(table)
+    if suite is not None and suite not in SUITES:
+        raise AstrayError(f"unknown suite {suite!r}: use one of {', '.join(SUITES)}")
+    if suite is not None and system:
+        raise AstrayError("give --suite or --system, not both")
+    if elements is not None and suite not in ("homonuclear", "heteronuclear"):
+        raise AstrayError("--elements applies to --suite homonuclear and heteronuclear")
+    parse_elements(elements)  # an empty or unknown element fails before any model loads
 
 
-def _add_reference_record(records: list, item, curve, method, ship: bool) -> None:
-    """One system's reference curve as ``astray reference`` prints it (and, with ``--ship``,
-    written into the package's shipped references)."""
-    from astray.reference import resolve_method, write_shipped
+def _load_requested(potential: list[str], python: list[str] | None,
+                    weights: list[str] | None) -> list:
+    """The potentials of --potential (each once), with their --python and --weights; two of
+    one name are an error (results are looked up by name)."""
+    from astray.potentials import load_potential
 
-    records.append({"system": item.name, "method": curve.method,
-                    "description": curve.description,
-                    "r_angstrom": curve.r_angstrom.tolist(),
-                    "energy_ev": curve.energy_ev.tolist(),
-                    "fragments": [f.label for f in item.fragments],
-                    "fragment_energy_ev": list(curve.fragment_energy_ev)})
-    if ship:
-        write_shipped(curve, item, resolve_method(item, method))
+    requests = list({repr(request): request for request in
+                     potential_requests(potential, python, weights)}.values())
+    loaded = [load_potential(name, **options) for name, options in requests]
+    names = [p.name for p in loaded]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise AstrayError(f"two potentials are named {twice[0]!r}: results are looked up by "
+                          "name, so give each its own")
+    return loaded
 
 
 @app.command()
@@ -378,6 +317,11 @@ DEMO_SWEEP = {"datasets": ("default",), "subsets": ("stable", "all"),
               "priors": (False, True), "seeds": (0,), "data_seeds": (0, 1),
               "training": {"n_val": 200, "n_test": 300, "max_epochs": 500,
                            "early_stopping": 30, "plateau_patience": 10}}
+#: The remedy beside the study (issue 20): Delta-learning on GFN2-xTB against no baseline and
+#: the physics prior, 64 channels trained with distortions. Its runs without a baseline are
+#: runs of DEMO_SWEEP (same configuration, so copied from it, not trained again): 8 new runs.
+DEMO_REMEDY = {**DEMO_SWEEP, "subsets": ("all",), "hidden": (64,),
+               "baselines": (None, "xtb")}
 
 
 @app.command()
@@ -385,7 +329,8 @@ def demo(out: Path = typer.Option(Path("astray-demo"), "--out", "-o", help="Outp
     """The study in miniature, offline: the foundation models, GFN2-xTB and the exact baseline
     on the default diatomic suite (OUT/probe), the periodic table of homonuclear dimers for the
     offline foundation models (OUT/table), a SchNet scaling sweep on the shipped DFT data
-    (OUT/runs), and the report with fitted laws and findings (OUT/report.html)."""
+    (OUT/runs), the report with fitted laws and findings (OUT/report.html), and the remedy:
+    Delta-learning on GFN2-xTB beside it (OUT/remedy/report.html)."""
     import typer.main
 
     from astray.report.cli import print_findings
@@ -400,6 +345,9 @@ def demo(out: Path = typer.Option(Path("astray-demo"), "--out", "-o", help="Outp
     typer.main.get_command(app).main(table, standalone_mode=False)
     summary = sweep_and_report(SweepGrid(**DEMO_SWEEP), out)
     print_findings(json.loads((out / "scaling.json").read_text()))
+    sweep_and_report(SweepGrid(**DEMO_REMEDY), out / "remedy")
+    remedy = json.loads((out / "remedy" / "scaling.json").read_text())
+    print_findings({"findings": [f for f in remedy["findings"] if f["id"] == "remedy-baseline"]})
     stdout.print(f"astray demo: {summary['runs']} runs ({len(summary['failed'])} failed) in "
                  f"{out}; open {summary['report']}")
 

@@ -90,6 +90,9 @@ class Potential(ABC):
         is_own_level_of_theory: True when the potential computes its level of theory itself
             (PySCF's HF, DFT, CCSD(T)): its ``level_of_theory_reference`` curve would be its own
             curve again, so the probe does not compare it with that level of theory.
+        is_the_reference: True for the exact baseline, which gives the reference itself: where
+            there is no reference without quantum chemistry, it has nothing to give (a
+            coverage gap in a whole-table suite).
         independent_structures: True when the energy of a structure does not depend on the other
             structures of the same call, so a suite may evaluate many molecules in one call.
             The exact reference is not: a lone atom gets the fragment energy of the method of
@@ -119,6 +122,7 @@ class Potential(ABC):
     supported_elements: frozenset[str] | None = None
     independent_structures: bool = True
     is_own_level_of_theory: bool = False
+    is_the_reference: bool = False
 
     def __init__(self, name: str):
         self.name = name

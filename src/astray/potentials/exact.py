@@ -30,6 +30,7 @@ class ExactPotential(Potential):
     """Exact or best-available reference energies (no forces)."""
 
     family = "reference"
+    is_the_reference = True
     charge_aware = True
     spin_aware = True
     level_of_theory = "exact / best available reference (astray.reference)"

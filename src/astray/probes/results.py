@@ -180,6 +180,7 @@ class LevelOfTheoryComparison:
 
     def to_json(self) -> dict:
         return {"method": self.curve.method, "energy_ev": to_json_safe(self.curve.energy_ev),
+                "error": self.curve.error,
                 "metrics_model_vs_level_of_theory": self.model_vs_level_of_theory.to_dict(),
                 "metrics_level_of_theory_vs_reference":
                     self.level_of_theory_vs_reference.to_dict()}
@@ -343,7 +344,8 @@ class CurveResult:
             experiment=(ExperimentComparison.from_json(record["experiment"])
                         if "experiment" in record else None),
             level_of_theory=None if lot is None else LevelOfTheoryComparison(
-                Curve(system.name, lot["method"], "", r, _array(lot["energy_ev"]), None, None),
+                Curve(system.name, lot["method"], "", r, _array(lot["energy_ev"]), None, None,
+                      error=lot.get("error")),
                 CurveMetrics.from_dict(lot["metrics_model_vs_level_of_theory"]),
                 CurveMetrics.from_dict(lot["metrics_level_of_theory_vs_reference"])))
 

@@ -24,6 +24,13 @@ already in the store) gets, when ``compute_references`` is False, the *no-refere
 (:func:`no_reference`): method :data:`NO_REFERENCE`, all-NaN energies, ``provenance["tier"] =
 "none"``. The metrics that compare with a reference are then None, the curve's own checks
 (minima, wall, forces, jumps, smoothness) still run.
+
+The same holds for the curve of each potential's training level of theory
+(:func:`level_of_theory_curve`): a whole-table suite never starts quantum chemistry for it. It
+takes the shipped or stored curve where one exists (for a potential that does not read the spin,
+the spin ladder: the lowest unrestricted energy over the multiplicities at each point,
+:func:`astray.reference.cache.ladder_reference`; for one that does, its own multiplicity), and
+otherwise a missing curve (:func:`missing_level_of_theory`, all NaN) whose ``error`` says why.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ from ase.data import atomic_numbers
 
 from astray import __version__
 from astray.curve import Curve
+from astray.errors import ReferenceUnavailableError
 from astray.potentials.base import Potential, Prediction
 from astray.potentials.catalogue import catalogue_entry
 from astray.probes.curves import (
@@ -50,8 +58,10 @@ from astray.probes.curves import (
 from astray.probes.probe_result import ProbeResult
 from astray.probes.results import CurveResult
 from astray.reference import fragment_key, reference_curve, resolve_method, shipped_references
+from astray.reference.cache import ladder_reference
 from astray.reference.constants import measured_constants
 from astray.reference.family import TIER_MEASURED
+from astray.reference.methods import costs_nothing, mean_field
 from astray.store import R_DECIMALS, Store, config_key
 from astray.systems import TABLE_ELEMENTS, Diatomic
 from astray.systems import suite as system_suite
@@ -70,11 +80,6 @@ SYSTEMS_PER_CHUNK = 8
 COVERAGE_GAP = "coverage gap"
 #: The method (and ``provenance["tier"]``) of a reference curve that does not exist.
 NO_REFERENCE = "none"
-#: References that cost nothing to compute: closed forms (and published potentials, whose
-#: formulas are evaluated, never solved for).
-CLOSED_FORM_METHODS = ("coulomb", "exact-one-electron")
-#: Method families a shipped curve may come from to stand in for the best one (never DFT).
-CORRELATED_METHODS = ("fci", "nevpt2", "ccsd(t)", "coulomb", "exact-one-electron")
 
 
 def declared_elements(potential: Potential) -> frozenset[str] | None:
@@ -136,22 +141,63 @@ def available_reference(system: Diatomic, method: str | None, store: Store) -> C
     else :func:`no_reference`."""
     r = system.default_grid()
     key = resolve_method(system, method)
-    if key in CLOSED_FORM_METHODS or key.startswith("published/"):
+    if costs_nothing(key):
         return reference_curve(system, r, method, store=store)
+    if method is None and (system.spec, key) not in shipped_references():
+        # a shipped curve of a correlated method stands in for the best one (He2:
+        # FCI/aug-cc-pVTZ); a mean-field curve (DFT, HF) never does
+        key = next((k for spec, k in shipped_references()
+                    if spec == system.spec and not mean_field(k)), key)
+        method = None if key == resolve_method(system, None) else key
+    if _exists(system, key, r, store):
+        return reference_curve(system, r, method, store=store)
+    return no_reference(system, r, f"{key} is not shipped for {system.name} and quantum "
+                        "chemistry is not run in a whole-table suite")
+
+
+def _exists(system: Diatomic, key: str, r, store: Store) -> bool:
+    """Whether the ``key`` curve of ``system`` at every ``r`` and its fragments are shipped or
+    stored (so that reading it computes nothing)."""
     shipped = shipped_references().get((system.spec, key))
-    if shipped is None and method is None:  # a shipped correlated curve (He2: FCI/aug-cc-pVTZ)
-        key, shipped = next(((k, v) for (spec, k), v in shipped_references().items()
-                             if spec == system.spec and k.split(":")[0].split("/")[0]
-                             in CORRELATED_METHODS), (key, None))
-        method = None if shipped is None else key
     known = set() if shipped is None else {round(x, R_DECIMALS) for x in shipped["r_angstrom"]}
     known |= set(store.reference_energies(system.spec, key, r))
     fragments_known = shipped is not None or all(
         store.reference_energies(fragment_key(f), key, [0.0]) for f in system.fragments)
-    if (fragments_known and all(round(float(x), R_DECIMALS) in known for x in r)):
-        return reference_curve(system, r, method, store=store)
-    return no_reference(system, r, f"{key} is not shipped for {system.name} and quantum "
-                        "chemistry is not run in a whole-table suite")
+    return fragments_known and all(round(float(x), R_DECIMALS) in known for x in r)
+
+
+def missing_level_of_theory(system: Diatomic, r_angstrom, method: str, reason: str) -> Curve:
+    """The level-of-theory curve a whole-table suite does not have: all NaN on the grid, its
+    ``error`` and ``provenance["reason"]`` saying why (one line)."""
+    r = np.asarray(r_angstrom, dtype=float)
+    nan = np.full(r.shape, np.nan)
+    return Curve(system.name, method, f"no level-of-theory curve: {reason}", r, nan, nan, None,
+                 {"method": method, "tier": NO_REFERENCE, "reason": reason}, error=reason)
+
+
+def level_of_theory_curve(potential: Potential, system: Diatomic, r_angstrom, method: str,
+                          store: Store, *, compute: bool) -> Curve:
+    """The curve of ``potential``'s training level of theory ``method`` on ``r_angstrom``.
+
+    With ``compute`` (systems asked for by name): the reference of that method at the system's
+    own multiplicity, computed on first use and kept. Without (a whole-table suite): only what
+    exists, never computed: for a potential that does not read the spin and an SCF level, the
+    spin ladder (lowest over the multiplicities, as the model has no spin to be told); for one
+    that does, its multiplicity's curve; otherwise :func:`missing_level_of_theory`.
+    """
+    if compute:
+        return reference_curve(system, r_angstrom, method, store=store)
+    try:
+        if not potential.spin_aware and mean_field(method):
+            return ladder_reference(system, r_angstrom, method, store=store, compute=False)
+        key = resolve_method(system, method)
+        if _exists(system, key, r_angstrom, store):
+            return reference_curve(system, r_angstrom, method, store=store)
+        reason = (f"{key} is not shipped for {system.name} and quantum chemistry is not run in "
+                  "a whole-table suite")
+    except ReferenceUnavailableError as error:
+        reason = str(error)
+    return missing_level_of_theory(system, r_angstrom, method, reason)
 
 
 def probe_suite(potentials: Sequence[Potential], systems: Sequence[Diatomic], *, store: Store,
@@ -169,8 +215,9 @@ def probe_suite(potentials: Sequence[Potential], systems: Sequence[Diatomic], *,
         reference_method: the reference method (None: the best available for each system).
         compare_level_of_theory: also compute each model's training level of theory on the curve
             (e.g. PBE for CHGNet), to separate the model's error from its functional's.
-        compute_references: compute a missing reference (False: use only what exists without
-            quantum chemistry, :func:`available_reference`; the whole-table suites' default).
+        compute_references: compute a missing reference or level-of-theory curve (False: use
+            only what exists without quantum chemistry, :func:`available_reference` and
+            :func:`level_of_theory_curve`; the whole-table suites' default).
         recompute: ignore stored curves.
         command: the command line that reproduces the result (the CLI passes its own).
         on_progress: progress as (done, total, what).
@@ -194,7 +241,7 @@ def probe_suite(potentials: Sequence[Potential], systems: Sequence[Diatomic], *,
             else available_reference(system, reference_method, store))
     for potential in potentials:
         lot_method = (potential.level_of_theory_reference
-                      if compare_level_of_theory and potential.family != "pyscf" else None)
+                      if compare_level_of_theory and not potential.is_own_level_of_theory else None)
         chunk = max(1, systems_per_chunk) if potential.independent_structures else 1
         for start in range(0, len(systems), chunk):
             window = systems[start:start + chunk]
@@ -210,11 +257,18 @@ def probe_suite(potentials: Sequence[Potential], systems: Sequence[Diatomic], *,
     return result
 
 
-def _key(potential: Potential, system: Diatomic, reference: Curve, lot_method: str | None):
-    return config_key({"potential": potential.describe(), "system": system.spec,
-                       "r": reference.r_angstrom.round(6).tolist(),
-                       "reference": reference.method, "level_of_theory": lot_method,
-                       "astray": __version__})
+def _key(potential: Potential, system: Diatomic, reference: Curve, lot_method: str | None,
+         lot: Curve | None = None):
+    """The stored curve's identity; a level-of-theory curve that is missing (a whole-table
+    suite before its ladder was built or shipped) is part of it, so the curve is judged again
+    once the level of theory exists."""
+    identity = {"potential": potential.describe(), "system": system.spec,
+                "r": reference.r_angstrom.round(6).tolist(),
+                "reference": reference.method, "level_of_theory": lot_method,
+                "astray": __version__}
+    if lot is not None and lot.error is not None:
+        identity["level_of_theory_missing"] = lot.error
+    return config_key(identity)
 
 
 def _window(potential: Potential, window: Sequence[Diatomic], references: dict[str, Curve],
@@ -225,19 +279,21 @@ def _window(potential: Potential, window: Sequence[Diatomic], references: dict[s
     suite), a potential that declares no elements and gives no finite energy on a molecule
     is recorded as not covering it; on systems asked for by name, that is its failure."""
     done: dict[str, CurveResult] = {}
-    pending = []
+    pending, lots = [], {}
     for system in window:
         reference = references[system.name]
         reason = unsupported_reason(potential, system)
-        if reason is None and potential.family == "reference" and \
-                reference.method == NO_REFERENCE:
+        if reason is None and potential.is_the_reference and reference.method == NO_REFERENCE:
             reason = (f"{COVERAGE_GAP}: no reference for {system.name} without quantum "
                       "chemistry, so nothing for the reference itself to give")
         if reason is not None:
             done[system.name] = _gap(potential, system, reference, reason)
             continue
-        stored = None if recompute else _stored(store, _key(potential, system, reference,
-                                                            lot_method), reference)
+        if failures_are_gaps and lot_method:  # only what exists: cheap, read before the key
+            lots[system.name] = level_of_theory_curve(potential, system, reference.r_angstrom,
+                                                      lot_method, store, compute=False)
+        stored = None if recompute else _stored(store, _key(
+            potential, system, reference, lot_method, lots.get(system.name)), reference)
         if stored is not None:
             done[system.name] = stored
         else:
@@ -245,8 +301,10 @@ def _window(potential: Potential, window: Sequence[Diatomic], references: dict[s
     slices = _evaluate_batch(potential, pending, references) if pending else []
     for system, prediction in zip(pending, slices):
         reference = references[system.name]
-        lot = (reference_curve(system, reference.r_angstrom, lot_method, store=store)
-               if lot_method else None)
+        lot = lots.get(system.name)
+        if lot is None and lot_method:  # systems asked for by name: computed on first use
+            lot = level_of_theory_curve(potential, system, reference.r_angstrom, lot_method,
+                                        store, compute=True)
         evaluated = (evaluate_curve(potential, system, reference.r_angstrom)
                      if prediction is None else
                      curve_from_prediction(potential, system, reference.r_angstrom,
@@ -257,7 +315,7 @@ def _window(potential: Potential, window: Sequence[Diatomic], references: dict[s
             reason = (f"{COVERAGE_GAP}: {potential.name} declares no elements and gave no "
                       f"finite energy on {system.name}: {curve.curve.error}")
             curve = replace(curve, curve=replace(curve.curve, error=reason))
-        store.put_curve(_key(potential, system, reference, lot_method), potential.name,
+        store.put_curve(_key(potential, system, reference, lot_method, lot), potential.name,
                         system.name, curve.to_json())
         done[system.name] = curve
     return [(system, done[system.name]) for system in window]

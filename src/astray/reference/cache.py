@@ -3,6 +3,11 @@
 :func:`reference_curve` is the one entry point: it reads each point from the references shipped
 inside the package, then from the store, and computes only what is missing (in small chunks,
 each stored as soon as it is done, so an interrupted computation loses at most one chunk).
+
+:func:`ladder_reference` does the same for the spin-ladder level-of-theory curve of a pair of
+atoms (:mod:`astray.reference.spin_ladder`), point by point: each point is stored as soon as
+its last rung is solved, so a rerun computes only the points it lacks; with ``compute=False``
+it never computes and says what is missing.
 """
 
 from __future__ import annotations
@@ -17,16 +22,31 @@ from pathlib import Path
 import numpy as np
 
 from astray.curve import Curve
+from astray.errors import ReferenceUnavailableError
+from astray.jsonio import write_json_atomic
+from astray.level_of_theory import LevelOfTheory
 from astray.progress import progress_log
+from astray.reference.family import TIER_LEVEL_OF_THEORY
 from astray.reference.methods import (
     BEST,
+    code_versions,
     compute_reference,
     default_method,
+    family_of,
+    mean_field,
     reference_tier,
     resolve,
 )
+from astray.reference.spin_ladder import (
+    NOT_CONVERGED,
+    atom_solution,
+    ladder_atoms,
+    ladder_multiplicities,
+    walk_ladder,
+)
 from astray.store import R_DECIMALS, Store
 from astray.systems import Diatomic, Fragment, file_stem
+from astray.units import BOHR_ANGSTROM, HARTREE_EV
 
 #: Points computed (and stored) together when a reference is missing.
 CHUNK_POINTS = 8
@@ -170,3 +190,180 @@ def _shipped_record(curve: Curve, system: Diatomic, method_key: str) -> dict:
             "fragment_energy_ev": [float(x) for x in curve.fragment_energy_ev],
             "provenance": {**curve.provenance, "method": curve.method,
                            "description": curve.description}}
+
+
+# --------------------------------------------------------------------------------------------
+# The spin ladder (a level-of-theory curve of a pair of atoms, whatever its multiplicity)
+# --------------------------------------------------------------------------------------------
+
+#: Decimals of an eV kept of a shipped ladder energy: 1e-5 eV, far below the SCF convergence
+#: of the grid-limited DFT energies (about 1e-4 eV) and keeping each file near 3 kB.
+LADDER_DECIMALS = 5
+
+
+def ladder_level(method: str) -> LevelOfTheory:
+    """The SCF level of theory of a spin ladder (``dft:pbe/def2-tzvp``, ``hf:BASIS``); raises
+    :class:`ReferenceUnavailableError` for any other method."""
+    level = LevelOfTheory.parse(method)
+    if not mean_field(level):
+        raise ReferenceUnavailableError(
+            f"the spin ladder is an SCF level of theory (dft:FUNCTIONAL/BASIS or hf:BASIS), "
+            f"not {level.canonical}")
+    return level
+
+
+def ladder_key(system: Diatomic) -> str:
+    """Store and shipped key of the ladder curve of the system's pair of atoms, which does not
+    depend on the system's multiplicity: ``O-O,charge=0,spin=lowest``."""
+    return f"{system.symbols[0]}-{system.symbols[1]},charge={system.charge},spin=lowest"
+
+
+def _ladder_fragment_key(fragment: Fragment) -> str:
+    # UKS with def2 ECPs: not the same energies as the ``dft`` family's atoms beyond Kr
+    return f"{fragment_key(fragment)},spin-ladder"
+
+
+def ladder_reference(system: Diatomic, r_angstrom: Iterable[float] | None = None,
+                     method: str = "dft:pbe/def2-tzvp", *, store: Store | None = None,
+                     compute: bool = True,
+                     on_progress: Callable[[int, int], None] | None = None) -> Curve:
+    """The lowest unrestricted SCF energy over the spin multiplicities at each bond length
+    (:mod:`astray.reference.spin_ladder`), relative to the ground-state atoms, in eV.
+
+    Args:
+        system: the pair of atoms and its charge (its multiplicity is not used).
+        r_angstrom: bond lengths in angstrom (default: the system's grid).
+        method: an SCF level of theory (:func:`ladder_level`).
+        store: results store (default: the one under ``$ASTRAY_HOME``).
+        compute: compute the points neither shipped nor stored (False: raise
+            :class:`ReferenceUnavailableError` saying what is missing).
+        on_progress: called with (points done, points needed) while computing.
+
+    Returns:
+        the curve; ``provenance["multiplicity"]`` is the winning multiplicity at each point
+        (None where no rung converged: the energy is NaN and ``provenance["failed"]`` says
+        why).
+    """
+    level = ladder_level(method)
+    r = np.asarray(system.default_grid() if r_angstrom is None else list(r_angstrom), float)
+    own_store = store is None
+    store = store or Store()
+    try:
+        energies, winners, fragments, seconds = _known_ladder(store, system, level, r)
+        missing = [x for x in r if round(float(x), R_DECIMALS) not in energies]
+        if (missing or fragments is None) and not compute:
+            raise ReferenceUnavailableError(
+                f"the {level.canonical} spin ladder of {system.name} is not shipped "
+                f"({len(missing)} of {len(r)} points missing) and quantum chemistry is not run "
+                "here")
+        if fragments is None:
+            fragments = _ladder_atoms_ev(store, system, level)
+        if missing:
+            seconds = _compute_ladder(store, system, level, missing, energies, winners,
+                                      on_progress)
+    finally:
+        if own_store:
+            store.close()
+    return _ladder_curve(system, level, r, energies, winners, fragments, seconds)
+
+
+def _known_ladder(store: Store, system: Diatomic, level: LevelOfTheory, r: np.ndarray):
+    """(energies, winning multiplicities, fragment energies or None, seconds a point or None)
+    shipped or stored, keyed by rounded r."""
+    key, method = ladder_key(system), level.canonical
+    shipped = shipped_references().get((key, method))
+    energies = store.reference_energies(key, method, r)
+    winners = store.reference_energies(key + ",multiplicity", method, r)
+    fragments = [store.reference_energies(_ladder_fragment_key(f), method, [0.0]).get(0.0)
+                 for f in ladder_atoms(system)]
+    seconds = None
+    if shipped is not None:
+        for x, e, m in zip(shipped["r_angstrom"], shipped["total_energy_ev"],
+                           shipped["multiplicity"]):
+            energies[round(x, R_DECIMALS)] = np.nan if e is None else e
+            winners[round(x, R_DECIMALS)] = np.nan if m is None else m
+        fragments = shipped["fragment_energy_ev"]
+        seconds = shipped["provenance"].get("seconds_per_point")
+    return energies, winners, None if None in fragments else tuple(fragments), seconds
+
+
+def _ladder_atoms_ev(store: Store, system: Diatomic, level: LevelOfTheory) -> tuple:
+    energies = []
+    for fragment in ladder_atoms(system):
+        energy = atom_solution(fragment.symbol, fragment.charge, fragment.multiplicity,
+                               level)[0] * HARTREE_EV
+        store.put_reference_energies(_ladder_fragment_key(fragment), level.canonical,
+                                     {0.0: energy}, {"method": level.canonical})
+        energies.append(energy)
+    return tuple(energies)
+
+
+def _compute_ladder(store: Store, system: Diatomic, level: LevelOfTheory, missing: list,
+                    energies: dict, winners: dict, on_progress) -> float:
+    """Solve the ladder at the ``missing`` bond lengths, storing each point as it is done;
+    returns the seconds a point took."""
+    key, method = ladder_key(system), level.canonical
+    progress_log().info("computing the %s spin ladder of %s at %d bond lengths (kept in %s)",
+                        method, system.name, len(missing), store.path)
+    started = time.perf_counter()
+    done = 0
+
+    def keep(point) -> None:
+        nonlocal done
+        r = round(point.r_bohr * BOHR_ANGSTROM, R_DECIMALS)
+        energy = point.energy_hartree * HARTREE_EV
+        winner = np.nan if point.multiplicity is None else float(point.multiplicity)
+        provenance = {"method": method, "rungs_hartree": point.rungs, "reason": point.reason}
+        # the multiplicity first: a point counts as stored once its energy is
+        store.put_reference_energies(key + ",multiplicity", method, {r: winner}, provenance)
+        store.put_reference_energies(key, method, {r: energy}, provenance)
+        energies[r], winners[r] = energy, winner
+        done += 1
+        if on_progress is not None:
+            on_progress(done, len(missing))
+
+    walk_ladder(system, np.asarray(missing) / BOHR_ANGSTROM, level, keep)
+    return (time.perf_counter() - started) / len(missing)
+
+
+def _ladder_curve(system: Diatomic, level: LevelOfTheory, r: np.ndarray, energies: dict,
+                  winners: dict, fragments: tuple, seconds: float | None) -> Curve:
+    keys = [round(float(x), R_DECIMALS) for x in r]
+    total = np.array([energies[k] for k in keys], float)
+    multiplicity = [None if not np.isfinite(winners.get(k, np.nan)) else int(winners[k])
+                    for k in keys]
+    description = (f"Kohn-Sham {level.describe()}" if level.functional else level.describe()) + (
+        f", unrestricted, the lowest of multiplicities {list(ladder_multiplicities(system))} at "
+        "each point; a level of theory, not an exact reference")
+    provenance = {
+        "method": level.canonical, "description": description, "tier": TIER_LEVEL_OF_THEORY,
+        "spin": "lowest unrestricted SCF energy over the spin ladder at every point",
+        "ladder": list(ladder_multiplicities(system)), "multiplicity": multiplicity,
+        "fragments": [f"{f.label},mult={f.multiplicity}" for f in ladder_atoms(system)],
+        "ecp": "def2 effective core potentials beyond Kr" if level.basis.startswith("def2")
+        else None, "code": code_versions(family_of(level)),
+        "seconds_per_point": None if seconds is None else round(seconds, 2)}
+    failed = [float(x) for x, e in zip(r, total) if not np.isfinite(e)]
+    if failed:
+        provenance["failed"] = {"r_angstrom": failed, "reason": NOT_CONVERGED}
+    return Curve(system=system.name, method=level.canonical, description=description,
+                 r_angstrom=r, energy_ev=total - sum(fragments), total_energy_ev=total,
+                 fragment_energy_ev=tuple(fragments), provenance=provenance)
+
+
+def write_shipped_ladder(curve: Curve, system: Diatomic) -> Path:
+    """Write a ladder curve into the package's shipped references (``astray reference
+    --spin-ladder --ship``), energies to :data:`LADDER_DECIMALS`."""
+    path = SHIPPED_DIR / f"{file_stem(system.name)}__{file_stem(curve.method)}__ladder.json"
+    provenance = {k: v for k, v in curve.provenance.items() if k != "multiplicity"}
+    write_json_atomic(path, {
+        "system": ladder_key(system), "name": system.name, "method": curve.method,
+        "r_angstrom": [float(x) for x in curve.r_angstrom],
+        "total_energy_ev": [round(float(x), LADDER_DECIMALS) if np.isfinite(x) else None
+                            for x in curve.total_energy_ev],
+        "multiplicity": curve.provenance["multiplicity"],
+        "fragment_energy_ev": [round(float(x), LADDER_DECIMALS)
+                               for x in curve.fragment_energy_ev],
+        "provenance": provenance}, indent=None)
+    shipped_references.cache_clear()
+    return path

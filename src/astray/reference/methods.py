@@ -150,6 +150,20 @@ def reference_tier(method: str | LevelOfTheory) -> str:
     return FAMILY_TIERS.get(level.family, TIER_LEVEL_OF_THEORY)
 
 
+def costs_nothing(method: str | LevelOfTheory) -> bool:
+    """True for a reference no quantum chemistry computes: Coulomb's law, the exact one-electron
+    energy and the published potentials, formulas evaluated, never solved for."""
+    level = method if isinstance(method, LevelOfTheory) else _parse(method)
+    return level.family in FAMILIES and not family_of(level).uses_pyscf
+
+
+def mean_field(method: str | LevelOfTheory) -> bool:
+    """True for a self-consistent-field level of theory (Hartree-Fock, Kohn-Sham DFT): what a
+    model is trained on, never the best reference of a molecule."""
+    level = method if isinstance(method, LevelOfTheory) else _parse(method)
+    return level.family in FAMILIES and family_of(level) in (HF, DFT)
+
+
 def _parse(method: str) -> LevelOfTheory:
     """:meth:`LevelOfTheory.parse`, and for ``published/KEY`` a check that astray has it."""
     level = LevelOfTheory.parse(method)
@@ -244,7 +258,7 @@ def compute_reference(system: Diatomic, r_angstrom, method: str | None = None) -
     provenance = {
         "method": level.canonical, "description": description,
         "tier": reference_tier(level if electrons else "coulomb"),
-        "code": _code_versions(family),
+        "code": code_versions(family),
         "expected_accuracy_kcal_mol": solver.accuracy_kcal_mol,
         "timings_s": {"curve": round(curve_seconds, 3), "fragments": round(fragment_seconds, 3),
                       "points": int(len(r))},
@@ -340,7 +354,8 @@ def total_energy(symbols, positions_angstrom, charge: int, multiplicity: int,
     return float(hartree[0] * HARTREE_EV)
 
 
-def _code_versions(family: ReferenceFamily) -> dict:
+def code_versions(family: ReferenceFamily) -> dict:
+    """The versions of astray, numpy and (where the family uses it) PySCF, for provenance."""
     from astray import __version__
 
     versions = {"astray": __version__, "numpy": np.__version__}
@@ -361,5 +376,6 @@ def _jsonable(value):
     return value
 
 
-__all__ = ["FAMILIES", "FAMILY_TIERS", "PUBLISHED_POTENTIAL", "compute_reference",
-           "default_method", "family_of", "reference_tier", "resolve", "total_energy"]
+__all__ = ["FAMILIES", "FAMILY_TIERS", "PUBLISHED_POTENTIAL", "code_versions",
+           "compute_reference", "costs_nothing", "default_method", "family_of",
+           "mean_field", "reference_tier", "resolve", "total_energy"]

@@ -34,7 +34,9 @@ from astray.reference.pyscf_tools import (
 )
 
 
-def _scf_object(mol, xc: str | None, restricted: bool):
+def scf_object(mol, xc: str | None, restricted: bool):
+    """An SCF object of ``mol`` with astray's settings: HF (``xc=None``) or Kohn-Sham,
+    restricted for a closed shell when ``restricted``, else unrestricted."""
     from pyscf import dft, scf
 
     if xc is None:
@@ -54,7 +56,7 @@ def _scf_object(mol, xc: str | None, restricted: bool):
     return mf
 
 
-def _aufbau(mf) -> bool:
+def aufbau(mf) -> bool:
     """True when no occupied orbital lies above an empty one of the same spin (a converged
     SCF that violates this is an excited stationary point, not the ground state)."""
     energies = mf.mo_energy if mf.istype("UHF") else [mf.mo_energy]
@@ -66,24 +68,24 @@ def _aufbau(mf) -> bool:
     return True
 
 
-def _converge(mf, dm0=None):
+def converge_scf(mf, dm0=None):
     """Converge an SCF: DIIS from ``dm0``, then from the atomic guess, then second order;
     a solution that breaks the aufbau principle does not count as converged."""
     from pyscf import scf
 
     for guess in ([dm0, None] if dm0 is not None else [None]):
         mf.kernel(dm0=guess)
-        if mf.converged and _aufbau(mf):
+        if mf.converged and aufbau(mf):
             return mf
     second_order = scf.newton(mf)
     second_order.kernel(dm0=mf.make_rdm1())
-    if second_order.converged and _aufbau(second_order):
+    if second_order.converged and aufbau(second_order):
         return second_order
     mf.converged = False
     return mf
 
 
-def _stable(mf, attempts: int = 3):
+def stable_solution(mf, attempts: int = 3):
     """Follow internal instabilities of an unrestricted solution to a stable minimum."""
     occupied = [np.count_nonzero(occupation > 0) for occupation in mf.mo_occ]
     if all(n in (0, len(occupation)) for n, occupation in zip(occupied, mf.mo_occ)):
@@ -139,7 +141,7 @@ def scf_solution(mol, xc: str | None = None, *, dm0=None, broken_symmetry: bool 
     with small_matrix_threads():
         candidates = []
         if mol.spin == 0 and mol.nelectron % 2 == 0:
-            restricted = _converge(_scf_object(mol, xc, True),
+            restricted = converge_scf(scf_object(mol, xc, True),
                                    dm0 if dm0 is not None and np.ndim(dm0) == 2 else None)
             if restricted.converged:
                 candidates.append(restricted)
@@ -148,22 +150,22 @@ def scf_solution(mol, xc: str | None = None, *, dm0=None, broken_symmetry: bool 
                 if dm0 is not None and np.ndim(dm0) == 3:
                     guesses.insert(0, dm0)
                 for guess in guesses:
-                    unrestricted = _converge(_scf_object(mol, xc, False), guess)
+                    unrestricted = converge_scf(scf_object(mol, xc, False), guess)
                     if not unrestricted.converged:
                         continue
                     # a broken-symmetry guess that relaxes back to the closed shell means the
                     # restricted solution is stable; only a broken-symmetry solution needs the
                     # stability analysis (to be a minimum, not a saddle point)
                     if _spin_contamination(unrestricted) > 1e-3:
-                        candidates.append(_stable(unrestricted))
+                        candidates.append(stable_solution(unrestricted))
                     elif not candidates:  # the restricted SCF failed; this is its solution
                         candidates.append(unrestricted)
                     break
         else:
-            unrestricted = _converge(_scf_object(mol, xc, False),
+            unrestricted = converge_scf(scf_object(mol, xc, False),
                                      dm0 if dm0 is not None and np.ndim(dm0) == 3 else None)
             if unrestricted.converged:
-                candidates.append(_stable(unrestricted))
+                candidates.append(stable_solution(unrestricted))
         candidates = [mf for mf in candidates if mf.converged]
         if not candidates:
             raise RuntimeError("SCF did not converge")
@@ -230,5 +232,5 @@ DFT = ReferenceFamily(
                             "reference"))
 
 
-__all__ = ["DFT", "HF", "broken_symmetry_guess", "scf_atom", "scf_curve",
-           "scf_gradient", "scf_solution"]
+__all__ = ["DFT", "HF", "aufbau", "broken_symmetry_guess", "converge_scf", "scf_atom", "scf_curve",
+           "scf_gradient", "scf_object", "scf_solution", "stable_solution"]
