@@ -40,6 +40,10 @@ references: $(STAMP)
 	time $(VENV)/bin/astray reference --method dft:pbe0/def2-tzvp --ship
 	# the default data set's level of theory, for every model trained on it (H2++ is Coulomb)
 	time $(VENV)/bin/astray reference H2 H2+ --method dft:b3lyp/6-31g --ship
+	# the periodic table's level of theory: PBE spin ladders of the homonuclear dimers (resumable;
+	# 2-8 CPU-minutes per first-row dimer, about a day for the rest of the table)
+	time $(VENV)/bin/astray reference --suite homonuclear --elements H-Ar --spin-ladder \
+		--method dft:pbe/def2-tzvp --ship
 
 clean:
 	rm -rf $(VENV) astray-demo .pytest_cache
