@@ -155,3 +155,28 @@ def test_records_laws_and_the_remedy_finding(tmp_path):
     assert remedy.numbers["none"]["h2_passing"] == sum(r.probe["H2"].passed for r in runs)
     assert "trend:test_mae:stable" in remedy.text
     assert compute_findings(runs, fit_laws(runs)[0])[-1].id != "remedy-baseline"
+
+
+def test_a_run_is_fitted_at_the_n_it_asked_for_and_records_the_structures_it_used():
+    """GFN2-xTB fails on some structures, which a Delta-model leaves out: the run's N stays the
+    grid's (its level in the fits and pairings: 49 and 50 are not two levels), and the
+    structures it trained on are recorded beside it."""
+    from types import SimpleNamespace
+
+    from astray.scaling.grid import RunSpec
+    from astray.scaling.runner import _record
+    from astray.train.trainer import TrainConfig
+
+    spec = RunSpec(TrainConfig(dataset="tiny", baseline="xtb", n_train=50, n_val=20,
+                               n_test=30))
+    outcome = SimpleNamespace(
+        n_train=49, n_params=1234, epochs=3, stopped_by="max-epochs", converged=False,
+        convergence="stopped", recipe_deviations=[], train_seconds=1.0,
+        train_molecules_per_s=49.0, pair_distances_angstrom={"H-H": (0.7, 3.0)},
+        summary=lambda: {"val_mae_kcal_mol": 1.0, "test_mae_by_subset": {"stable": 2.0}})
+    potential = SimpleNamespace(metadata={"dataset": "tiny", "level_of_theory": "x"},
+                                energy_convention="atomization")
+    record = _record(spec, spec.config, outcome, potential, {}, {}, "astray scale")
+    assert record.n_train == 50 and record.n_train_used == 49
+    again = RunResult.from_dict(json.loads(json.dumps(record.to_dict())), "result.json")
+    assert again.n_train == 50 and again.n_train_used == 49
