@@ -314,3 +314,13 @@ def test_a_curve_judged_without_its_level_of_theory_is_judged_again_once_it_exis
     comparison = second["blind", "Fe2"].level_of_theory
     assert comparison.curve.error is None
     assert comparison.model_vs_level_of_theory.mae_ev is not None
+
+
+def test_a_molecule_with_only_d0_measured_has_no_tier_of_truth():
+    """V2's D_0 (Spain & Morse 1992) is measured, but neither r_e, omega_e nor D_e: a curve's
+    well has nothing to be compared with, so its tier is none; Na2's omega_e makes it measured."""
+    from astray.probes.suite import no_reference
+
+    v2, na2 = dimer("V", "V"), dimer("Na", "Na")
+    assert no_reference(v2, v2.default_grid(), "x").provenance["tier"] == "none"
+    assert no_reference(na2, na2.default_grid(), "x").provenance["tier"] == "measured constants"

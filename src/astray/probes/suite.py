@@ -128,6 +128,9 @@ def no_reference(system: Diatomic, r_angstrom, reason: str) -> Curve:
     r = np.asarray(r_angstrom, dtype=float)
     nan = np.full(r.shape, np.nan)
     constants = measured_constants(system)
+    if constants is not None and all(value is None for value in (
+            constants.r_e_angstrom, constants.omega_e_cm1, constants.d_e_ev)):
+        constants = None  # D_0 alone (V2, Ni2): nothing a curve's well is compared with
     tier = NO_REFERENCE if constants is None else TIER_MEASURED
     description = f"no reference curve: {reason}" + (
         "" if constants is None else f"; measured constants: {constants.source}")
