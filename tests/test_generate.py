@@ -179,6 +179,9 @@ def test_unreachable_scheduler_and_no_workers_are_clear_errors():
     with pytest.raises(ClusterError, match="--workers"):
         build_dataset(config, name="none", workers=0)
     import dask
+    import distributed  # noqa: F401  its defaults must be in dask's config before the block:
+    # dask.config.set deletes on exit a key that did not exist on entry, and "distributed"
+    # (added by the import inside) went with it, failing later tests of the same process
 
     with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):
         with pytest.raises(ClusterError, match="cannot reach the Dask scheduler"):
